@@ -1,0 +1,119 @@
+/**
+ * Contracts between the offline sandbox's parts: the synth reader (synth.ts), the local user pool
+ * (cognito/), the local AppSync API (appsync/) and the orchestrator (index.ts).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { JWTPayload } from 'jose'
+
+/** Everything the local user pool takes from the synthesized `AWS::Cognito::UserPool(Client)`. */
+export interface UserPoolSettings {
+  region: string
+  /** `<region>_<id>`, generated once per sandbox and kept under `.amplify/`. */
+  userPoolId: string
+  /** 26 lowercase alphanumerics, as Cognito's, generated once per sandbox. */
+  clientId: string
+  passwordPolicy: {
+    minimumLength: number
+    requireLowercase: boolean
+    requireUppercase: boolean
+    requireNumbers: boolean
+    requireSymbols: boolean
+  }
+  /** `UsernameAttributes`, e.g. `['email']`: the user signs in with these, the username is the sub. */
+  usernameAttributes: string[]
+  /** `UsernameConfiguration.CaseSensitive` (false for Gen 2). */
+  caseSensitive: boolean
+  autoVerifiedAttributes: string[]
+  /** Attributes the pool requires at sign-up (`Schema[].Required`). */
+  requiredAttributes: string[]
+  /** The app client's `ExplicitAuthFlows`, e.g. `ALLOW_USER_SRP_AUTH`. */
+  explicitAuthFlows: string[]
+  /** The app client's `PreventUserExistenceErrors === 'ENABLED'`. */
+  preventUserExistenceErrors: boolean
+  /** Token lifetimes in seconds, from the client's validity settings or Cognito's defaults. */
+  tokenValidity: { accessSeconds: number; idSeconds: number; refreshSeconds: number }
+  /** Verification e-mail; `{####}` stands for the code. */
+  verificationEmail: { subject: string; message: string }
+}
+
+/** A message the pool would have e-mailed: printed by the sandbox and listed for tests. */
+export interface SandboxMessage {
+  kind: 'sign-up' | 'forgot-password' | 'verify-attribute'
+  /** The address the message went to (as the user typed it). */
+  to: string
+  /** The user's sub. */
+  sub: string
+  code: string
+  subject: string
+  body: string
+  /** ISO time. */
+  sentAt: string
+}
+
+export type TokenUse = 'id' | 'access'
+
+/** The local user pool as the rest of the sandbox sees it. */
+export interface UserPool {
+  readonly settings: UserPoolSettings
+  /** `https://cognito-idp.<region>.amazonaws.com/<userPoolId>`, exactly as Cognito's. */
+  readonly issuer: string
+  /** The public signing keys (what `<issuer>/.well-known/jwks.json` serves). */
+  readonly jwks: { keys: Array<Record<string, unknown>> }
+  /**
+   * Handles one HTTP request to the Cognito endpoint: `POST /` with `X-Amz-Target`, CORS preflights,
+   * `GET /.well-known/jwks.json` (and `/<userPoolId>/.well-known/jwks.json`), and
+   * `GET /__sandbox/messages[?to=<email>]` (JSON array of SandboxMessage, newest last).
+   */
+  handle(req: IncomingMessage, res: ServerResponse): void
+  /**
+   * Verifies a token as AppSync would: RS256 signature by this pool's key, `iss`, `exp`, `token_use`
+   * (when given), audience/client id, and not revoked. Resolves to the claims, rejects otherwise.
+   */
+  verifyToken(token: string, use?: TokenUse): Promise<JWTPayload>
+  /** Applies new synthesized settings (ids and keys stay). */
+  updateSettings(settings: UserPoolSettings): void
+  /** Resolves once everything acknowledged is on disk. */
+  close(): Promise<void>
+}
+
+export interface CreateUserPoolOptions {
+  /** Folder for this pool's state (users, refresh tokens, signing key); created if missing. */
+  dir: string
+  settings: UserPoolSettings
+  /** Called for every message the pool "sends". */
+  onMessage?: (message: SandboxMessage) => void
+}
+
+/** The local AppSync API as the orchestrator sees it. */
+export interface DataApi {
+  /** `http://127.0.0.1:<port>/graphql`: what goes into `amplify_outputs.json` `data.url`. */
+  readonly url: string
+  /** Re-reads a (new) cloud assembly: new schema, resolvers and tables; stored items stay. */
+  reload(assemblyDir: string): Promise<void>
+  close(): Promise<void>
+}
+
+export interface StartDataApiOptions {
+  /** The synthesized cloud assembly folder (CDK_OUTDIR of the synth). */
+  assemblyDir: string
+  /** Folder for this API's state (the DynamoDB store); created if missing. */
+  dir: string
+  host: string
+  /** 0 picks a free port. */
+  port: number
+  /** PEM key and certificate for the TLS side of the port (realtime needs `wss://`). */
+  tls: { key: string; cert: string }
+  /** The user pool's verifier: every user-pool token is checked with it. */
+  verifyToken: UserPool['verifyToken']
+  region: string
+}
+
+/** Used by the outputs writer and the `Amplify.configure` helper. */
+export interface OfflineSandboxOutputs {
+  /** The local Cognito endpoint: becomes `Auth.Cognito.userPoolEndpoint`. */
+  userPoolEndpoint: string
+  /** Where sent messages (confirmation codes) can be read. */
+  messagesUrl: string
+  /** The PEM certificate the realtime endpoint presents (trust it for `wss://`). */
+  certificatePath: string
+}
