@@ -1,0 +1,81 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { generateOutputs } from '../../sandbox/outputs'
+import { readAssembly, synthesize, SynthError, userPoolSettings, type CloudAssembly } from '../../sandbox/synth'
+import { amplifyConfigFromOutputs } from '../../utils/amplify-config'
+import { projectRoot, scratchProject } from '../support/project'
+
+const ids = { region: 'us-east-1', userPoolId: 'us-east-1_Test12345', clientId: 'abcdefghijklmnopqrstuvwxyz' }
+const local = { ...ids, apiId: 'localapi', graphqlUrl: 'http://127.0.0.1:1/graphql' }
+const sandboxOutputs = { userPoolEndpoint: 'http://127.0.0.1:2', messagesUrl: 'http://127.0.0.1:2/__sandbox/messages', certificatePath: '/tmp/cert.pem' }
+
+describe('synth of amplify/', () => {
+  let out: string
+  let assembly: CloudAssembly
+
+  beforeAll(async () => {
+    out = await mkdtemp(join(tmpdir(), 'synth-'))
+    await synthesize(projectRoot, out)
+    assembly = await readAssembly(out)
+  })
+  afterAll(() => rm(out, { recursive: true, force: true }))
+
+  it('reads the user pool settings Gen 2 synthesizes for email sign-in', () => {
+    const settings = userPoolSettings(assembly, ids)
+    expect(settings).toMatchObject({
+      ...ids,
+      passwordPolicy: { minimumLength: 8, requireLowercase: true, requireUppercase: true, requireNumbers: true, requireSymbols: true },
+      usernameAttributes: ['email'],
+      caseSensitive: false,
+      requiredAttributes: ['email'],
+      preventUserExistenceErrors: true,
+      tokenValidity: { accessSeconds: 3600, idSeconds: 3600, refreshSeconds: 30 * 86_400 },
+    })
+    expect(settings?.explicitAuthFlows.sort()).toEqual(['ALLOW_CUSTOM_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH'])
+    expect(settings?.verificationEmail.message).toContain('{####}')
+  })
+
+  it('generates amplify_outputs.json that configures the real client for the local endpoints', async () => {
+    const outputs = await generateOutputs(assembly, local, sandboxOutputs)
+    expect(outputs).toMatchObject({
+      auth: { user_pool_id: ids.userPoolId, user_pool_client_id: ids.clientId, aws_region: 'us-east-1', username_attributes: ['email'] },
+      data: { url: local.graphqlUrl, default_authorization_type: 'AMAZON_COGNITO_USER_POOLS' },
+      custom: { offlineSandbox: sandboxOutputs },
+    })
+    // No identity pool runs offline: advertising one would send the client to AWS for credentials.
+    expect(outputs.auth).not.toHaveProperty('identity_pool_id')
+    const models = (outputs.data as { model_introspection: { models: Record<string, { fields: Record<string, unknown> }> } }).model_introspection.models
+    expect(Object.keys(models.Todo.fields)).toEqual(expect.arrayContaining(['id', 'content', 'done', 'createdAt', 'updatedAt']))
+
+    const config = amplifyConfigFromOutputs(outputs as Parameters<typeof amplifyConfigFromOutputs>[0])
+    expect(config.Auth?.Cognito).toMatchObject({ userPoolId: ids.userPoolId, userPoolClientId: ids.clientId, userPoolEndpoint: sandboxOutputs.userPoolEndpoint })
+    expect(config.API?.GraphQL).toMatchObject({ endpoint: local.graphqlUrl, defaultAuthMode: 'userPool' })
+  })
+
+  it('leaves a cloud amplify_outputs.json unchanged in the configure helper', async () => {
+    const { custom: _local, ...cloud } = await generateOutputs(assembly, local, sandboxOutputs)
+    const config = amplifyConfigFromOutputs(cloud as Parameters<typeof amplifyConfigFromOutputs>[0])
+    expect(config.Auth?.Cognito).not.toHaveProperty('userPoolEndpoint')
+  })
+})
+
+describe('a broken backend definition', () => {
+  it('fails synth with the schema error, although it type-checks', async () => {
+    const project = await scratchProject()
+    try {
+      // A relation to a model that does not exist: tsc accepts it, the transformer does not.
+      await project.edit('amplify/data/resource.ts', (text) =>
+        text.replace('done: a.boolean(),', "done: a.boolean(),\n      list: a.belongsTo('TodoList', 'listId'),"),
+      )
+      const out = await mkdtemp(join(tmpdir(), 'synth-broken-'))
+      const failure = synthesize(project.dir, out)
+      await expect(failure).rejects.toBeInstanceOf(SynthError)
+      await expect(failure).rejects.toThrow(/TodoList/)
+      await rm(out, { recursive: true, force: true })
+    } finally {
+      await project.remove()
+    }
+  })
+})

@@ -1,0 +1,23 @@
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+
+export const projectRoot = resolve(import.meta.dirname, '../..')
+
+/**
+ * A scratch copy of the project's `amplify/` folder, inside the project (under the ignored
+ * `.amplify/`) so that `@aws-amplify/backend` still resolves from its `node_modules`.
+ */
+export async function scratchProject(): Promise<{ dir: string; edit(file: string, change: (text: string) => string): Promise<void>; remove(): Promise<void> }> {
+  const parent = join(projectRoot, '.amplify', 'test')
+  await mkdir(parent, { recursive: true })
+  const dir = await mkdtemp(join(parent, 'project-'))
+  await cp(join(projectRoot, 'amplify'), join(dir, 'amplify'), { recursive: true })
+  return {
+    dir,
+    async edit(file, change) {
+      const path = join(dir, file)
+      await writeFile(path, change(await readFile(path, 'utf8')))
+    },
+    remove: () => rm(dir, { recursive: true, force: true }),
+  }
+}
