@@ -1,0 +1,123 @@
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Amplify } from 'aws-amplify'
+import { confirmSignUp, signIn, signOut, signUp } from 'aws-amplify/auth'
+import { generateClient } from 'aws-amplify/data'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Schema } from '../../amplify/data/resource'
+import { amplifyConfigFromOutputs } from '../../utils/amplify-config'
+import { scratchProject } from '../support/project'
+import { SandboxProcess } from '../support/sandbox-process'
+
+type Outputs = Parameters<typeof amplifyConfigFromOutputs>[0] & { custom: { offlineSandbox: { messagesUrl: string } } }
+
+describe('npm run sandbox', () => {
+  let project: Awaited<ReturnType<typeof scratchProject>>
+  let sandbox: SandboxProcess
+  let outputs: Outputs
+  const email = `cli-${Date.now()}@example.com`
+  const password = 'Sandbox-pass-1'
+
+  const configure = async () => {
+    outputs = JSON.parse(await readFile(join(project.dir, 'amplify_outputs.json'), 'utf8')) as Outputs
+    Amplify.configure(amplifyConfigFromOutputs(outputs))
+  }
+  const restart = async (args: string[] = []) => {
+    expect(await sandbox.stop('SIGTERM')).toBe(0)
+    sandbox = new SandboxProcess(project.dir, args)
+    await sandbox.ready()
+    await configure()
+  }
+  const todos = async () => {
+    const { data, errors } = await generateClient<Schema>().models.Todo.list()
+    expect(errors).toBeUndefined()
+    return data.map((t) => t.content).sort()
+  }
+
+  beforeAll(async () => {
+    project = await scratchProject()
+    sandbox = new SandboxProcess(project.dir)
+  })
+  afterAll(async () => {
+    await sandbox?.stop()
+    await project?.remove()
+  })
+
+  it('is ready in under 20 s, bound to 127.0.0.1, and writes amplify_outputs.json', async () => {
+    const seconds = await sandbox.ready()
+    expect(seconds).toBeLessThan(20)
+    await configure()
+    expect(amplifyConfigFromOutputs(outputs).Auth?.Cognito.userPoolEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(outputs.data?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/)
+    expect(sandbox.output).toMatch(/Data\s+\.amplify\/sandbox/)
+  })
+
+  it('keeps users and items across a SIGTERM restart', async () => {
+    await signUp({ username: email, password, options: { userAttributes: { email } } })
+    const messages = (await (await fetch(`${outputs.custom.offlineSandbox.messagesUrl}?to=${encodeURIComponent(email)}`)).json()) as Array<{ code: string }>
+    // The code is printed in the sandbox's terminal too.
+    expect(sandbox.output).toContain(messages.at(-1)!.code)
+    await confirmSignUp({ username: email, confirmationCode: messages.at(-1)!.code })
+    await signIn({ username: email, password })
+    const { errors } = await generateClient<Schema>().models.Todo.create({ content: 'survives restarts' })
+    expect(errors).toBeUndefined()
+
+    await restart()
+    // The session from before the restart is still valid: same pool, same signing key.
+    expect(await todos()).toEqual(['survives restarts'])
+    await signOut()
+    await signIn({ username: email, password })
+    expect(await todos()).toEqual(['survives restarts'])
+  })
+
+  it('serves a model added to amplify/ without a restart, keeping the data', async () => {
+    const from = sandbox.output.length
+    await project.edit('amplify/data/resource.ts', (text) =>
+      text.replace(
+        '    .authorization((allow) => [allow.owner()]),\n})',
+        "    .authorization((allow) => [allow.owner()]),\n  Note: a.model({ text: a.string() }).authorization((allow) => [allow.owner()]),\n})",
+      ),
+    )
+    await sandbox.waitFor(/Reloaded the backend in/, 60_000, from)
+    await configure()
+    const client = generateClient() as unknown as { models: Record<string, { create(input: object): Promise<{ data: { text: string } | null; errors?: unknown }> }> }
+    expect(client.models.Note).toBeDefined()
+    const note = await client.models.Note.create({ text: 'a new model' })
+    expect(note.errors).toBeUndefined()
+    expect(note.data?.text).toBe('a new model')
+    expect(await todos()).toEqual(['survives restarts'])
+  })
+
+  it('prints the synth error of a broken definition and keeps serving the last good backend', async () => {
+    const from = sandbox.output.length
+    const good = await readFile(join(project.dir, 'amplify/data/resource.ts'), 'utf8')
+    await project.edit('amplify/data/resource.ts', (text) => text.replace('done: a.boolean(),', "done: a.boolean(),\n      list: a.belongsTo('TodoList', 'listId'),"))
+    const failure = await sandbox.waitFor(/([\s\S]*)Still serving the last good backend/, 60_000, from)
+    expect(failure[1]).toMatch(/TodoList/)
+    expect(await todos()).toEqual(['survives restarts'])
+    await writeFile(join(project.dir, 'amplify/data/resource.ts'), good)
+    await sandbox.waitFor(/Reloaded the backend in/, 60_000, from + failure[0].length)
+  })
+
+  it('wipes users and items with --reset', async () => {
+    await signOut()
+    await restart(['--reset'])
+    await expect(signIn({ username: email, password })).rejects.toMatchObject({ name: 'NotAuthorizedException' })
+  })
+})
+
+describe('npm run sandbox next to a cloud amplify_outputs.json', () => {
+  it('refuses to overwrite it and says why', async () => {
+    const project = await scratchProject()
+    try {
+      const cloud = `${JSON.stringify({ version: '1.4', auth: { user_pool_id: 'us-east-1_cloud', aws_region: 'us-east-1', user_pool_client_id: 'cloud' } })}\n`
+      await writeFile(join(project.dir, 'amplify_outputs.json'), cloud)
+      const sandbox = new SandboxProcess(project.dir)
+      expect(await sandbox.exited).toBe(1)
+      expect(sandbox.output).toMatch(/was not written by the offline sandbox/)
+      expect(await readFile(join(project.dir, 'amplify_outputs.json'), 'utf8')).toBe(cloud)
+    } finally {
+      await project.remove()
+    }
+  })
+})
