@@ -1,0 +1,37 @@
+/**
+ * The offline sandbox's Cognito user pool: an endpoint the real aws-amplify v6 client talks to
+ * unchanged through `Auth.Cognito.userPoolEndpoint`.
+ *
+ * Not `cognito-local`: it lacks USER_SRP_AUTH (amplify's default sign-in) and
+ * GetTokensFromRefreshToken (amplify's every refresh), pulls in the end-of-life aws-sdk v2, stores
+ * plaintext passwords and does not check token signatures in GetUser.
+ */
+import { mkdir } from 'node:fs/promises'
+import type { CreateUserPoolOptions, UserPool, UserPoolSettings } from '../types'
+import { createHandler } from './http'
+import { LocalPool } from './pool'
+import { loadOrCreateKeys } from './tokens'
+
+export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserPool> {
+  await mkdir(opts.dir, { recursive: true })
+  const keys = await loadOrCreateKeys(opts.dir)
+  const pool = new LocalPool(opts.settings, keys, opts.dir, opts.onMessage)
+  await pool.load()
+  const handle = createHandler(pool)
+  return {
+    get settings() {
+      return pool.settings
+    },
+    get issuer() {
+      return pool.issuer
+    },
+    jwks: { keys: [keys.jwk] },
+    handle,
+    verifyToken: (token, use) => pool.verifyToken(token, use),
+    updateSettings(settings: UserPoolSettings) {
+      // Ids stay: the pool name is baked into every SRP verifier and the ids into every token.
+      pool.settings = { ...settings, region: pool.settings.region, userPoolId: pool.settings.userPoolId, clientId: pool.settings.clientId }
+    },
+    close: () => pool.close(),
+  }
+}

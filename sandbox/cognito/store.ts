@@ -1,0 +1,109 @@
+/**
+ * The pool's state: an in-memory model written to `<dir>/userpool.json` atomically (temp file,
+ * fsync, rename) before a request is acknowledged. Writes are serialized and coalesced: requests
+ * that change state while a write is running share the next one.
+ */
+import { mkdir, open, readFile, rename } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { SandboxMessage } from '../types'
+
+export type CodeKind = 'signUp' | 'forgotPassword' | 'verifyEmail'
+
+export interface StoredCode {
+  code: string
+  /** Epoch ms. */
+  expiresAt: number
+  failedAttempts: number
+}
+
+export interface StoredUser {
+  /** Also the Cognito username (as in pools whose users sign in with their e-mail). */
+  sub: string
+  status: 'UNCONFIRMED' | 'CONFIRMED'
+  /** Every attribute but `sub`, with `email_verified` as 'true' / 'false'. */
+  attributes: Record<string, string>
+  /** New e-mail awaiting VerifyUserAttribute; the old one stays in force until then. */
+  pendingEmail?: string
+  /** SRP salt and verifier (hex): the password itself is never stored. */
+  salt: string
+  verifier: string
+  codes: Partial<Record<CodeKind, StoredCode>>
+  /** Epoch ms of recent code deliveries, for LimitExceededException. */
+  codeSends: number[]
+  createdAt: string
+  updatedAt: string
+}
+
+/** One sign-in: its refresh token (hashed) and the `origin_jti` of every token it yields. */
+export interface StoredSession {
+  originJti: string
+  sub: string
+  clientId: string
+  /** base64url SHA-256 of the refresh token. */
+  refreshHash: string
+  /** Epoch seconds. */
+  authTime: number
+  /** Epoch ms at which the refresh token expires. */
+  expiresAt: number
+  revoked: boolean
+}
+
+export interface PoolState {
+  version: 1
+  userPoolId: string
+  users: StoredUser[]
+  sessions: StoredSession[]
+  messages: SandboxMessage[]
+}
+
+export class StateFile {
+  readonly path: string
+  private pending: Promise<void> | undefined
+  private writing: Promise<void> = Promise.resolve()
+  private counter = 0
+
+  constructor(readonly dir: string, private readonly snapshot: () => PoolState) {
+    this.path = join(dir, 'userpool.json')
+  }
+
+  async load(): Promise<PoolState | undefined> {
+    await mkdir(this.dir, { recursive: true })
+    try {
+      return JSON.parse(await readFile(this.path, 'utf8')) as PoolState
+    }
+    catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw error
+    }
+  }
+
+  /** Resolves once a snapshot taken after this call is on disk. */
+  save(): Promise<void> {
+    this.pending ??= this.writing.catch(() => {}).then(() => {
+      // Taking the snapshot clears `pending`, so later changes schedule the next write.
+      this.pending = undefined
+      const write = writeAtomically(this.path, `${this.path}.${process.pid}.${this.counter++}.tmp`, JSON.stringify(this.snapshot()))
+      this.writing = write
+      return write
+    })
+    return this.pending
+  }
+
+  /** Waits for every write scheduled so far. */
+  async flush(): Promise<void> {
+    await this.pending?.catch(() => {})
+    await this.writing.catch(() => {})
+  }
+}
+
+export async function writeAtomically(path: string, tempPath: string, data: string, mode = 0o600): Promise<void> {
+  const handle = await open(tempPath, 'w', mode)
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  }
+  finally {
+    await handle.close()
+  }
+  await rename(tempPath, path)
+}

@@ -1,0 +1,57 @@
+/**
+ * Cognito's rules for passwords and user attributes, with its error wording.
+ */
+import type { UserPoolSettings } from '../types'
+import { CognitoError, invalidParameter } from './errors'
+
+/** Cognito's special characters: ^ $ * . [ ] { } ( ) ? " ! @ # % & / \ , > < ' : ; | _ ~ ` = + - and a non-edge space. */
+const SYMBOLS = new Set('^$*.[]{}()?"!@#%&/\\,><\':;|_~`=+- ')
+
+export function checkPassword(password: string, policy: UserPoolSettings['passwordPolicy']): void {
+  // Cognito validates this shape before the policy (InvalidParameterException, not InvalidPassword).
+  if (password.length > 256 || !/^\S(?:.*\S)?$/su.test(password)) {
+    throw invalidParameter('1 validation error detected: Value at \'password\' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[\\S]+.*[\\S]+$')
+  }
+  const fail = (why: string) => new CognitoError('InvalidPasswordException', `Password did not conform with policy: ${why}`)
+  const chars = [...password]
+  if (chars.length < policy.minimumLength) throw fail('Password not long enough')
+  if (policy.requireLowercase && !chars.some(c => /\p{Ll}/u.test(c))) throw fail('Password must have lowercase characters')
+  if (policy.requireUppercase && !chars.some(c => /\p{Lu}/u.test(c))) throw fail('Password must have uppercase characters')
+  if (policy.requireNumbers && !chars.some(c => c >= '0' && c <= '9')) throw fail('Password must have numeric characters')
+  if (policy.requireSymbols && !chars.some(c => SYMBOLS.has(c))) throw fail('Password must have symbol characters')
+}
+
+/** Standard attributes a user may write; `custom:*` are allowed too (the settings carry no custom schema). */
+const WRITABLE = new Set([
+  'address', 'birthdate', 'email', 'family_name', 'gender', 'given_name', 'locale', 'middle_name', 'name',
+  'nickname', 'phone_number', 'picture', 'preferred_username', 'profile', 'zoneinfo', 'updated_at', 'website',
+])
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/u
+
+export function isEmail(value: string): boolean {
+  return value.length <= 2048 && EMAIL.test(value)
+}
+
+/** Rejects what a user may not set: unknown, immutable or verification attributes, bad formats. */
+export function checkWritableAttributes(attributes: Array<{ name: string, value: string }>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const { name, value } of attributes) {
+    if (name === 'sub' || name === 'email_verified' || name === 'phone_number_verified') {
+      throw invalidParameter(`Cannot modify the non-mutable attribute ${name}`)
+    }
+    if (!WRITABLE.has(name) && !/^custom:[\w.-]{1,20}$/u.test(name)) {
+      throw invalidParameter(`Attributes did not conform to the schema: ${name}: Attribute does not exist in the schema.`)
+    }
+    if (name === 'email' && !isEmail(value)) throw invalidParameter('Invalid email address format.')
+    if (name === 'phone_number' && !/^\+\d{4,15}$/u.test(value)) throw invalidParameter('Invalid phone number format.')
+    out[name] = value
+  }
+  return out
+}
+
+/** Where a code went, masked as Cognito shows it: `a***@e***`. */
+export function maskEmail(email: string): string {
+  const [local = '', domain = ''] = email.split('@')
+  return `${local.charAt(0)}***@${domain.charAt(0)}***`
+}
