@@ -104,7 +104,7 @@ export async function generateOutputs(
     getCloudFormationClient: () => cloudFormation,
     getS3Client: () => s3,
     getAmplifyClient: () => unavailable,
-  } as unknown as Parameters<typeof generateClientConfig>[2])) as Record<string, unknown>
+  } as unknown as Parameters<typeof generateClientConfig>[2])) as unknown as Record<string, unknown>
 
   // The identity pool and IAM authorization are not emulated: advertising them would make the
   // client call AWS for credentials it cannot get offline.

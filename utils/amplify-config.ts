@@ -13,8 +13,10 @@ export function amplifyConfigFromOutputs(outputs: Outputs): ResourcesConfig {
   const local = (outputs as { custom?: { offlineSandbox?: { userPoolEndpoint?: unknown } } }).custom?.offlineSandbox
   if (!local) return config
   const cognito = config.Auth?.Cognito
-  if (!cognito || typeof local.userPoolEndpoint !== 'string' || !URL.canParse(local.userPoolEndpoint)) {
+  if (!cognito?.userPoolId || typeof local.userPoolEndpoint !== 'string' || !URL.canParse(local.userPoolEndpoint)) {
     throw new Error('amplify_outputs.json names an offline sandbox without a valid custom.offlineSandbox.userPoolEndpoint: restart `npm run sandbox`')
   }
-  return { ...config, Auth: { ...config.Auth, Cognito: { ...cognito, userPoolEndpoint: local.userPoolEndpoint } } }
+  // parseAmplifyConfig returns a new object on every call: setting the field in place is safe.
+  Object.assign(cognito, { userPoolEndpoint: local.userPoolEndpoint })
+  return config
 }

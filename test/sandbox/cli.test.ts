@@ -9,7 +9,7 @@ import { amplifyConfigFromOutputs } from '../../utils/amplify-config'
 import { scratchProject } from '../support/project'
 import { SandboxProcess } from '../support/sandbox-process'
 
-type Outputs = Parameters<typeof amplifyConfigFromOutputs>[0] & { custom: { offlineSandbox: { messagesUrl: string } } }
+type Outputs = Parameters<typeof amplifyConfigFromOutputs>[0] & { data?: { url: string }; custom: { offlineSandbox: { messagesUrl: string } } }
 
 describe('npm run sandbox', () => {
   let project: Awaited<ReturnType<typeof scratchProject>>
