@@ -1,0 +1,283 @@
+/**
+ * Turns a synthesized cloud assembly into what the local API serves: the transformed schema, the
+ * data sources, pipeline functions and resolvers with their VTL, and the DynamoDB tables. Nothing
+ * here knows about particular models: everything comes from the `AWS::AppSync::*` and table
+ * resources of the assembly, so a model added to `amplify/data/resource.ts` is served as synthesized.
+ */
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type {
+  AmplifyAppSyncSimulatorConfig,
+  AppSyncSimulatorDataSourceConfig,
+  AppSyncSimulatorFunctionsConfig,
+  AppSyncSimulatorPipelineResolverConfig,
+  AppSyncSimulatorUnitResolverConfig,
+  AppSyncVTLTemplate,
+} from '@aws-amplify/amplify-appsync-simulator'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { CloudAssembly, type CfnResource, type LocalEnvironment, type Stack } from './cloudformation'
+import { UNSUPPORTED_DATA_SOURCE, type LocalDynamoDBDataSourceConfig } from './simulator'
+
+export type AuthenticationType = 'AMAZON_COGNITO_USER_POOLS' | 'AWS_IAM' | 'API_KEY' | 'OPENID_CONNECT' | 'AWS_LAMBDA'
+
+export interface DataSourceDefinition {
+  name: string
+  /** AppSync's type; only `NONE` and `AMAZON_DYNAMODB` are executed locally. */
+  type: string
+  tableName?: string
+}
+
+export interface FunctionDefinition {
+  id: string
+  name: string
+  dataSourceName: string
+  requestTemplate: string
+  responseTemplate: string
+}
+
+export interface ResolverDefinition {
+  typeName: string
+  fieldName: string
+  kind: 'PIPELINE' | 'UNIT'
+  /** Function ids, for pipeline resolvers. */
+  functions: string[]
+  dataSourceName?: string
+  requestTemplate: string
+  responseTemplate: string
+}
+
+/** DynamoDB `CreateTable` input, as the table manager custom resource would create it. */
+export interface TableDefinition {
+  TableName: string
+  AttributeDefinitions: Array<{ AttributeName: string; AttributeType: 'S' | 'N' | 'B' }>
+  KeySchema: Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }>
+  GlobalSecondaryIndexes?: IndexDefinition[]
+  LocalSecondaryIndexes?: IndexDefinition[]
+}
+
+export interface IndexDefinition {
+  IndexName: string
+  KeySchema: Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }>
+  Projection: { ProjectionType?: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] }
+}
+
+export interface ApiDefinition {
+  apiId: string
+  name: string
+  /** The transformed SDL (what AppSync serves, with `@aws_*` directives). */
+  schema: string
+  defaultAuthentication: AuthenticationType
+  additionalAuthentication: AuthenticationType[]
+  dataSources: DataSourceDefinition[]
+  functions: FunctionDefinition[]
+  resolvers: ResolverDefinition[]
+  tables: TableDefinition[]
+  /** The `model_introspection` block of `amplify_outputs.json`, when the assembly carries it. */
+  modelIntrospection?: unknown
+}
+
+/** AppSync ids are 26 lowercase alphanumerics; a fixed one keeps table names stable across runs. */
+export const LOCAL_API_ID = 'local000000000000000000000'
+export const LOCAL_ACCOUNT_ID = '000000000000'
+
+/** Executed instead of resolvers the simulator cannot run, so the rest of the API still works. */
+const unsupported = (what: string) =>
+  `$util.error("${what} is not served by the offline sandbox", "UnsupportedOperation")`
+
+export async function loadApiDefinition(assemblyDir: string, region: string): Promise<ApiDefinition> {
+  const env: LocalEnvironment = { region, accountId: LOCAL_ACCOUNT_ID, apiId: LOCAL_API_ID }
+  const assembly = await CloudAssembly.load(assemblyDir, env)
+
+  const apis = assembly.resourcesOfType('AWS::AppSync::GraphQLApi')
+  if (apis.length === 0) throw new Error(`${assemblyDir} defines no AppSync API (no defineData in the backend?)`)
+  // Every API would get the same local id and port; Gen 2 backends define one.
+  if (apis.length > 1) throw new Error(`${assemblyDir} defines ${apis.length} AppSync APIs; the offline sandbox serves one`)
+  const [api] = apis as [(typeof apis)[number]]
+  const prop = (stack: Stack, logicalId: string, name: string) => assembly.property(stack, logicalId, name)
+  const text = async (stack: Stack, logicalId: string, inline: string, location: string): Promise<string | undefined> => {
+    const value = prop(stack, logicalId, inline)
+    if (typeof value === 'string') return value
+    const s3 = prop(stack, logicalId, location)
+    return typeof s3 === 'string' ? assembly.readAsset(s3) : undefined
+  }
+
+  const defaultAuthentication = prop(api.stack, api.logicalId, 'AuthenticationType') as AuthenticationType
+  const additional = (prop(api.stack, api.logicalId, 'AdditionalAuthenticationProviders') ?? []) as Array<{ AuthenticationType: AuthenticationType }>
+
+  const schemas = assembly.resourcesOfType('AWS::AppSync::GraphQLSchema')
+  const schemaResource = schemas[0]
+  const schema = schemaResource && (await text(schemaResource.stack, schemaResource.logicalId, 'Definition', 'DefinitionS3Location'))
+  if (!schema) throw new Error(`${assemblyDir} has no GraphQL schema for the API`)
+
+  const dataSources: DataSourceDefinition[] = assembly.resourcesOfType('AWS::AppSync::DataSource').map(({ stack, logicalId }) => {
+    const type = String(prop(stack, logicalId, 'Type'))
+    const dynamo = prop(stack, logicalId, 'DynamoDBConfig') as { TableName?: string } | undefined
+    return { name: String(prop(stack, logicalId, 'Name')), type, tableName: dynamo?.TableName }
+  })
+
+  const functions: FunctionDefinition[] = []
+  for (const { stack, logicalId, resource } of assembly.resourcesOfType('AWS::AppSync::FunctionConfiguration')) {
+    const name = String(prop(stack, logicalId, 'Name'))
+    const js = isJavaScript(resource)
+    functions.push({
+      id: String(assembly.getAttribute(stack, logicalId, 'FunctionId')),
+      name,
+      dataSourceName: String(prop(stack, logicalId, 'DataSourceName')),
+      requestTemplate: js
+        ? unsupported(`The APPSYNC_JS function ${name}`)
+        : ((await text(stack, logicalId, 'RequestMappingTemplate', 'RequestMappingTemplateS3Location')) ?? '{}'),
+      responseTemplate: js ? '$util.toJson(null)' : ((await text(stack, logicalId, 'ResponseMappingTemplate', 'ResponseMappingTemplateS3Location')) ?? '$util.toJson($ctx.result)'),
+    })
+  }
+
+  const resolvers: ResolverDefinition[] = []
+  for (const { stack, logicalId, resource } of assembly.resourcesOfType('AWS::AppSync::Resolver')) {
+    const typeName = String(prop(stack, logicalId, 'TypeName'))
+    const fieldName = String(prop(stack, logicalId, 'FieldName'))
+    const kind = prop(stack, logicalId, 'Kind') === 'PIPELINE' ? 'PIPELINE' : 'UNIT'
+    const pipeline = prop(stack, logicalId, 'PipelineConfig') as { Functions?: string[] } | undefined
+    const js = isJavaScript(resource)
+    resolvers.push({
+      typeName,
+      fieldName,
+      kind,
+      functions: pipeline?.Functions ?? [],
+      dataSourceName: prop(stack, logicalId, 'DataSourceName') as string | undefined,
+      requestTemplate: js
+        ? unsupported(`The APPSYNC_JS resolver for ${typeName}.${fieldName}`)
+        : ((await text(stack, logicalId, 'RequestMappingTemplate', 'RequestMappingTemplateS3Location')) ?? '{}'),
+      responseTemplate: js
+        ? '$util.toJson(null)'
+        : ((await text(stack, logicalId, 'ResponseMappingTemplate', 'ResponseMappingTemplateS3Location')) ??
+          (kind === 'PIPELINE' ? '$util.toJson($ctx.prev.result)' : '$util.toJson($ctx.result)')),
+    })
+  }
+
+  const tables: TableDefinition[] = [
+    ...assembly.resourcesOfType('Custom::AmplifyDynamoDBTable'),
+    ...assembly.resourcesOfType('AWS::DynamoDB::Table'),
+  ].map(({ stack, logicalId, resource }) => tableDefinition(assembly, stack, logicalId, resource))
+
+  return {
+    apiId: LOCAL_API_ID,
+    name: String(prop(api.stack, api.logicalId, 'Name')),
+    schema,
+    defaultAuthentication,
+    additionalAuthentication: additional.map((provider) => provider.AuthenticationType),
+    dataSources,
+    functions,
+    resolvers,
+    tables,
+    modelIntrospection: await readModelIntrospection(assembly),
+  }
+}
+
+function isJavaScript(resource: CfnResource): boolean {
+  const runtime = resource.Properties?.Runtime as { Name?: unknown } | undefined
+  return runtime?.Name === 'APPSYNC_JS' || resource.Properties?.Code !== undefined || resource.Properties?.CodeS3Location !== undefined
+}
+
+/**
+ * The table manager custom resource takes DynamoDB's CreateTable input with camelCase keys;
+ * `AWS::DynamoDB::Table` takes it PascalCase. Both become CreateTable input.
+ */
+function tableDefinition(assembly: CloudAssembly, stack: Stack, logicalId: string, resource: CfnResource): TableDefinition {
+  const custom = resource.Type === 'Custom::AmplifyDynamoDBTable'
+  const read = (name: string) => pascalKeys(assembly.property(stack, logicalId, custom ? name[0]!.toLowerCase() + name.slice(1) : name))
+  const tableName = custom ? assembly.property(stack, logicalId, 'tableName') : (assembly.property(stack, logicalId, 'TableName') ?? `${stack.name}-${logicalId}`)
+  const index = (raw: unknown): IndexDefinition => {
+    const { IndexName, KeySchema, Projection } = raw as IndexDefinition
+    return { IndexName, KeySchema, Projection: Projection ?? { ProjectionType: 'ALL' } }
+  }
+  const gsis = read('GlobalSecondaryIndexes') as unknown[] | undefined
+  const lsis = read('LocalSecondaryIndexes') as unknown[] | undefined
+  return {
+    TableName: String(tableName),
+    AttributeDefinitions: read('AttributeDefinitions') as TableDefinition['AttributeDefinitions'],
+    KeySchema: read('KeySchema') as TableDefinition['KeySchema'],
+    ...(gsis?.length ? { GlobalSecondaryIndexes: gsis.map(index) } : {}),
+    ...(lsis?.length ? { LocalSecondaryIndexes: lsis.map(index) } : {}),
+  }
+}
+
+function pascalKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(pascalKeys)
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key[0]!.toUpperCase() + key.slice(1), pascalKeys(inner)]))
+}
+
+async function readModelIntrospection(assembly: CloudAssembly): Promise<unknown> {
+  for (const path of assembly.assetPaths()) {
+    const file = join(path, 'modelIntrospectionSchema.json')
+    if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8'))
+  }
+  return undefined
+}
+
+export interface SimulatorDataSourceOptions {
+  /** The local DynamoDB endpoint. */
+  endpoint: string
+  region: string
+  /** The client every DynamoDB data source uses (the sandbox closes it). */
+  client: DynamoDBClient
+}
+
+/** The `@aws-amplify/amplify-appsync-simulator` configuration for an API definition. */
+export function toSimulatorConfig(api: ApiDefinition, options: SimulatorDataSourceOptions): AmplifyAppSyncSimulatorConfig {
+  const mappingTemplates: AppSyncVTLTemplate[] = []
+  // Templates go in by path so the simulator parses each once, not on every request.
+  const template = (path: string, content: string) => {
+    mappingTemplates.push({ path, content })
+    return path
+  }
+  const dataSources = api.dataSources.map((source): AppSyncSimulatorDataSourceConfig => {
+    if (source.type === 'NONE') return { name: source.name, type: 'NONE' }
+    if (source.type === 'AMAZON_DYNAMODB' && source.tableName) {
+      const config: LocalDynamoDBDataSourceConfig = {
+        name: source.name,
+        type: 'AMAZON_DYNAMODB',
+        config: { endpoint: options.endpoint, region: options.region, tableName: source.tableName },
+        client: options.client,
+      }
+      return config
+    }
+    return { name: source.name, type: UNSUPPORTED_DATA_SOURCE } as unknown as AppSyncSimulatorDataSourceConfig
+  })
+  const functions = api.functions.map(
+    (fn): AppSyncSimulatorFunctionsConfig => ({
+      name: fn.id,
+      dataSourceName: fn.dataSourceName,
+      requestMappingTemplateLocation: template(`functions/${fn.id}.req.vtl`, fn.requestTemplate),
+      responseMappingTemplateLocation: template(`functions/${fn.id}.res.vtl`, fn.responseTemplate),
+    }),
+  )
+  const resolvers = api.resolvers.map((resolver): AppSyncSimulatorPipelineResolverConfig | AppSyncSimulatorUnitResolverConfig => {
+    const base = `resolvers/${resolver.typeName}.${resolver.fieldName}`
+    const templates = {
+      requestMappingTemplateLocation: template(`${base}.req.vtl`, resolver.requestTemplate),
+      responseMappingTemplateLocation: template(`${base}.res.vtl`, resolver.responseTemplate),
+    }
+    return resolver.kind === 'PIPELINE'
+      ? ({ kind: 'PIPELINE', typeName: resolver.typeName, fieldName: resolver.fieldName, functions: resolver.functions, ...templates } as AppSyncSimulatorPipelineResolverConfig)
+      : ({ kind: 'UNIT', typeName: resolver.typeName, fieldName: resolver.fieldName, dataSourceName: resolver.dataSourceName ?? '', ...templates } as AppSyncSimulatorUnitResolverConfig)
+  })
+  return {
+    schema: { path: 'schema.graphql', content: api.schema },
+    dataSources,
+    functions,
+    resolvers,
+    mappingTemplates,
+    appSync: {
+      name: api.name,
+      accountId: LOCAL_ACCOUNT_ID,
+      defaultAuthenticationType: simulatorAuth(api.defaultAuthentication),
+      additionalAuthenticationProviders: api.additionalAuthentication.map(simulatorAuth),
+    },
+  }
+}
+
+function simulatorAuth(type: AuthenticationType): AmplifyAppSyncSimulatorConfig['appSync']['defaultAuthenticationType'] {
+  if (type === 'AMAZON_COGNITO_USER_POOLS') return { authenticationType: type, cognitoUserPoolConfig: {} } as never
+  return { authenticationType: type } as never
+}

@@ -1,0 +1,83 @@
+/**
+ * The local AppSync API: the synthesized schema and VTL resolvers executed by
+ * `@aws-amplify/amplify-appsync-simulator` on dynalite, behind one port that speaks plain HTTP for
+ * queries and mutations and TLS for the realtime endpoint, with every token checked by the user pool.
+ */
+import { join } from 'node:path'
+import type { DataApi, StartDataApiOptions } from '../types'
+import { loadApiDefinition, toSimulatorConfig, type ApiDefinition } from './assembly'
+import type { AuthModes } from './auth'
+import { GRAPHQL_PATH, createGraphqlHandler } from './http'
+import { createDualProtocolServer } from './listener'
+import { REALTIME_PATH, RealtimeServer } from './realtime'
+import { LocalSimulator } from './simulator'
+import { ensureTables, startLocalDynamo } from './store'
+
+export { loadApiDefinition, type ApiDefinition } from './assembly'
+
+export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> {
+  const log = (message: string) => console.log(`[sandbox:data] ${message}`)
+  const dynamo = await startLocalDynamo(join(opts.dir, 'dynamodb'), opts.region)
+  const simulator = new LocalSimulator()
+  let modes: AuthModes
+
+  /** Loads an assembly into the simulator; on any failure the previous API stays in service. */
+  const apply = async (assemblyDir: string): Promise<ApiDefinition> => {
+    const api = await loadApiDefinition(assemblyDir, opts.region)
+    // Creating tables first is safe either way: tables are only ever added or updated in place.
+    const tables = await ensureTables(dynamo.client, api.tables, log)
+    if (tables.created.length) log(`Created tables ${tables.created.join(', ')}`)
+    simulator.load(toSimulatorConfig(api, { endpoint: dynamo.endpoint, region: opts.region, client: dynamo.client }))
+    modes = { defaultAuthentication: api.defaultAuthentication, additionalAuthentication: api.additionalAuthentication }
+    return api
+  }
+
+  let server: ReturnType<typeof createDualProtocolServer> | undefined
+  let realtime: RealtimeServer | undefined
+  try {
+    await apply(opts.assemblyDir)
+    const handlerOptions = { simulator, modes: () => modes, verifyToken: opts.verifyToken }
+    realtime = new RealtimeServer(handlerOptions)
+    const realtimeServer = realtime
+    server = createDualProtocolServer({
+      tls: opts.tls,
+      onRequest: createGraphqlHandler(handlerOptions),
+      onUpgrade: (request, socket, head) => {
+        if (new URL(request.url ?? '/', 'http://localhost').pathname === REALTIME_PATH) realtimeServer.handleUpgrade(request, socket, head)
+        else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
+      },
+    })
+    const address = await server.listen(opts.port, opts.host)
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    const url = `http://${host}:${address.port}${GRAPHQL_PATH}`
+
+    let reloading = Promise.resolve()
+    let closing: Promise<void> | undefined
+    return {
+      url,
+      reload(assemblyDir: string) {
+        // One reload at a time: two interleaved table migrations could copy half-moved items.
+        const next = reloading.then(async () => {
+          if (closing) throw new Error('The data API is closed')
+          await apply(assemblyDir)
+        })
+        reloading = next.catch(() => {})
+        return next
+      },
+      close() {
+        closing ??= (async () => {
+          await reloading
+          await realtimeServer.close()
+          await server!.close()
+          await dynamo.close()
+        })()
+        return closing
+      },
+    }
+  } catch (error) {
+    await realtime?.close().catch(() => {})
+    await server?.close().catch(() => {})
+    await dynamo.close().catch(() => {})
+    throw error
+  }
+}

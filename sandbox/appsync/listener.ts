@@ -1,0 +1,73 @@
+/**
+ * One port, two protocols. The data client derives the realtime URL from the GraphQL URL by
+ * swapping the scheme for `wss://`, even for an `http://` endpoint, so the same host:port must
+ * answer TLS (realtime) while plain HTTP stays available for queries and mutations (Node and SSR
+ * callers then need no certificate). No off-the-shelf server does both on one port, and the trick
+ * is small: peek at the first byte of each connection; 0x16 opens a TLS handshake record.
+ * (The client has no `ws://` option: https://github.com/aws-amplify/amplify-js/issues/12894)
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+
+const TLS_HANDSHAKE = 0x16
+/** A connection that sends nothing at all is not kept open for ever. */
+const FIRST_BYTE_TIMEOUT_MS = 30_000
+
+export interface DualProtocolServerOptions {
+  tls: { key: string; cert: string }
+  onRequest: (request: IncomingMessage, response: ServerResponse) => void
+  onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void
+}
+
+export interface DualProtocolServer {
+  listen(port: number, host: string): Promise<AddressInfo>
+  close(): Promise<void>
+}
+
+export function createDualProtocolServer(options: DualProtocolServerOptions): DualProtocolServer {
+  const plain = createHttpServer(options.onRequest)
+  const secure = createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, options.onRequest)
+  const sockets = new Set<Socket>()
+  for (const server of [plain, secure] as HttpServer[]) {
+    server.on('upgrade', options.onUpgrade)
+    // Default handlers answer 400 and close; they only need to not throw on a reset socket.
+    server.on('clientError', (_error, socket: Duplex) => socket.destroy())
+  }
+  secure.on('tlsClientError', (_error, socket) => socket.destroy())
+
+  const front = createNetServer((socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+    // A reset before (or after) dispatch must not become an unhandled 'error' event.
+    socket.on('error', () => socket.destroy())
+    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy())
+    socket.once('data', (chunk: Buffer) => {
+      socket.setTimeout(0)
+      // Put the bytes back: the chosen server then reads the stream from its beginning.
+      socket.pause()
+      socket.unshift(chunk)
+      ;(chunk[0] === TLS_HANDSHAKE ? secure : plain).emit('connection', socket)
+      process.nextTick(() => socket.resume())
+    })
+  })
+
+  return {
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        front.once('error', reject)
+        front.listen(port, host, () => {
+          front.off('error', reject)
+          resolve(front.address() as AddressInfo)
+        })
+      }),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => front.close(() => resolve()))
+      plain.closeAllConnections()
+      secure.closeAllConnections()
+      for (const socket of sockets) socket.destroy()
+      await closed
+    },
+  }
+}

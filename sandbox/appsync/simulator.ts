@@ -1,0 +1,209 @@
+/**
+ * `@aws-amplify/amplify-appsync-simulator`, adjusted at runtime (node_modules stay untouched) to
+ * run what Amplify Gen 2 synthesizes the way AppSync does:
+ * - `$extensions.setSubscriptionFilter` and `$util.transform.toSubscriptionFilter` exist (without
+ *   them every subscriber gets every user's events;
+ *   https://github.com/aws-amplify/amplify-category-api/issues/503);
+ * - `$util.unauthorized()` says what AppSync says;
+ * - DynamoDB data sources share one client with explicit fake credentials and do not log every
+ *   failed condition check;
+ * - data sources it cannot execute (Lambda, HTTP, …) fail with a clear error instead of breaking
+ *   the whole API.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import {
+  AmplifyAppSyncSimulator,
+  VelocityTemplate,
+  addDataLoader,
+  removeDataLoader,
+  type AmplifyAppSyncSimulatorConfig,
+} from '@aws-amplify/amplify-appsync-simulator'
+import { DynamoDBDataLoader } from '@aws-amplify/amplify-appsync-simulator/lib/data-loader/dynamo-db'
+import { Unauthorized } from '@aws-amplify/amplify-appsync-simulator/lib/velocity/util/errors'
+import type { GraphQLResolveInfo } from 'graphql'
+import { parseSubscriptionFilter, toSubscriptionFilter, type SubscriptionFilter } from './filters'
+
+/** What the local API puts in the simulator's per-request context (the GraphQL context value). */
+export interface LocalExecutionContext {
+  jwt: Record<string, unknown>
+  requestAuthorizationMode: 'AMAZON_COGNITO_USER_POOLS'
+  sourceIp?: string
+  headers: Record<string, unknown>
+  appsyncErrors: unknown[]
+  /** Set by `$extensions.setSubscriptionFilter` while a subscription's resolver runs. */
+  subscriptionFilter?: SubscriptionFilter
+}
+
+/** The loader type given to data sources the simulator cannot execute. */
+export const UNSUPPORTED_DATA_SOURCE = 'OFFLINE_SANDBOX_UNSUPPORTED'
+
+interface RenderContext {
+  util: Record<string, unknown> & { errors: unknown[]; transform: Record<string, unknown> }
+  [key: string]: unknown
+}
+
+type BuildRenderContext = (ctxValues: unknown, requestContext: LocalExecutionContext, info?: GraphQLResolveInfo) => RenderContext
+
+const PATCHED = Symbol.for('offline-sandbox.appsync-simulator.patched')
+
+/** Applies the process-wide adjustments once; every simulator instance in the process shares them. */
+export function patchSimulator(): void {
+  const prototype = VelocityTemplate.prototype as unknown as { buildRenderContext: BuildRenderContext; [PATCHED]?: true }
+  if (prototype[PATCHED]) return
+  prototype[PATCHED] = true
+
+  // The simulator builds a fresh `$util`/`$ctx` for every template render; extend that object.
+  const buildRenderContext = prototype.buildRenderContext
+  prototype.buildRenderContext = function (ctxValues, requestContext, info) {
+    const context = buildRenderContext.call(this, ctxValues, requestContext, info)
+    const util = context.util
+    // `transform` is a module-level object in the simulator: copy it rather than mutate it.
+    util.transform = { ...util.transform, toSubscriptionFilter }
+    util.unauthorized = () => {
+      const message = info ? `Not Authorized to access ${info.fieldName} on type ${info.parentType.name}` : 'Not Authorized'
+      const error = new Unauthorized(message, info as GraphQLResolveInfo)
+      // AppSync sends null, not the simulator's empty objects.
+      error.data = error.extensions.data = null
+      error.errorInfo = error.extensions.errorInfo = null
+      util.errors.push(error)
+      throw error
+    }
+    context.extensions = {
+      setSubscriptionFilter(filter: unknown) {
+        requestContext.subscriptionFilter = parseSubscriptionFilter(filter)
+        return ''
+      },
+      // Invalidation (closing other users' subscriptions) and the API cache do not exist locally.
+      setSubscriptionInvalidationFilter: () => '',
+      invalidateSubscriptions: () => '',
+      evictFromApiCache: () => '',
+    }
+    return context
+  }
+
+  // The loader registry is keyed by data source type; ours replace the simulator's for DynamoDB.
+  removeDataLoader('AMAZON_DYNAMODB' as never)
+  addDataLoader('AMAZON_DYNAMODB' as never, LocalDynamoDBDataLoader as never)
+  addDataLoader(UNSUPPORTED_DATA_SOURCE as never, UnsupportedDataLoader as never)
+}
+
+/** Data source config for a DynamoDB table, carrying the shared client. */
+export interface LocalDynamoDBDataSourceConfig {
+  name: string
+  type: 'AMAZON_DYNAMODB'
+  config: { endpoint: string; region: string; tableName: string }
+  client: DynamoDBClient
+}
+
+type DynamoPayload = { operation?: string; [key: string]: unknown }
+type LoaderMethods = Record<'getItem' | 'putItem' | 'updateItem' | 'deleteItem' | 'query' | 'scan', (payload: DynamoPayload) => Promise<object | null>>
+
+/**
+ * The simulator's DynamoDB loader, on the sandbox's shared client (closed with the sandbox), without
+ * its console dump of every failed request (a refused update of another user's item is routine).
+ */
+class LocalDynamoDBDataLoader extends DynamoDBDataLoader {
+  constructor(config: LocalDynamoDBDataSourceConfig) {
+    super(config as never)
+    const self = this as unknown as { client: DynamoDBClient }
+    self.client.destroy()
+    self.client = config.client
+  }
+
+  override async load(payload: DynamoPayload): Promise<object | null> {
+    const methods = this as unknown as LoaderMethods
+    try {
+      if (typeof payload.nextToken === 'string' && !isValidNextToken(payload.nextToken)) {
+        throw Object.assign(new Error('Invalid nextToken'), { name: 'ValidationException' })
+      }
+      switch (payload.operation) {
+        case 'GetItem':
+          return await methods.getItem(payload)
+        case 'PutItem':
+          return await methods.putItem(payload)
+        case 'UpdateItem':
+          return await methods.updateItem(payload)
+        case 'DeleteItem':
+          return await methods.deleteItem(payload)
+        case 'Query':
+          return await methods.query(payload)
+        case 'Scan':
+          return await methods.scan(payload)
+        default:
+          throw Object.assign(new Error(`Operation ${String(payload.operation)} is not supported by the offline sandbox`), { name: 'UnsupportedOperation' })
+      }
+    } catch (error) {
+      const e = error as Error & { extensions?: Record<string, unknown> }
+      // AppSync reports DynamoDB failures as `DynamoDB:<exception name>`.
+      e.extensions = { errorType: `DynamoDB:${e.name || 'DynamoDbException'}` }
+      throw e
+    }
+  }
+}
+
+/** The simulator's next tokens are base64 JSON keys; anything else would crash its JSON.parse. */
+function isValidNextToken(token: string): boolean {
+  try {
+    const key = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as unknown
+    return key !== null && typeof key === 'object' && !Array.isArray(key)
+  } catch {
+    return false
+  }
+}
+
+class UnsupportedDataLoader {
+  constructor(private readonly config: { name: string }) {}
+
+  async load(): Promise<never> {
+    throw Object.assign(new Error(`Data source ${this.config.name} is not served by the offline sandbox`), {
+      extensions: { errorType: 'UnsupportedOperation' },
+    })
+  }
+}
+
+/**
+ * One simulator for the life of the API: `load` swaps schema and resolvers in place, so live
+ * subscriptions (which sit on its pub/sub) keep receiving events across reloads.
+ */
+export class LocalSimulator extends AmplifyAppSyncSimulator {
+  constructor() {
+    patchSimulator()
+    // The base class builds an HTTP server of its own; it is never started (ours binds one host).
+    super({ port: 0, wsPort: 0 })
+  }
+
+  /**
+   * The events a subscription field follows. The simulator's own version logs a warning per
+   * subscriber for every failed mutation (published as null) and then runs the subscription's
+   * resolver again for it; null payloads are dropped here instead. Filtering happens in execute.ts.
+   */
+  override asyncIterator(trigger: string): AsyncIterator<unknown> {
+    const source = this.pubsub.asyncIterator<unknown>(trigger)
+    const events: AsyncIterableIterator<unknown> = {
+      async next() {
+        for (;;) {
+          const result = await source.next()
+          if (result.done || (result.value !== null && result.value !== undefined)) return result
+        }
+      },
+      return: async () => (await source.return?.()) ?? { done: true, value: undefined },
+      throw: async (error: unknown) => (await source.throw?.(error)) ?? { done: true, value: undefined },
+      [Symbol.asyncIterator]: () => events,
+    }
+    return events
+  }
+
+  /** Applies a new configuration, or throws and keeps serving the previous one. */
+  load(config: AmplifyAppSyncSimulatorConfig): void {
+    const self = this as unknown as { _appSyncConfig: unknown; _config: unknown }
+    const previous = { appSync: self._appSyncConfig, config: self._config }
+    try {
+      this.init(config)
+    } catch (error) {
+      // `init` restores schema, resolvers and data sources itself, but not these two.
+      self._appSyncConfig = previous.appSync
+      self._config = previous.config
+      throw error
+    }
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The local DynamoDB: dynalite (pure JS, LevelDB on disk) on a loopback port, and the tables the
+ * assembly defines. Tables are created or brought up to date at start and on reload; stored items
+ * are never dropped.
+ */
+import type { AddressInfo } from 'node:net'
+import { mkdir } from 'node:fs/promises'
+import type { Server } from 'node:http'
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  PutItemCommand,
+  ScanCommand,
+  type AttributeValue,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb'
+import dynalite from 'dynalite'
+import type { IndexDefinition, TableDefinition } from './assembly'
+
+export interface LocalDynamo {
+  endpoint: string
+  client: DynamoDBClient
+  /** Closes the client and dynalite, which flushes LevelDB to disk. */
+  close(): Promise<void>
+}
+
+/** Suffix of the table that holds a table's items while it is recreated with new indexes. */
+const MIGRATION_SUFFIX = '.migrating'
+
+export async function startLocalDynamo(path: string, region: string): Promise<LocalDynamo> {
+  await mkdir(path, { recursive: true })
+  // dynalite's CREATING/DELETING delays (500 ms by default) only slow a local start down.
+  const server: Server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
+  // Loopback only, whatever host the API binds: nothing but this process talks to it.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const client = new DynamoDBClient({
+    endpoint,
+    region,
+    // Without explicit credentials the SDK goes looking for real AWS ones; dynalite accepts any.
+    credentials: { accessKeyId: 'LOCALSANDBOX', secretAccessKey: 'LOCALSANDBOX' },
+    maxAttempts: 2,
+  })
+  let closing: Promise<void> | undefined
+  const close = () =>
+    (closing ??= (async () => {
+      client.destroy()
+      await new Promise<void>((resolve, reject) => server.close((error?: Error) => (error ? reject(error) : resolve())))
+    })())
+  try {
+    // LevelDB opens lazily; a locked or corrupt store should fail the start, not the first request.
+    await client.send(new ListTablesCommand({ Limit: 1 }))
+  } catch (error) {
+    await close().catch(() => {})
+    throw new Error(`The local DynamoDB store at ${path} cannot be opened: ${(error as Error).message}`)
+  }
+  return { endpoint, client, close }
+}
+
+export interface EnsureTablesResult {
+  created: string[]
+  migrated: string[]
+}
+
+/**
+ * Creates missing tables and recreates (items copied over) those whose indexes changed: dynalite
+ * cannot add a GSI to an existing table. A changed primary key cannot carry items over; those
+ * items are kept in a `<table>.previous-<time>` table rather than dropped.
+ */
+export async function ensureTables(client: DynamoDBClient, tables: TableDefinition[], log: (message: string) => void): Promise<EnsureTablesResult> {
+  const result: EnsureTablesResult = { created: [], migrated: [] }
+  const existing = new Set(await listTables(client))
+  for (const table of tables) {
+    const name = table.TableName
+    const staging = `${name}${MIGRATION_SUFFIX}`
+    if (existing.has(staging)) {
+      // A previous migration stopped half-way: finish it from the copy.
+      log(`Finishing the interrupted update of table ${name}`)
+      if (!existing.has(name)) await createTable(client, table)
+      await copyItems(client, staging, name)
+      await deleteTable(client, staging)
+      existing.add(name)
+    }
+    if (!existing.has(name)) {
+      await createTable(client, table)
+      result.created.push(name)
+      continue
+    }
+    const current = await describeTable(client, name)
+    if (sameDefinition(current, table)) continue
+    if (!sameKeys(current.KeySchema ?? [], table.KeySchema)) {
+      const previous = `${name}.previous-${new Date().toISOString().replace(/[:.]/g, '-')}`
+      log(`The primary key of table ${name} changed: its items are kept in table ${previous}`)
+      await createTable(client, { ...tableFromDescription(current), TableName: previous })
+      await copyItems(client, name, previous)
+    } else {
+      log(`The indexes of table ${name} changed: recreating it with its items`)
+      await createTable(client, { ...tableFromDescription(current), TableName: staging })
+      await copyItems(client, name, staging)
+    }
+    await deleteTable(client, name)
+    await createTable(client, table)
+    if (sameKeys(current.KeySchema ?? [], table.KeySchema)) {
+      await copyItems(client, staging, name)
+      await deleteTable(client, staging)
+    }
+    result.migrated.push(name)
+  }
+  return result
+}
+
+async function listTables(client: DynamoDBClient): Promise<string[]> {
+  const names: string[] = []
+  let start: string | undefined
+  do {
+    const page = await client.send(new ListTablesCommand({ ExclusiveStartTableName: start }))
+    names.push(...(page.TableNames ?? []))
+    start = page.LastEvaluatedTableName
+  } while (start)
+  return names
+}
+
+async function describeTable(client: DynamoDBClient, name: string): Promise<TableDescription> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: name }))
+  if (!Table) throw new Error(`DescribeTable returned nothing for ${name}`)
+  return Table
+}
+
+async function createTable(client: DynamoDBClient, table: TableDefinition): Promise<void> {
+  await client.send(new CreateTableCommand({ ...table, BillingMode: 'PAY_PER_REQUEST' }))
+  await waitFor(client, table.TableName, (status) => status === 'ACTIVE')
+}
+
+async function deleteTable(client: DynamoDBClient, name: string): Promise<void> {
+  await client.send(new DeleteTableCommand({ TableName: name }))
+  await waitFor(client, name, (status) => status === undefined)
+}
+
+async function waitFor(client: DynamoDBClient, name: string, done: (status: string | undefined) => boolean): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    let status: string | undefined
+    try {
+      status = (await describeTable(client, name)).TableStatus
+    } catch (error) {
+      if ((error as Error).name !== 'ResourceNotFoundException') throw error
+    }
+    if (done(status)) return
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  throw new Error(`Table ${name} did not settle`)
+}
+
+async function copyItems(client: DynamoDBClient, from: string, to: string): Promise<void> {
+  let start: Record<string, AttributeValue> | undefined
+  do {
+    const page = await client.send(new ScanCommand({ TableName: from, ExclusiveStartKey: start }))
+    for (const item of page.Items ?? []) await client.send(new PutItemCommand({ TableName: to, Item: item }))
+    start = page.LastEvaluatedKey
+  } while (start)
+}
+
+function tableFromDescription(description: TableDescription): TableDefinition {
+  const index = (raw: { IndexName?: string; KeySchema?: unknown; Projection?: unknown }): IndexDefinition => ({
+    IndexName: raw.IndexName!,
+    KeySchema: raw.KeySchema as IndexDefinition['KeySchema'],
+    Projection: (raw.Projection ?? { ProjectionType: 'ALL' }) as IndexDefinition['Projection'],
+  })
+  return {
+    TableName: description.TableName!,
+    AttributeDefinitions: description.AttributeDefinitions as TableDefinition['AttributeDefinitions'],
+    KeySchema: description.KeySchema as TableDefinition['KeySchema'],
+    ...(description.GlobalSecondaryIndexes?.length ? { GlobalSecondaryIndexes: description.GlobalSecondaryIndexes.map(index) } : {}),
+    ...(description.LocalSecondaryIndexes?.length ? { LocalSecondaryIndexes: description.LocalSecondaryIndexes.map(index) } : {}),
+  }
+}
+
+function sameKeys(a: ReadonlyArray<{ AttributeName?: string; KeyType?: string }>, b: ReadonlyArray<{ AttributeName?: string; KeyType?: string }>): boolean {
+  return a.length === b.length && a.every((key, i) => key.AttributeName === b[i]?.AttributeName && key.KeyType === b[i]?.KeyType)
+}
+
+function sameDefinition(current: TableDescription, wanted: TableDefinition): boolean {
+  const types = new Map((current.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]))
+  const keyTypesMatch = wanted.AttributeDefinitions.every((a) => !types.has(a.AttributeName) || types.get(a.AttributeName) === a.AttributeType)
+  const indexSignature = (indexes: ReadonlyArray<{ IndexName?: string; KeySchema?: unknown; Projection?: { ProjectionType?: string; NonKeyAttributes?: string[] } }> | undefined) =>
+    JSON.stringify(
+      (indexes ?? [])
+        .map((i) => ({
+          name: i.IndexName,
+          keys: ((i.KeySchema ?? []) as Array<{ AttributeName?: string; KeyType?: string }>).map((k) => `${k.AttributeName}:${k.KeyType}`),
+          projection: i.Projection?.ProjectionType ?? 'ALL',
+          extra: [...(i.Projection?.NonKeyAttributes ?? [])].sort(),
+        }))
+        .sort((x, y) => String(x.name).localeCompare(String(y.name))),
+    )
+  return (
+    sameKeys(current.KeySchema ?? [], wanted.KeySchema) &&
+    keyTypesMatch &&
+    indexSignature(current.GlobalSecondaryIndexes) === indexSignature(wanted.GlobalSecondaryIndexes) &&
+    indexSignature(current.LocalSecondaryIndexes) === indexSignature(wanted.LocalSecondaryIndexes)
+  )
+}

@@ -1,0 +1,246 @@
+/**
+ * Test harness: each `createAmplifyClient()` is one user running the real aws-amplify library in
+ * its own worker thread (aws-amplify is a per-process singleton), driven by a typed RPC.
+ * Also: a stand-in token issuer shaped like Cognito, for tests that run without the user pool.
+ */
+import { randomUUID } from 'node:crypto'
+import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { SignJWT, generateKeyPair, jwtVerify, type JWTPayload } from 'jose'
+
+export interface TestTokens {
+  accessToken: string
+  idToken?: string
+}
+
+export type SubscriptionOperation = 'onCreate' | 'onUpdate' | 'onDelete'
+
+/** What the data client returns: `data` (items for `list`), `errors`, `nextToken`. */
+export interface DataResult<T = Record<string, unknown>> {
+  data: T | null
+  errors?: Array<{ message: string; errorType?: string; [key: string]: unknown }>
+  nextToken?: string | null
+}
+
+export type WorkerRequest = { id: number; method: string; args: unknown[] }
+export type WorkerMessage =
+  | { kind: 'result'; id: number; result?: unknown; error?: { name: string; message: string } }
+  | { kind: 'event'; subscription: string; event?: unknown; error?: string }
+
+/** A subscription's deliveries: data items, or an error (as the observer's `error` got it). */
+export type SubscriptionDelivery = { item: Record<string, unknown> } | { error: string }
+
+export interface AmplifyTestClient {
+  /** `Amplify.configure(config)`; with `tokens`, a custom token provider hands out those tokens. */
+  configure(config: Record<string, unknown>, options?: { tokens?: TestTokens }): Promise<void>
+  /** Replaces the tokens the custom token provider hands out. */
+  setTokens(tokens: TestTokens): Promise<void>
+  signUp(input: Record<string, unknown>): Promise<Record<string, unknown>>
+  confirmSignUp(input: Record<string, unknown>): Promise<Record<string, unknown>>
+  signIn(input: Record<string, unknown>): Promise<Record<string, unknown>>
+  signOut(input?: Record<string, unknown>): Promise<void>
+  fetchAuthSession(options?: Record<string, unknown>): Promise<{ userSub?: string; tokens?: { accessToken: string; idToken?: string } }>
+  getCurrentUser(): Promise<{ username: string; userId: string; signInDetails?: Record<string, unknown> }>
+  create(model: string, input: Record<string, unknown>): Promise<DataResult>
+  get(model: string, key: Record<string, unknown>): Promise<DataResult>
+  list(model: string, options?: { filter?: Record<string, unknown>; limit?: number; nextToken?: string | null }): Promise<DataResult<Array<Record<string, unknown>>>>
+  update(model: string, input: Record<string, unknown>): Promise<DataResult>
+  delete(model: string, key: Record<string, unknown>): Promise<DataResult>
+  /** Subscribes and resolves once AppSync acknowledged it (no later event can be missed). */
+  subscribe(model: string, operation: SubscriptionOperation): Promise<string>
+  /** Everything delivered so far to a subscription. */
+  events(subscription: string): SubscriptionDelivery[]
+  /** Resolves with the first delivery (past or future) that matches; rejects after `timeoutMs`. */
+  waitForEvent(subscription: string, predicate: (delivery: SubscriptionDelivery) => boolean, timeoutMs?: number): Promise<SubscriptionDelivery>
+  unsubscribe(subscription: string): Promise<void>
+  /** Terminates the worker (and with it every socket the library opened). */
+  close(): Promise<void>
+}
+
+const require = createRequire(import.meta.url)
+
+/**
+ * The worker is TypeScript. `execArgv: ['--import', 'tsx']` does not reach a worker's entry module
+ * on Node 20, so a tiny ESM entry registers tsx's loader in the worker, then imports the file.
+ */
+function workerEntry(): URL {
+  // tsx's package exports map `tsx/esm/api` to this pair; `require.resolve` yields the CommonJS one.
+  const tsxEsmApi = pathToFileURL(require.resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href
+  const worker = new URL('./amplify-worker.ts', import.meta.url).href
+  const source = `import { register } from ${JSON.stringify(tsxEsmApi)}; register(); await import(${JSON.stringify(worker)});`
+  return new URL(`data:text/javascript,${encodeURIComponent(source)}`)
+}
+
+export async function createAmplifyClient(options: { config?: Record<string, unknown>; certificate?: string; tokens?: TestTokens } = {}): Promise<AmplifyTestClient> {
+  const worker = new Worker(workerEntry(), { workerData: { certificate: options.certificate } })
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()
+  const deliveries = new Map<string, SubscriptionDelivery[]>()
+  const waiters = new Set<{ subscription: string; test: (d: SubscriptionDelivery) => boolean; resolve: (d: SubscriptionDelivery) => void }>()
+  let nextId = 0
+  let exited: Error | undefined
+
+  worker.on('message', (message: WorkerMessage) => {
+    if (message.kind === 'result') {
+      const call = pending.get(message.id)
+      pending.delete(message.id)
+      if (!call) return
+      if (message.error) call.reject(Object.assign(new Error(message.error.message), { name: message.error.name }))
+      else call.resolve(message.result)
+      return
+    }
+    const delivery: SubscriptionDelivery = message.error !== undefined ? { error: message.error } : { item: message.event as Record<string, unknown> }
+    const list = deliveries.get(message.subscription) ?? []
+    list.push(delivery)
+    deliveries.set(message.subscription, list)
+    for (const waiter of waiters) {
+      if (waiter.subscription === message.subscription && waiter.test(delivery)) {
+        waiters.delete(waiter)
+        waiter.resolve(delivery)
+      }
+    }
+  })
+  const fail = (error: Error) => {
+    exited = error
+    for (const call of pending.values()) call.reject(error)
+    pending.clear()
+  }
+  worker.on('error', fail)
+  worker.on('exit', (code) => fail(new Error(`The amplify worker exited (code ${code})`)))
+
+  const call = <T>(method: string, ...args: unknown[]): Promise<T> => {
+    if (exited) return Promise.reject(exited)
+    const id = nextId++
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
+      worker.postMessage({ id, method, args } satisfies WorkerRequest)
+    })
+  }
+
+  const client: AmplifyTestClient = {
+    configure: (config, configureOptions) => call('configure', config, configureOptions),
+    setTokens: (tokens) => call('setTokens', tokens),
+    signUp: (input) => call('signUp', input),
+    confirmSignUp: (input) => call('confirmSignUp', input),
+    signIn: (input) => call('signIn', input),
+    signOut: (input) => call('signOut', input),
+    fetchAuthSession: (fetchOptions) => call('fetchAuthSession', fetchOptions),
+    getCurrentUser: () => call('getCurrentUser'),
+    create: (model, input) => call('create', model, input),
+    get: (model, key) => call('get', model, key),
+    list: (model, listOptions) => call('list', model, listOptions),
+    update: (model, input) => call('update', model, input),
+    delete: (model, key) => call('delete', model, key),
+    subscribe: (model, operation) => call('subscribe', model, operation),
+    events: (subscription) => [...(deliveries.get(subscription) ?? [])],
+    waitForEvent(subscription, predicate, timeoutMs = 5_000) {
+      const seen = (deliveries.get(subscription) ?? []).find(predicate)
+      if (seen) return Promise.resolve(seen)
+      return new Promise((resolve, reject) => {
+        const waiter = {
+          subscription,
+          test: predicate,
+          resolve: (delivery: SubscriptionDelivery) => {
+            clearTimeout(timer)
+            resolve(delivery)
+          },
+        }
+        const timer = setTimeout(() => {
+          waiters.delete(waiter)
+          reject(new Error(`No matching event on ${subscription} within ${timeoutMs} ms (got ${JSON.stringify(deliveries.get(subscription) ?? [])})`))
+        }, timeoutMs)
+        waiters.add(waiter)
+      })
+    },
+    unsubscribe: (subscription) => call('unsubscribe', subscription),
+    async close() {
+      if (!exited) await worker.terminate()
+    },
+  }
+  if (options.config) await client.configure(options.config, options.tokens ? { tokens: options.tokens } : undefined)
+  return client
+}
+
+/** The claims a user gets in both tokens; `sub` doubles as the username, as with email sign-in. */
+export interface TestUser {
+  sub: string
+  email: string
+}
+
+export interface TestTokenIssuer {
+  userPoolId: string
+  clientId: string
+  issuer: string
+  /** Tokens shaped like Cognito's for a user; `expiresIn` in seconds (negative: already expired). */
+  tokensFor(user: TestUser, options?: { expiresIn?: number }): Promise<TestTokens>
+  /** Checks a token the way the user pool's `verifyToken` does (signature, issuer, expiry, client, revocation). */
+  verifyToken(token: string): Promise<JWTPayload>
+  /** Revokes every token minted with this `origin_jti`. */
+  revoke(originJti: string): void
+}
+
+/**
+ * A stand-in for the local user pool's token side: RS256 tokens with Cognito's claims, verified
+ * with jose. Lets the data API be tested without the user pool.
+ */
+export async function createTestTokenIssuer(region = 'us-east-1'): Promise<TestTokenIssuer> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256')
+  const kid = randomUUID()
+  const userPoolId = `${region}_test`
+  const clientId = 'testclient0000000000000000'.slice(0, 26)
+  const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
+  const revoked = new Set<string>()
+
+  const sign = (claims: JWTPayload, expiresIn: number) => {
+    const now = Math.floor(Date.now() / 1000)
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .setIssuer(issuer)
+      .setIssuedAt(now)
+      .setExpirationTime(now + expiresIn)
+      .setJti(randomUUID())
+      .sign(privateKey)
+  }
+
+  return {
+    userPoolId,
+    clientId,
+    issuer,
+    async tokensFor(user, options = {}) {
+      const expiresIn = options.expiresIn ?? 3600
+      const originJti = randomUUID()
+      const authTime = Math.floor(Date.now() / 1000)
+      const [accessToken, idToken] = await Promise.all([
+        sign(
+          { sub: user.sub, client_id: clientId, origin_jti: originJti, event_id: randomUUID(), token_use: 'access', scope: 'aws.cognito.signin.user.admin', auth_time: authTime, username: user.sub },
+          expiresIn,
+        ),
+        sign(
+          {
+            sub: user.sub,
+            aud: clientId,
+            email_verified: true,
+            'cognito:username': user.sub,
+            origin_jti: originJti,
+            event_id: randomUUID(),
+            token_use: 'id',
+            auth_time: authTime,
+            email: user.email,
+          },
+          expiresIn,
+        ),
+      ])
+      return { accessToken, idToken }
+    },
+    async verifyToken(token) {
+      const { payload } = await jwtVerify(token, publicKey, { issuer, algorithms: ['RS256'] })
+      const audience = payload.token_use === 'id' ? payload.aud : payload.client_id
+      if (audience !== clientId) throw new Error('Token was issued to another client')
+      if (typeof payload.origin_jti === 'string' && revoked.has(payload.origin_jti)) throw new Error('Token has been revoked')
+      return payload
+    },
+    revoke(originJti) {
+      revoked.add(originJti)
+    },
+  }
+}

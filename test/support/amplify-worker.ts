@@ -1,0 +1,149 @@
+/**
+ * One "user" of the real aws-amplify library, in its own worker thread: aws-amplify is a
+ * per-process singleton, so two signed-in users with live subscriptions need two module graphs.
+ * Driven by test/support/amplify-client.ts over a small request/response protocol.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { Amplify } from 'aws-amplify'
+import { confirmSignUp, fetchAuthSession, getCurrentUser, signIn, signOut, signUp } from 'aws-amplify/auth'
+import { generateClient } from 'aws-amplify/data'
+import { Hub } from 'aws-amplify/utils'
+import { decodeJwt } from 'jose'
+import { WebSocket as NodeWebSocket, type ClientOptions } from 'ws'
+import type { WorkerMessage, WorkerRequest, TestTokens } from './amplify-client'
+
+const { certificate } = workerData as { certificate?: string }
+
+/**
+ * Node 20 has no global WebSocket. This one trusts the sandbox's self-signed certificate (and
+ * nothing else extra) so `wss://` works without turning verification off.
+ */
+class TrustingWebSocket extends NodeWebSocket {
+  constructor(url: string | URL, protocols?: string | string[], options?: ClientOptions) {
+    super(url, protocols, { ...options, ...(certificate ? { ca: certificate } : {}) })
+  }
+}
+;(globalThis as { WebSocket?: unknown }).WebSocket = TrustingWebSocket
+
+type ModelApi = Record<string, (...args: unknown[]) => unknown>
+type DataClient = { models: Record<string, ModelApi> }
+
+let client: DataClient | undefined
+let tokens: TestTokens | undefined
+const subscriptions = new Map<string, { unsubscribe: () => void }>()
+let nextSubscription = 0
+
+const post = (message: WorkerMessage) => parentPort!.postMessage(message)
+
+/** Results cross the thread boundary as JSON: class instances and functions do not survive cloning. */
+const plain = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T))
+
+/** The library's JWT shape: decoded claims plus the raw token. */
+const jwt = (token: string) => ({ payload: decodeJwt(token) as Record<string, never>, toString: () => token })
+
+function models(): Record<string, ModelApi> {
+  if (!client) throw new Error('configure() first')
+  return client.models
+}
+
+function model(name: string): ModelApi {
+  const api = models()[name]
+  if (!api) throw new Error(`The data client has no model ${name}`)
+  return api
+}
+
+const handlers: Record<string, (...args: never[]) => unknown> = {
+  configure(config: Record<string, unknown>, options?: { tokens?: TestTokens }) {
+    if (options?.tokens) {
+      tokens = options.tokens
+      // Hands the library tokens minted by the test instead of signing in against a user pool.
+      Amplify.configure(config, {
+        Auth: {
+          tokenProvider: {
+            getTokens: async () =>
+              tokens ? { accessToken: jwt(tokens.accessToken), ...(tokens.idToken ? { idToken: jwt(tokens.idToken) } : {}) } : null,
+          },
+        },
+      })
+    } else {
+      Amplify.configure(config)
+    }
+    client = generateClient() as unknown as DataClient
+  },
+  setTokens(next: TestTokens) {
+    tokens = next
+  },
+  signUp: (input: Parameters<typeof signUp>[0]) => signUp(input),
+  confirmSignUp: (input: Parameters<typeof confirmSignUp>[0]) => confirmSignUp(input),
+  signIn: (input: Parameters<typeof signIn>[0]) => signIn(input),
+  signOut: (input?: Parameters<typeof signOut>[0]) => signOut(input),
+  async fetchAuthSession(options?: Parameters<typeof fetchAuthSession>[0]) {
+    const session = await fetchAuthSession(options)
+    return {
+      userSub: session.userSub,
+      tokens: session.tokens
+        ? { accessToken: session.tokens.accessToken.toString(), idToken: session.tokens.idToken?.toString() }
+        : undefined,
+    }
+  },
+  getCurrentUser: () => getCurrentUser(),
+  create: (name: string, input: unknown) => model(name).create!(input),
+  get: (name: string, key: unknown) => model(name).get!(key),
+  list: (name: string, options?: unknown) => model(name).list!(options),
+  update: (name: string, input: unknown) => model(name).update!(input),
+  delete: (name: string, key: unknown) => model(name).delete!(key),
+  async subscribe(name: string, operation: 'onCreate' | 'onUpdate' | 'onDelete') {
+    const id = `s${nextSubscription++}`
+    const field = `${operation}${name}`
+    // The observable says nothing when AppSync acknowledges the subscription; the library's Hub
+    // event does. Waiting for it means no event of the test can be missed.
+    let settle: (error?: Error) => void = () => {}
+    const acknowledged = new Promise<void>((resolve, reject) => {
+      const stopListening = Hub.listen('api', ({ payload }) => {
+        const data = payload.data as { query?: string } | undefined
+        if (payload.event === 'Subscription ack' && data?.query?.includes(field)) settle()
+      })
+      const timer = setTimeout(() => settle(new Error(`${field} was not acknowledged`)), 10_000)
+      settle = (error) => {
+        stopListening()
+        clearTimeout(timer)
+        if (error) reject(error)
+        else resolve()
+      }
+    })
+    const observable = model(name)[operation]!() as { subscribe: (observer: object) => { unsubscribe: () => void } }
+    const subscription = observable.subscribe({
+      next: (event: unknown) => post({ kind: 'event', subscription: id, event: plain(event) }),
+      error: (error: unknown) => {
+        const message = JSON.stringify(plain(error))
+        post({ kind: 'event', subscription: id, error: message })
+        settle(new Error(`${field} failed: ${message}`))
+      },
+    })
+    subscriptions.set(id, subscription)
+    try {
+      await acknowledged
+    } catch (error) {
+      subscription.unsubscribe()
+      subscriptions.delete(id)
+      throw error
+    }
+    return id
+  },
+  unsubscribe(id: string) {
+    subscriptions.get(id)?.unsubscribe()
+    subscriptions.delete(id)
+  },
+}
+
+parentPort!.on('message', async (request: WorkerRequest) => {
+  try {
+    const handler = handlers[request.method]
+    if (!handler) throw new Error(`Unknown method ${request.method}`)
+    const result = await (handler as (...args: unknown[]) => unknown)(...request.args)
+    post({ kind: 'result', id: request.id, result: plain(result) })
+  } catch (error) {
+    const e = error as Error
+    post({ kind: 'result', id: request.id, error: { name: e.name ?? 'Error', message: e.message ?? JSON.stringify(plain(error)) } })
+  }
+})
