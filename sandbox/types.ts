@@ -66,10 +66,11 @@ export interface UserPool {
    */
   handle(req: IncomingMessage, res: ServerResponse): void
   /**
-   * Verifies a token as AppSync would: RS256 signature by this pool's key, `iss`, `exp`, `token_use`
-   * (when given), audience/client id, and not revoked. Resolves to the claims, rejects otherwise.
+   * Verifies a token: RS256 signature by this pool's key, `iss`, `exp`, `token_use` (when given),
+   * audience/client id and, unless `checkRevocation` is false, that its session was not revoked.
+   * Resolves to the claims, rejects otherwise.
    */
-  verifyToken(token: string, use?: TokenUse): Promise<JWTPayload>
+  verifyToken(token: string, use?: TokenUse, options?: { checkRevocation?: boolean }): Promise<JWTPayload>
   /** Applies new synthesized settings (ids and keys stay). */
   updateSettings(settings: UserPoolSettings): void
   /** Resolves once everything acknowledged is on disk. */

@@ -27,7 +27,7 @@ export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserP
     },
     jwks: { keys: [keys.jwk] },
     handle,
-    verifyToken: (token, use) => pool.verifyToken(token, use),
+    verifyToken: (token, use, options) => pool.verifyToken(token, use, options),
     updateSettings(settings: UserPoolSettings) {
       // Ids stay: the pool name is baked into every SRP verifier and the ids into every token.
       pool.settings = { ...settings, region: pool.settings.region, userPoolId: pool.settings.userPoolId, clientId: pool.settings.clientId }

@@ -538,8 +538,9 @@ export class LocalPool {
   // --- Tokens -------------------------------------------------------------------------------
 
   /** `UserPool.verifyToken`: a valid token of this pool and client whose session is not revoked. */
-  async verifyToken(token: string, use?: TokenUse): Promise<JWTPayload> {
+  async verifyToken(token: string, use?: TokenUse, { checkRevocation = true } = {}): Promise<JWTPayload> {
     const payload = await verifyJwt(this.keys, token, this.issuer, this.settings.clientId, use)
+    if (!checkRevocation) return payload
     const session = this.sessions.get(payload.origin_jti as string)
     if (!session || session.revoked || session.sub !== payload.sub) throw new Error('Token has been revoked')
     return payload
