@@ -23,6 +23,8 @@ function port(value: string | undefined, fallback: number, flag: string): number
 }
 
 async function main(): Promise<void> {
+  // The AWS SDK here only talks to the local DynamoDB store: its Node-version notice is noise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const { values } = parseArgs({
     options: {
       reset: { type: 'boolean', default: false },

@@ -154,6 +154,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // token keeps working there until it expires (aws/aws-appsync-community#298). So here too.
       verifyToken: (token, use) => userPool.verifyToken(token, use, { checkRevocation: false }),
       region: ids.region,
+      log,
     })
   } catch (error) {
     authServer.close()

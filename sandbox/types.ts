@@ -107,6 +107,8 @@ export interface StartDataApiOptions {
   /** The user pool's verifier: every user-pool token is checked with it. */
   verifyToken: UserPool['verifyToken']
   region: string
+  /** Progress lines (tables created or migrated); silent when absent. */
+  log?: (line: string) => void
 }
 
 /** Used by the outputs writer and the `Amplify.configure` helper. */

@@ -16,7 +16,7 @@ import { ensureTables, startLocalDynamo } from './store'
 export { loadApiDefinition, type ApiDefinition } from './assembly'
 
 export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> {
-  const log = (message: string) => console.log(`[sandbox:data] ${message}`)
+  const log = opts.log ?? (() => {})
   const dynamo = await startLocalDynamo(join(opts.dir, 'dynamodb'), opts.region)
   const simulator = new LocalSimulator()
   let modes: AuthModes

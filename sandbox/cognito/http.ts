@@ -14,7 +14,7 @@ const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.'
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'POST, GET, OPTIONS',
-  'access-control-allow-headers': 'content-type, x-amz-target, x-amz-user-agent, cache-control, authorization',
+  'access-control-allow-headers': 'content-type, x-amz-target, x-amz-user-agent, amz-sdk-invocation-id, amz-sdk-request, cache-control, authorization',
   'access-control-expose-headers': 'x-amzn-requestid, x-amzn-errortype, date',
   'access-control-max-age': '86400',
 }
