@@ -3,7 +3,7 @@
  */
 import { relative } from 'node:path'
 import { parseArgs } from 'node:util'
-import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, startSandbox } from './index'
+import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, SandboxStartError, startSandbox } from './index'
 import { CloudOutputsError } from './outputs'
 import { SynthError } from './synth'
 
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  if (error instanceof CloudOutputsError || error instanceof SynthError) console.error(`\n${error.message}\n`)
+  if (error instanceof CloudOutputsError || error instanceof SynthError || error instanceof SandboxStartError) console.error(`\n${error.message}\n`)
   else console.error(error)
   process.exit(1)
 })

@@ -82,15 +82,20 @@ async function loadOrCreateIds(dataDir: string): Promise<SandboxIds> {
   return ids
 }
 
-async function listen(server: Server, host: string, port: number, what: string): Promise<number> {
+/** A start-up failure the user can act on: the CLI prints its message alone. */
+export class SandboxStartError extends Error {
+  override name = 'SandboxStartError'
+}
+
+function portError(error: unknown, port: number, what: 'auth' | 'data'): unknown {
+  return (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+    ? new SandboxStartError(`Port ${port} (${what}) is in use: is another sandbox running? Pick another with --${what}-port.`)
+    : error
+}
+
+async function listen(server: Server, host: string, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`Port ${port} (${what}) is in use: is another sandbox running? Pick another with --${what}-port.`)
-          : error,
-      ),
-    )
+    server.once('error', (error) => reject(portError(error, port, 'auth')))
     server.listen(port, host, resolve)
   })
   return (server.address() as AddressInfo).port
@@ -143,18 +148,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const authServer = createServer((req, res) => userPool.handle(req, res))
   let dataApi: DataApi | undefined
   try {
-    const authPort = await listen(authServer, host, options.authPort ?? DEFAULT_AUTH_PORT, 'auth')
+    await listen(authServer, host, options.authPort ?? DEFAULT_AUTH_PORT)
+    const dataPort = options.dataPort ?? DEFAULT_DATA_PORT
     dataApi = await startDataApi({
       assemblyDir: assembly.dir,
       dir: join(dataDir, 'data'),
       host,
-      port: options.dataPort ?? DEFAULT_DATA_PORT,
+      port: dataPort,
       tls: { key: tls.key, cert: tls.cert },
       // AppSync checks signature, issuer and expiry but not revocation: a signed-out user's access
       // token keeps working there until it expires (aws/aws-appsync-community#298). So here too.
       verifyToken: (token, use) => userPool.verifyToken(token, use, { checkRevocation: false }),
       region: ids.region,
       log,
+    }).catch((error: unknown) => {
+      throw portError(error, dataPort, 'data')
     })
   } catch (error) {
     authServer.close()

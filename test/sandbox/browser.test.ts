@@ -3,23 +3,23 @@
  * aws-amplify client. Its calls to the user pool and GraphQL API are cross-origin (CORS), and
  * realtime goes over wss:// to the sandbox's self-signed certificate.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from 'esbuild'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startSandbox, type Sandbox } from '../../sandbox'
+import type { Sandbox } from '../../sandbox'
 import { launchOptions } from '../support/chromium'
 import { projectRoot } from '../support/project'
+import { latestCode, startTestSandbox } from '../support/sandbox'
 
 const password = 'Sandbox-pass-1'
 
 describe('offline sandbox in a browser', () => {
-  let work: string
   let sandbox: Sandbox
+  let stop: () => Promise<void>
   let site: Server
   let siteUrl: string
   let browser: Browser
@@ -37,22 +37,14 @@ describe('offline sandbox in a browser', () => {
     await page.waitForFunction(() => 'sandboxApp' in window)
     const email = `${name}-${Date.now()}@example.com`
     await page.evaluate(([e, p]) => window.sandboxApp.signUp(e!, p!), [email, password])
-    const messages = (await (await fetch(`${sandbox.messagesUrl}?to=${encodeURIComponent(email)}`)).json()) as Array<{ code: string }>
-    await page.evaluate(([e, c]) => window.sandboxApp.confirmSignUp(e!, c!), [email, messages.at(-1)!.code])
+    const code = await latestCode(sandbox.messagesUrl, email)
+    await page.evaluate(([e, c]) => window.sandboxApp.confirmSignUp(e!, c!), [email, code])
     expect(await page.evaluate(([e, p]) => window.sandboxApp.signIn(e!, p!), [email, password])).toMatchObject({ isSignedIn: true })
     return page
   }
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'sandbox-browser-'))
-    sandbox = await startSandbox({
-      projectDir: projectRoot,
-      dataDir: join(work, 'data'),
-      outputsPath: join(work, 'amplify_outputs.json'),
-      authPort: 0,
-      dataPort: 0,
-      watch: false,
-    })
+    ;({ sandbox, stop } = await startTestSandbox())
     const bundle = await build({
       entryPoints: [join(projectRoot, 'test/support/browser/app.ts')],
       bundle: true,
@@ -79,8 +71,7 @@ describe('offline sandbox in a browser', () => {
   afterAll(async () => {
     await browser?.close()
     site?.close()
-    await sandbox?.close()
-    await rm(work, { recursive: true, force: true })
+    await stop?.()
   })
 
   it('signs in with SRP, writes and reads todos, and gets only its own live events', async () => {

@@ -1,4 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { Amplify } from 'aws-amplify'
 import { confirmSignUp, signIn, signOut, signUp } from 'aws-amplify/auth'
@@ -7,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Schema } from '../../amplify/data/resource'
 import { amplifyConfigFromOutputs } from '../../utils/amplify-config'
 import { scratchProject } from '../support/project'
+import { latestCode } from '../support/sandbox'
 import { SandboxProcess } from '../support/sandbox-process'
 
 type Outputs = Parameters<typeof amplifyConfigFromOutputs>[0] & { data?: { url: string }; custom: { offlineSandbox: { messagesUrl: string } } }
@@ -54,10 +57,10 @@ describe('npm run sandbox', () => {
 
   it('keeps users and items across a SIGTERM restart', async () => {
     await signUp({ username: email, password, options: { userAttributes: { email } } })
-    const messages = (await (await fetch(`${outputs.custom.offlineSandbox.messagesUrl}?to=${encodeURIComponent(email)}`)).json()) as Array<{ code: string }>
+    const code = await latestCode(outputs.custom.offlineSandbox.messagesUrl, email)
     // The code is printed in the sandbox's terminal too.
-    expect(sandbox.output).toContain(messages.at(-1)!.code)
-    await confirmSignUp({ username: email, confirmationCode: messages.at(-1)!.code })
+    expect(sandbox.output).toContain(`code for ${email}: ${code}`)
+    await confirmSignUp({ username: email, confirmationCode: code })
     await signIn({ username: email, password })
     const { errors } = await generateClient<Schema>().models.Todo.create({ content: 'survives restarts' })
     expect(errors).toBeUndefined()
@@ -117,6 +120,24 @@ describe('npm run sandbox next to a cloud amplify_outputs.json', () => {
       expect(sandbox.output).toMatch(/was not written by the offline sandbox/)
       expect(await readFile(join(project.dir, 'amplify_outputs.json'), 'utf8')).toBe(cloud)
     } finally {
+      await project.remove()
+    }
+  })
+})
+
+describe('npm run sandbox on a taken port', () => {
+  it('says which port is taken and how to pick another', async () => {
+    const project = await scratchProject()
+    const squatter = createServer()
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve))
+    const { port } = squatter.address() as AddressInfo
+    try {
+      const sandbox = new SandboxProcess(project.dir, ['--data-port', String(port)])
+      expect(await sandbox.exited).toBe(1)
+      expect(sandbox.output).toContain(`Port ${port} (data) is in use`)
+      expect(sandbox.output).toContain('--data-port')
+    } finally {
+      squatter.close()
       await project.remove()
     }
   })

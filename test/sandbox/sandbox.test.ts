@@ -4,21 +4,19 @@
  * with the code the sandbox "sent", sign in with SRP and use the data client, each in their own
  * worker thread (the aws-amplify client is a per-process singleton).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
 import { CognitoJwtVerifier } from 'aws-jwt-verify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startSandbox, type Sandbox } from '../../sandbox'
+import type { Sandbox } from '../../sandbox'
 import { amplifyConfigFromOutputs } from '../../utils/amplify-config'
 import { createAmplifyClient, type AmplifyTestClient, type SubscriptionDelivery } from '../support/amplify-client'
-import { projectRoot } from '../support/project'
+import { latestCode, startTestSandbox } from '../support/sandbox'
 
 const password = 'Sandbox-pass-1'
 
 describe('offline sandbox, end to end', () => {
-  let work: string
   let sandbox: Sandbox
+  let stop: () => Promise<void>
   let certificate: string
   const users: AmplifyTestClient[] = []
 
@@ -28,8 +26,7 @@ describe('offline sandbox, end to end', () => {
     users.push(client)
     const email = `${name}-${Date.now()}@Example.com`
     await client.signUp({ username: email, password, options: { userAttributes: { email } } })
-    const messages = (await (await fetch(`${sandbox.messagesUrl}?to=${encodeURIComponent(email)}`)).json()) as Array<{ code: string }>
-    await client.confirmSignUp({ username: email, confirmationCode: messages.at(-1)!.code })
+    await client.confirmSignUp({ username: email, confirmationCode: await latestCode(sandbox.messagesUrl, email) })
     // Sign-in names are case-insensitive, as in Gen 2's pools.
     const signIn = await client.signIn({ username: email.toLowerCase(), password })
     expect(signIn).toMatchObject({ isSignedIn: true })
@@ -37,21 +34,12 @@ describe('offline sandbox, end to end', () => {
   }
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'sandbox-e2e-'))
-    sandbox = await startSandbox({
-      projectDir: projectRoot,
-      dataDir: join(work, 'data'),
-      outputsPath: join(work, 'amplify_outputs.json'),
-      authPort: 0,
-      dataPort: 0,
-      watch: false,
-    })
+    ;({ sandbox, stop } = await startTestSandbox())
     certificate = await readFile(sandbox.certificatePath, 'utf8')
   })
   afterAll(async () => {
     await Promise.all(users.map((u) => u.close()))
-    await sandbox?.close()
-    await rm(work, { recursive: true, force: true })
+    await stop?.()
   })
 
   it('issues tokens that aws-jwt-verify accepts with the sandbox JWKS', async () => {
