@@ -18,7 +18,7 @@ const usage = `Usage: npm run sandbox -- [options]
 function port(value: string | undefined, fallback: number, flag: string): number {
   if (value === undefined || value === '') return fallback
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new Error(`${flag} must be a port number (0-65535), got "${value}"`)
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new SandboxStartError(`${flag} must be a port number (0-65535), got "${value}"\n\n${usage}`)
   return n
 }
 
@@ -83,8 +83,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'))
 }
 
-main().catch((error: Error) => {
-  if (error instanceof CloudOutputsError || error instanceof SynthError || error instanceof SandboxStartError) console.error(`\n${error.message}\n`)
+main().catch((error: Error & { code?: string }) => {
+  if (error.code?.startsWith('ERR_PARSE_ARGS')) console.error(`\n${error.message}\n\n${usage}\n`)
+  else if (error instanceof CloudOutputsError || error instanceof SynthError || error instanceof SandboxStartError) console.error(`\n${error.message}\n`)
   else console.error(error)
-  process.exit(1)
+  // exitCode, not exit(): let stderr drain. Everything started was closed by the failed start.
+  process.exitCode = 1
 })
