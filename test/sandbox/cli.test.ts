@@ -25,8 +25,8 @@ describe('npm run sandbox', () => {
     outputs = JSON.parse(await readFile(join(project.dir, 'amplify_outputs.json'), 'utf8')) as Outputs
     Amplify.configure(amplifyConfigFromOutputs(outputs))
   }
-  const restart = async (args: string[] = []) => {
-    expect(await sandbox.stop('SIGTERM')).toBe(0)
+  const restart = async (args: string[] = [], signal: NodeJS.Signals = 'SIGTERM') => {
+    expect(await sandbox.stop(signal)).toBe(0)
     sandbox = new SandboxProcess(project.dir, args)
     await sandbox.ready()
     await configure()
@@ -102,9 +102,9 @@ describe('npm run sandbox', () => {
     await sandbox.waitFor(/Reloaded the backend in/, 60_000, from + failure[0].length)
   })
 
-  it('wipes users and items with --reset', async () => {
+  it('stops on Ctrl-C (SIGINT) and wipes users and items with --reset', async () => {
     await signOut()
-    await restart(['--reset'])
+    await restart(['--reset'], 'SIGINT')
     await expect(signIn({ username: email, password })).rejects.toMatchObject({ name: 'NotAuthorizedException' })
   })
 })
