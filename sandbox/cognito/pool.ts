@@ -196,13 +196,8 @@ export class LocalPool {
   }
 
   private async resendConfirmationCode(body: Body): Promise<Body> {
-    this.requireClient(body)
-    const username = requireString(body, 'Username', 128)
-    const user = this.findUser(username)
-    if (!user) {
-      if (this.settings.preventUserExistenceErrors) return { CodeDeliveryDetails: this.fakeDelivery(username) }
-      throw this.userNotFound()
-    }
+    const { user, hidden } = this.codeRecipient(body)
+    if (!user) return hidden
     if (user.status === 'CONFIRMED') throw invalidParameter('User is already confirmed.')
     return { CodeDeliveryDetails: this.sendCode(user, 'signUp', user.attributes.email ?? '') }
   }
@@ -505,13 +500,8 @@ export class LocalPool {
   // --- Forgotten password -------------------------------------------------------------------
 
   private async forgotPassword(body: Body): Promise<Body> {
-    this.requireClient(body)
-    const username = requireString(body, 'Username', 128)
-    const user = this.findUser(username)
-    if (!user) {
-      if (this.settings.preventUserExistenceErrors) return { CodeDeliveryDetails: this.fakeDelivery(username) }
-      throw this.userNotFound()
-    }
+    const { user, hidden } = this.codeRecipient(body)
+    if (!user) return hidden
     const email = user.attributes.email
     if (!email || user.attributes.email_verified !== 'true') {
       throw invalidParameter('Cannot reset password for the user as there is no registered/verified email or phone_number')
@@ -623,6 +613,19 @@ export class LocalPool {
     if (stored.expiresAt < Date.now()) throw new CognitoError('ExpiredCodeException', 'Invalid code provided, please request a code again.')
     delete user.codes[kind]
     this.touchUser(user)
+  }
+
+  /**
+   * The user a code is to be sent to; for an unknown user, the answer that hides it (a delivery
+   * that never happens) or, without existence hiding, UserNotFoundException.
+   */
+  private codeRecipient(body: Body): { user: StoredUser; hidden?: never } | { user?: never; hidden: Body } {
+    this.requireClient(body)
+    const username = requireString(body, 'Username', 128)
+    const user = this.findUser(username)
+    if (user) return { user }
+    if (this.settings.preventUserExistenceErrors) return { hidden: { CodeDeliveryDetails: this.fakeDelivery(username) } }
+    throw this.userNotFound()
   }
 
   private fakeDelivery(username: string): Body {
