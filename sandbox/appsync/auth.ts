@@ -1,7 +1,8 @@
 /**
  * Request authorization as AppSync does it for a user-pool API: the simulator trusts any JWT whose
  * `iss` starts with `https://cognito-idp.`, so every token is verified here (signature, expiry,
- * issuer, revocation, via the user pool) before the simulator sees the request.
+ * issuer and client, via the user pool; not revocation, which AppSync does not check either)
+ * before the simulator sees the request.
  */
 import type { JWTPayload } from 'jose'
 import type { UserPool } from '../types'
