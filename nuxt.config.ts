@@ -1,6 +1,49 @@
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+
+// The app is built against one `amplify_outputs.json`: the project's own (written by the offline
+// sandbox, `npx ampx sandbox` or `ampx generate outputs`), or the file AMPLIFY_OUTPUTS names, which
+// the tests use to build against a sandbox of their own without touching the developer's file.
+const outputsFile = resolve(process.env.AMPLIFY_OUTPUTS || 'amplify_outputs.json')
+
 // https://nuxt.com/docs/api/configuration/nuxt-config
 export default defineNuxtConfig({
+  modules: ['@nuxt/eslint', 'h3-compression/nuxt'],
   compatibilityDate: '2025-07-15',
   devtools: { enabled: false },
+
+  app: {
+    head: {
+      htmlAttrs: { lang: 'en' },
+      title: 'Todos',
+      titleTemplate: '%s · Nuxt on Amplify',
+      meta: [{ name: 'description', content: 'A server-rendered Nuxt 3 app on AWS Amplify Gen 2.' }],
+    },
+  },
+
+  css: ['~/assets/css/main.css'],
+
+  alias: { '~~/amplify_outputs.json': outputsFile },
+
+  // The Authenticator's stylesheet is large: send it once, as a cached file, not inlined into the HTML too.
+  features: { inlineStyles: false },
+
+  // HTML and JSON are compressed as they are sent; tiny bodies (most API answers) are not worth it.
+  compression: { threshold: 1024 },
+
+  nitro: {
+    compressPublicAssets: { gzip: true, brotli: true },
+  },
+
   typescript: { strict: true },
+
+  eslint: { config: { stylistic: true } },
+
+  hooks: {
+    'build:before'() {
+      if (!existsSync(outputsFile)) {
+        throw new Error(`${outputsFile} is missing. Start the offline sandbox (\`npm run dev\` or \`npm run sandbox\`) or a cloud one (\`npx ampx sandbox\`) first.`)
+      }
+    },
+  },
 })

@@ -1,14 +1,15 @@
 import type { ResourcesConfig } from 'aws-amplify'
 import { parseAmplifyConfig } from 'aws-amplify/utils'
 
-type Outputs = Parameters<typeof parseAmplifyConfig>[0]
+/** What `amplify_outputs.json` holds, as the Amplify client reads it. */
+export type AmplifyOutputs = Parameters<typeof parseAmplifyConfig>[0]
 
 /**
  * Turns `amplify_outputs.json` into the `Amplify.configure` object. A cloud file passes through
  * unchanged; one written by the offline sandbox also points the client at the local user pool,
  * which `amplify_outputs.json` has no field for (it rides in `custom.offlineSandbox`).
  */
-export function amplifyConfigFromOutputs(outputs: Outputs): ResourcesConfig {
+export function amplifyConfigFromOutputs(outputs: AmplifyOutputs): ResourcesConfig {
   const config = parseAmplifyConfig(outputs)
   const local = (outputs as { custom?: { offlineSandbox?: { userPoolEndpoint?: unknown } } }).custom?.offlineSandbox
   if (!local) return config
@@ -19,4 +20,19 @@ export function amplifyConfigFromOutputs(outputs: Outputs): ResourcesConfig {
   // parseAmplifyConfig returns a new object on every call: setting the field in place is safe.
   Object.assign(cognito, { userPoolEndpoint: local.userPoolEndpoint })
   return config
+}
+
+/**
+ * How long the auth cookies live, in seconds: as long as the refresh token that keeps the session
+ * (Amplify Gen 2's default user pool client: 30 days). Change both together.
+ */
+export const AUTH_COOKIE_MAX_AGE = 30 * 24 * 60 * 60
+
+/**
+ * The attributes of every auth cookie, set by the browser or by the server after a refresh.
+ * `Secure` only over https: browsers drop Secure cookies on plain http://localhost-style origins.
+ * Not HttpOnly: the browser's Amplify client reads the same cookies.
+ */
+export function authCookieAttributes(options: { secure: boolean }) {
+  return { path: '/', sameSite: 'lax' as const, secure: options.secure, maxAge: AUTH_COOKIE_MAX_AGE }
 }

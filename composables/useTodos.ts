@@ -1,0 +1,113 @@
+import type { Schema } from '~~/amplify/data/resource'
+import { checkTodoContent } from '~~/shared/todo'
+
+export type Todo = Pick<Schema['Todo']['type'], 'id' | 'content' | 'done' | 'createdAt' | 'updatedAt'>
+
+const fields = ['id', 'content', 'done', 'createdAt', 'updatedAt'] as const
+
+/**
+ * The signed-in user's todos: listed during server rendering (so they are in the HTML), changed
+ * through the data API, and kept live in the browser by subscriptions, which also bring in changes
+ * made in other tabs. Every failure ends up in `error`, `actionError` or `liveError` for the page.
+ */
+export function useTodos() {
+  const { $Amplify } = useNuxtApp()
+  const { Todo } = $Amplify.GraphQL.client.models
+
+  const { data: todos, status, error, refresh } = useAsyncData('todos', async () => {
+    const all: Todo[] = []
+    let nextToken: string | null | undefined
+    do {
+      const page = await Todo.list({ selectionSet: fields, nextToken })
+      all.push(...orThrow(page).map(plain))
+      nextToken = page.nextToken
+    } while (nextToken)
+    return all.sort(byCreation)
+  }, { default: () => [] as Todo[] })
+
+  const actionError = ref<string | null>(null)
+  const liveError = ref<string | null>(null)
+  const busy = ref(new Set<string>())
+
+  function upsert(todo: Todo) {
+    const others = todos.value.filter(item => item.id !== todo.id)
+    todos.value = [...others, todo].sort(byCreation)
+  }
+  function forget(id: string) {
+    todos.value = todos.value.filter(item => item.id !== id)
+  }
+
+  /** Runs one change; its failure is shown to the user, and the list is left as the server has it. */
+  async function change(id: string, work: () => Promise<void>): Promise<boolean> {
+    actionError.value = null
+    busy.value.add(id)
+    try {
+      await work()
+      return true
+    }
+    catch (cause) {
+      actionError.value = messageOf(cause)
+      return false
+    }
+    finally {
+      busy.value.delete(id)
+    }
+  }
+
+  /** Adds a todo; resolves to the message that refused it, or null once it is saved. */
+  async function add(input: string): Promise<string | null> {
+    const checked = checkTodoContent(input)
+    if (checked.error !== undefined) return checked.error
+    const saved = await change('new', async () => {
+      const created = orThrow(await Todo.create({ content: checked.content, done: false }, { selectionSet: fields }))
+      if (created) upsert(plain(created))
+    })
+    return saved ? null : actionError.value
+  }
+
+  const toggle = (todo: Todo) => change(todo.id, async () => {
+    const updated = orThrow(await Todo.update({ id: todo.id, done: !todo.done }, { selectionSet: fields }))
+    if (updated) upsert(plain(updated))
+  })
+
+  const remove = (todo: Todo) => change(todo.id, async () => {
+    orThrow(await Todo.delete({ id: todo.id }, { selectionSet: ['id'] }))
+    forget(todo.id)
+  })
+
+  // Subscriptions need the browser's WebSocket: they start once the page is hydrated.
+  const subscriptions: Array<{ unsubscribe(): void }> = []
+  onMounted(() => {
+    const live = $Amplify.GraphQL.realtime?.Todo
+    if (!live) return
+    const onError = (cause: unknown) => {
+      liveError.value = `Live updates stopped: ${messageOf(cause)}. Reload the page to see changes from other tabs.`
+    }
+    subscriptions.push(
+      live.onCreate({ selectionSet: fields }).subscribe({ next: todo => upsert(plain(todo)), error: onError }),
+      live.onUpdate({ selectionSet: fields }).subscribe({ next: todo => upsert(plain(todo)), error: onError }),
+      live.onDelete({ selectionSet: ['id'] }).subscribe({ next: todo => forget(todo.id), error: onError }),
+    )
+  })
+  onBeforeUnmount(() => subscriptions.splice(0).forEach(subscription => subscription.unsubscribe()))
+
+  return { todos, status, error, refresh, actionError, liveError, busy, add, toggle, remove }
+}
+
+function plain(todo: Todo): Todo {
+  return { id: todo.id, content: todo.content, done: todo.done ?? false, createdAt: todo.createdAt, updatedAt: todo.updatedAt }
+}
+
+function byCreation(a: Todo, b: Todo) {
+  return a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)
+}
+
+/** A data API result's value, or its errors thrown as one readable error. */
+function orThrow<T>(result: { data: T, errors?: ReadonlyArray<{ message: string }> }): T {
+  if (result.errors?.length) throw new Error(result.errors.map(error => error.message).join('; '))
+  return result.data
+}
+
+function messageOf(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause)
+}

@@ -1,0 +1,3 @@
+export default defineNuxtRouteMiddleware((to) => {
+  if (!useAuth().signedIn.value) return navigateTo({ path: '/sign-in', query: { redirect: to.fullPath } })
+})

@@ -1,0 +1,5 @@
+export default defineEventHandler(async (event) => {
+  assertMethod(event, 'GET')
+  const { userId, username, signInDetails } = await requireUser(event)
+  return { userId, username, signInDetails }
+})

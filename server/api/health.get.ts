@@ -1,0 +1,2 @@
+// Liveness for load balancers, and the benchmark's baseline: a bare JSON handler, no session work.
+export default defineEventHandler(() => ({ ok: true }))

@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { projectRoot } from './project'
+
+/**
+ * A production build of the app against `outputsFile`, into `dir/.output` (see build-app.ts);
+ * `preset` picks another Nitro preset than the node server. Resolves with the output folder.
+ */
+export async function buildApp(outputsFile: string, dir: string, preset?: string): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'test/support/build-app.ts'), dir, ...(preset ? [preset] : [])], {
+    cwd: projectRoot,
+    env: { ...process.env, AMPLIFY_OUTPUTS: outputsFile, NODE_ENV: 'production', FORCE_COLOR: '0' },
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk))
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk))
+  const code = await new Promise<number | null>(resolve => child.once('close', resolve))
+  if (code !== 0) throw new Error(`The app's build failed (${code}):\n${output}`)
+  return join(dir, '.output')
+}
+
+/** The built app's own server (`node .output/server/index.mjs`) on a free loopback port. */
+export class AppServer {
+  output = ''
+  readonly url: Promise<string>
+  private readonly child: ChildProcess
+
+  constructor(outputDir: string, env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [join(outputDir, 'server/index.mjs')], {
+      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', NITRO_HOST: '127.0.0.1', NITRO_PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    this.url = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`The app server did not start in 30 s:\n${this.output}`)), 30_000)
+      const onData = (chunk: Buffer) => {
+        this.output += chunk
+        const match = this.output.match(/Listening on (http:\/\/\S+?)\/?\s/)
+        if (match) {
+          clearTimeout(timer)
+          resolve(match[1]!.replace('[::1]', '127.0.0.1'))
+        }
+      }
+      this.child.stdout!.on('data', onData)
+      this.child.stderr!.on('data', onData)
+      this.child.once('exit', (code) => {
+        clearTimeout(timer)
+        reject(new Error(`The app server exited (${code}):\n${this.output}`))
+      })
+    })
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return
+    const exited = new Promise(resolve => this.child.once('exit', resolve))
+    this.child.kill('SIGTERM')
+    await exited
+  }
+}
