@@ -1,17 +1,38 @@
 import { defineConfig } from 'vitest/config'
 
+// The AWS SDK here only talks to the local DynamoDB store: its Node-version notice is noise.
+const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
+
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
           name: 'sandbox',
           include: ['test/sandbox/**/*.test.ts'],
           environment: 'node',
-          // The AWS SDK here only talks to the local DynamoDB store: its Node-version notice is noise.
-          env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+          env,
           // Each file starts its own sandbox servers on free ports; two cores run two at a time.
           testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          env,
+          // One sandbox, one production build and its server for every e2e file (test/e2e/setup.ts).
+          globalSetup: ['test/e2e/setup.ts'],
+          testTimeout: 60_000,
           hookTimeout: 120_000,
         },
       },

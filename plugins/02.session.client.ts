@@ -1,19 +1,23 @@
+import { fetchAuthSession } from 'aws-amplify/auth'
 import { Hub } from 'aws-amplify/utils'
 import { sessionUserFrom } from '~~/utils/session'
 
 export default defineNuxtPlugin({
   name: 'session',
   dependsOn: ['amplify-apis'],
-  setup(nuxtApp) {
+  setup() {
     const { user } = useAuth()
     const reload = async () => {
-      user.value = sessionUserFrom((await nuxtApp.$Amplify.Auth.fetchAuthSession()).tokens)
+      user.value = sessionUserFrom((await fetchAuthSession()).tokens)
     }
+    // The server rendered the page for the session in the cookies; from here on Amplify's auth
+    // events (the Authenticator signing in, a refresh, a sign-out) keep the state current.
     Hub.listen('auth', ({ payload }) => {
       switch (payload.event) {
         case 'signedIn':
         case 'tokenRefresh':
-          return reload()
+          void reload()
+          return
         case 'signedOut':
         case 'tokenRefresh_failure':
           user.value = null

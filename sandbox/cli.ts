@@ -1,11 +1,14 @@
 /**
  * `npm run sandbox`: starts the offline sandbox in the foreground, like `npx ampx sandbox` but local.
  */
+import { realpathSync } from 'node:fs'
 import { relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, SandboxStartError, startSandbox } from './index'
+import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, SandboxStartError, startSandbox, type Sandbox } from './index'
 import { CloudOutputsError } from './outputs'
 import { SynthError } from './synth'
+import type { SandboxMessage } from './types'
 
 const usage = `Usage: npm run sandbox -- [options]
 
@@ -15,11 +18,41 @@ const usage = `Usage: npm run sandbox -- [options]
   --data-port <n>    GraphQL port (default ${DEFAULT_DATA_PORT}, env SANDBOX_DATA_PORT)
   --help             this text`
 
-function port(value: string | undefined, fallback: number, flag: string): number {
+// What `npm run dev` (scripts/dev.ts) shares with this command, so both terminals read the same.
+
+export function port(value: string | undefined, fallback: number, flag: string, help = usage): number {
   if (value === undefined || value === '') return fallback
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new SandboxStartError(`${flag} must be a port number (0-65535), got "${value}"\n\n${usage}`)
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new SandboxStartError(`${flag} must be a port number (0-65535), got "${value}"\n\n${help}`)
   return n
+}
+
+export const printLog = (line: string) => console.log(`[sandbox] ${line}`)
+export const printMessage = (m: SandboxMessage) => console.log(`[sandbox] ✉ ${m.kind} code for ${m.to}: ${m.code}`)
+
+/** The block printed once the sandbox serves; its first line is what scripts and tests wait for. */
+export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boolean): string {
+  const show = (path: string) => relative(projectDir, path) || '.'
+  const realtime = sandbox.graphqlUrl.replace(/^http/, 'ws').replace(/\/graphql$/, '/graphql/realtime')
+  return [
+    '',
+    `Offline sandbox ready in ${process.uptime().toFixed(1)} s`,
+    `  User pool  ${sandbox.userPoolEndpoint}  (${sandbox.userPool.settings.userPoolId}, client ${sandbox.userPool.settings.clientId})`,
+    `  GraphQL    ${sandbox.graphqlUrl}`,
+    `  Realtime   ${realtime.replace(/^ws:/, 'wss:')}  (self-signed: ${show(sandbox.certificatePath)})`,
+    `  Messages   ${sandbox.messagesUrl}  (sign-up and reset codes, also printed here)`,
+    `  Outputs    ${show(sandbox.outputsPath)}`,
+    `  Data       ${show(sandbox.dataDir)}  (wipe with: npm run sandbox -- --reset)`,
+    watching ? 'Watching amplify/ for changes. Ctrl-C to stop.' : '',
+    '',
+  ].join('\n')
+}
+
+/** The message alone for a start-up failure the user can act on; undefined for a bug (print the stack). */
+export function startErrorMessage(error: Error & { code?: string }, help = usage): string | undefined {
+  if (error.code?.startsWith('ERR_PARSE_ARGS')) return `${error.message}\n\n${help}`
+  if (error instanceof CloudOutputsError || error instanceof SynthError || error instanceof SandboxStartError) return error.message
+  return undefined
 }
 
 async function main(): Promise<void> {
@@ -39,32 +72,16 @@ async function main(): Promise<void> {
     return
   }
   const projectDir = process.cwd()
-  const show = (path: string) => relative(projectDir, path) || '.'
   const sandbox = await startSandbox({
     projectDir,
     reset: values.reset,
     watch: !values['no-watch'],
     authPort: port(values['auth-port'] ?? process.env.SANDBOX_AUTH_PORT, DEFAULT_AUTH_PORT, '--auth-port'),
     dataPort: port(values['data-port'] ?? process.env.SANDBOX_DATA_PORT, DEFAULT_DATA_PORT, '--data-port'),
-    log: (line) => console.log(`[sandbox] ${line}`),
-    onMessage: (m) => console.log(`[sandbox] ✉ ${m.kind} code for ${m.to}: ${m.code}`),
+    log: printLog,
+    onMessage: printMessage,
   })
-  const ready = process.uptime()
-  const realtime = sandbox.graphqlUrl.replace(/^http/, 'ws').replace(/\/graphql$/, '/graphql/realtime')
-  console.log(
-    [
-      '',
-      `Offline sandbox ready in ${ready.toFixed(1)} s`,
-      `  User pool  ${sandbox.userPoolEndpoint}  (${sandbox.userPool.settings.userPoolId}, client ${sandbox.userPool.settings.clientId})`,
-      `  GraphQL    ${sandbox.graphqlUrl}`,
-      `  Realtime   ${realtime.replace(/^ws:/, 'wss:')}  (self-signed: ${show(sandbox.certificatePath)})`,
-      `  Messages   ${sandbox.messagesUrl}  (sign-up and reset codes, also printed here)`,
-      `  Outputs    ${show(sandbox.outputsPath)}`,
-      `  Data       ${show(sandbox.dataDir)}  (wipe with: npm run sandbox -- --reset)`,
-      values['no-watch'] ? '' : 'Watching amplify/ for changes. Ctrl-C to stop.',
-      '',
-    ].join('\n'),
-  )
+  console.log(readyBlock(sandbox, projectDir, !values['no-watch']))
 
   let stopping = false
   const stop = (signal: string) => {
@@ -83,10 +100,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'))
 }
 
-main().catch((error: Error & { code?: string }) => {
-  if (error.code?.startsWith('ERR_PARSE_ARGS')) console.error(`\n${error.message}\n\n${usage}\n`)
-  else if (error instanceof CloudOutputsError || error instanceof SynthError || error instanceof SandboxStartError) console.error(`\n${error.message}\n`)
-  else console.error(error)
-  // exitCode, not exit(): let stderr drain. Everything started was closed by the failed start.
-  process.exitCode = 1
-})
+// Only as the command: scripts/dev.ts imports the pieces above.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: Error & { code?: string }) => {
+    const message = startErrorMessage(error)
+    if (message === undefined) console.error(error)
+    else console.error(`\n${message}\n`)
+    // exitCode, not exit(): let stderr drain. Everything started was closed by the failed start.
+    process.exitCode = 1
+  })
+}

@@ -6,10 +6,10 @@ type BrowserClient = Client<Schema>
 type Models = BrowserClient['models']
 
 /** The model operations that run during server rendering and in the browser alike. */
-export type UniversalModels = { [Model in keyof Models]: Pick<Models[Model], 'list' | 'get' | 'create' | 'update' | 'delete'> }
+export type UniversalModels = { [Model in keyof Models]: Pick<Models[Model], Extract<keyof Models[Model], 'list' | 'get' | 'create' | 'update' | 'delete'>> }
 
 /** Subscriptions: they need a live WebSocket, so they exist only in the browser. */
-export type RealtimeModels = { [Model in keyof Models]: Pick<Models[Model], 'onCreate' | 'onUpdate' | 'onDelete' | 'observeQuery'> }
+export type RealtimeModels = { [Model in keyof Models]: Pick<Models[Model], Extract<keyof Models[Model], 'onCreate' | 'onUpdate' | 'onDelete' | 'observeQuery'>> }
 
 /**
  * A browser-only API: `undefined` while rendering on the server, so TypeScript makes the caller
@@ -36,3 +36,4 @@ export interface AmplifyApis {
     realtime: ClientOnly<RealtimeModels>
   }
 }
+

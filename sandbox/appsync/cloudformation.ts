@@ -405,7 +405,7 @@ async function readJson(path: string): Promise<unknown> {
   try {
     return JSON.parse(text)
   } catch (error) {
-    throw new Error(`${path} is not valid JSON: ${(error as Error).message}`)
+    throw new Error(`${path} is not valid JSON: ${(error as Error).message}`, { cause: error })
   }
 }
 

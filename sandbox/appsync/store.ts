@@ -61,7 +61,7 @@ export async function startLocalDynamo(path: string, region: string): Promise<Lo
     await client.send(new ListTablesCommand({ Limit: 1 }))
   } catch (error) {
     await close().catch(() => {})
-    throw new Error(`The local DynamoDB store at ${path} cannot be opened: ${(error as Error).message}`)
+    throw new Error(`The local DynamoDB store at ${path} cannot be opened: ${(error as Error).message}`, { cause: error })
   }
   return { endpoint, client, close }
 }

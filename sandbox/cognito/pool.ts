@@ -601,7 +601,7 @@ export class LocalPool {
     const stored = user.codes[kind]
     if (!stored) throw codeMismatch()
     if (stored.failedAttempts >= MAX_CODE_FAILURES) {
-      delete user.codes[kind]
+      user.codes = omit(user.codes, kind)
       this.touchUser(user)
       throw attemptLimit()
     }
@@ -611,7 +611,7 @@ export class LocalPool {
       throw codeMismatch()
     }
     if (stored.expiresAt < Date.now()) throw new CognitoError('ExpiredCodeException', 'Invalid code provided, please request a code again.')
-    delete user.codes[kind]
+    user.codes = omit(user.codes, kind)
     this.touchUser(user)
   }
 
@@ -732,4 +732,9 @@ function uuidFromBytes(bytes: Buffer): string {
   b[8] = (b[8] & 0x3f) | 0x80
   const hex = b.toString('hex')
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+function omit<T extends object, K extends keyof T>(object: T, key: K): Omit<T, K> {
+  const { [key]: _omitted, ...rest } = object
+  return rest
 }
