@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 
-// The app is built against one `amplify_outputs.json`: the project's own (written by the offline
-// sandbox, `npx ampx sandbox` or `ampx generate outputs`), or the file AMPLIFY_OUTPUTS names, which
-// the tests use to build against a sandbox of their own without touching the developer's file.
+// `#amplify-outputs` is the `amplify_outputs.json` the app is built against: the project's own
+// (written by the offline sandbox, `npx ampx sandbox` or `ampx generate outputs`), or the file
+// AMPLIFY_OUTPUTS names, which tests use to build against a sandbox of their own.
 const outputsFile = resolve(process.env.AMPLIFY_OUTPUTS || 'amplify_outputs.json')
 
 // https://nuxt.com/docs/api/configuration/nuxt-config
@@ -23,7 +23,7 @@ export default defineNuxtConfig({
 
   css: ['~/assets/css/main.css'],
 
-  alias: { '~~/amplify_outputs.json': outputsFile },
+  alias: { '#amplify-outputs': outputsFile },
 
   // The Authenticator's stylesheet is large: send it once, as a cached file, not inlined into the HTML too.
   features: { inlineStyles: false },

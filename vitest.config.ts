@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url'
+import { defineVitestProject } from '@nuxt/test-utils/config'
 import { defineConfig } from 'vitest/config'
 
 // The AWS SDK here only talks to the local DynamoDB store: its Node-version notice is noise.
@@ -13,6 +15,19 @@ export default defineConfig({
           environment: 'node',
         },
       },
+      await defineVitestProject({
+        test: {
+          name: 'nuxt',
+          include: ['test/nuxt/**/*.nuxt.test.ts'],
+          environment: 'nuxt',
+          environmentOptions: {
+            nuxt: {
+              // Components need an amplify_outputs.json to import, not a backend: a fixed, cloud-shaped one.
+              overrides: { alias: { '#amplify-outputs': fileURLToPath(new URL('test/fixtures/amplify_outputs.json', import.meta.url)) } },
+            },
+          },
+        },
+      }),
       {
         test: {
           name: 'sandbox',

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest'
+import { safeRedirect, sessionUserFrom } from '../../utils/session'
+
+describe('safeRedirect', () => {
+  it('keeps paths on this site, query and hash included', () => {
+    expect(safeRedirect('/todos')).toBe('/todos')
+    expect(safeRedirect('/profile?tab=1#top')).toBe('/profile?tab=1#top')
+  })
+
+  it.each([
+    ['another site', 'https://evil.example/'],
+    ['a protocol-relative URL', '//evil.example/todos'],
+    ['a backslash URL browsers read as protocol-relative', '/\\evil.example'],
+    ['a tab browsers strip', '/\t/evil.example'],
+    ['a relative path', 'todos'],
+    ['a javascript: URL', 'javascript:alert(1)'],
+    ['an empty value', ''],
+    ['a repeated query parameter', ['/a', '/b']],
+    ['no value', undefined],
+  ])('falls back to /todos for %s', (_, target) => {
+    expect(safeRedirect(target)).toBe('/todos')
+  })
+})
+
+describe('sessionUserFrom', () => {
+  const jwt = (payload: Record<string, string>) => ({ payload, toString: () => 'token' })
+
+  it('takes the user id from the access token and the email from the id token', () => {
+    expect(sessionUserFrom({
+      accessToken: jwt({ sub: 'u-1', username: 'u-1' }),
+      idToken: jwt({ sub: 'u-1', email: 'ada@example.com' }),
+    })).toEqual({ userId: 'u-1', username: 'u-1', email: 'ada@example.com' })
+  })
+
+  it('is signed out without tokens', () => {
+    expect(sessionUserFrom(undefined)).toBeNull()
+    expect(sessionUserFrom(null)).toBeNull()
+  })
+
+  it('has no email without an id token', () => {
+    expect(sessionUserFrom({ accessToken: jwt({ sub: 'u-1', username: 'u-1' }) })?.email).toBeNull()
+  })
+})
