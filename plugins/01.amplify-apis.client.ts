@@ -1,5 +1,5 @@
 import { Amplify } from 'aws-amplify'
-import { fetchAuthSession, fetchUserAttributes, getCurrentUser, signOut } from 'aws-amplify/auth'
+import { fetchAuthSession, fetchUserAttributes, getCurrentUser, signIn, signOut } from 'aws-amplify/auth'
 import { cognitoUserPoolsTokenProvider } from 'aws-amplify/auth/cognito'
 import { generateClient } from 'aws-amplify/data'
 import { CookieStorage } from 'aws-amplify/utils'
@@ -28,6 +28,7 @@ export default defineNuxtPlugin({
         fetchAuthSession: () => fetchAuthSession(),
         fetchUserAttributes: () => fetchUserAttributes(),
         getCurrentUser: () => getCurrentUser(),
+        signIn,
         signOut,
       },
       GraphQL: {

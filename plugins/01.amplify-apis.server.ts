@@ -18,6 +18,7 @@ export default defineNuxtPlugin({
         fetchAuthSession: () => run(context => fetchAuthSession(context)),
         fetchUserAttributes: () => run(context => fetchUserAttributes(context)),
         getCurrentUser: () => run(context => getCurrentUser(context)),
+        signIn: undefined,
         signOut: undefined,
       },
       GraphQL: {

@@ -8,7 +8,13 @@ export default defineNuxtPlugin({
   setup() {
     const { user } = useAuth()
     const reload = async () => {
-      user.value = sessionUserFrom((await fetchAuthSession()).tokens)
+      try {
+        user.value = sessionUserFrom((await fetchAuthSession()).tokens)
+      }
+      catch {
+        // No readable session after all: the pages show the signed-out state, which is the truth.
+        user.value = null
+      }
     }
     // The server rendered the page for the session in the cookies; from here on Amplify's auth
     // events (the Authenticator signing in, a refresh, a sign-out) keep the state current.

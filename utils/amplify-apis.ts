@@ -1,5 +1,5 @@
 import type { Client } from 'aws-amplify/data'
-import type { fetchAuthSession, fetchUserAttributes, getCurrentUser, signOut } from 'aws-amplify/auth'
+import type { fetchAuthSession, fetchUserAttributes, getCurrentUser, signIn, signOut } from 'aws-amplify/auth'
 import type { Schema } from '~~/amplify/data/resource'
 
 type BrowserClient = Client<Schema>
@@ -26,6 +26,7 @@ export interface AmplifyApis {
     fetchAuthSession: () => ReturnType<typeof fetchAuthSession>
     fetchUserAttributes: () => ReturnType<typeof fetchUserAttributes>
     getCurrentUser: () => ReturnType<typeof getCurrentUser>
+    signIn: ClientOnly<typeof signIn>
     signOut: ClientOnly<typeof signOut>
   }
   GraphQL: {
