@@ -1,0 +1,167 @@
+/**
+ * Two people use the built app in headless Chromium, against the offline sandbox, through the real
+ * Authenticator: sign up, keep a todo list (server-rendered, live across tabs), stay out of each
+ * other's lists, and sign out. The steps run in order and share the browser, like one session.
+ */
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { launchOptions } from '../support/chromium'
+import { UI_TIMEOUT, liveSubscriptions, serverRenderedTodos, signUpInAuthenticator, watchedPage, type PageProblem } from '../support/browser-app'
+
+const { baseUrl, messagesUrl } = inject('e2e')
+const origin = new URL(baseUrl).origin
+const password = 'Correct-Horse-9'
+const poll = { timeout: UI_TIMEOUT }
+
+describe.sequential('a todo list in the browser', () => {
+  let browser: Browser
+  const contexts: BrowserContext[] = []
+  /** Every uncaught exception and console error of every tab: each step ends by expecting none. */
+  const problems: PageProblem[] = []
+
+  const first = { email: `first-${Date.now()}@example.com`, todos: ['Buy oat milk', 'Book the dentist'], fromOtherTab: 'Call the plumber' }
+  let page: Page
+
+  async function newUserContext(): Promise<BrowserContext> {
+    // ignoreHTTPSErrors stands in for trusting the sandbox's self-signed certificate (realtime is wss://).
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: baseUrl, colorScheme: 'light' })
+    context.setDefaultTimeout(UI_TIMEOUT)
+    contexts.push(context)
+    return context
+  }
+
+  const todoItem = (tab: Page, content: string) => tab.getByRole('list', { name: 'Todos' }).getByRole('listitem').filter({ hasText: content })
+
+  async function addTodo(tab: Page, content: string) {
+    await tab.getByLabel('New todo').fill(content)
+    await tab.getByRole('button', { name: 'Add' }).click()
+    await todoItem(tab, content).waitFor()
+    // A saved todo empties the field.
+    await expect.poll(() => tab.getByLabel('New todo').inputValue(), poll).toBe('')
+  }
+
+  /** Waits until the todos page is hydrated and its three subscriptions (create, update, delete) are live. */
+  const live = (tab: Page) => expect.poll(() => liveSubscriptions(tab), poll).toBe(3)
+
+  const pathAndQuery = (tab: Page) => {
+    const url = new URL(tab.url())
+    return { origin: url.origin, path: url.pathname, redirect: url.searchParams.get('redirect') }
+  }
+
+  // Each step starts where the previous one left the user: after a failure, the rest cannot say anything.
+  let failedStep: string | undefined
+  const step = (name: string, body: () => Promise<void>) => it(name, async ({ skip, onTestFailed }) => {
+    skip(failedStep !== undefined, `an earlier step failed: ${failedStep}`)
+    onTestFailed(() => {
+      failedStep ??= name
+    })
+    await body()
+    expect(problems).toEqual([])
+  })
+
+  beforeAll(async () => {
+    browser = await chromium.launch(launchOptions())
+  })
+  afterAll(async () => {
+    for (const context of contexts) await context.close()
+    await browser?.close()
+  })
+
+  step('a new user is sent to sign in, creates an account and lands on their todos', async () => {
+    page = await watchedPage(await newUserContext(), 'first user', problems)
+    await page.goto('/todos')
+    expect(pathAndQuery(page)).toEqual({ origin, path: '/sign-in', redirect: '/todos' })
+
+    await signUpInAuthenticator(page, messagesUrl, first.email, password)
+    await page.waitForURL(url => url.pathname === '/todos')
+    await page.getByRole('heading', { name: 'Your todos' }).waitFor()
+    await page.getByText('Nothing to do yet').waitFor()
+  })
+
+  step('adds two todos, and an empty or overlong one is refused without losing what was typed', async () => {
+    for (const content of first.todos) await addTodo(page, content)
+    await expect.poll(() => page.getByRole('list', { name: 'Todos' }).getByRole('listitem').allInnerTexts(), poll)
+      .toEqual(first.todos.map(content => expect.stringContaining(content)))
+
+    const field = page.getByLabel('New todo')
+    for (const [typed, refusal] of [
+      ['   ', 'cannot be empty'],
+      ['x'.repeat(501), 'Keep it under 500 characters: this one has 501'],
+    ] as const) {
+      await field.fill(typed)
+      await page.getByRole('button', { name: 'Add' }).click()
+      await expect.poll(() => page.getByRole('alert').allInnerTexts(), poll).toEqual([expect.stringContaining(refusal)])
+      expect(await field.inputValue()).toBe(typed)
+      expect(await page.getByRole('list', { name: 'Todos' }).getByRole('listitem').count()).toBe(2)
+    }
+  })
+
+  step('after a reload the todos come in the server-rendered HTML', async () => {
+    const response = await page.reload()
+    expect(response?.status()).toBe(200)
+    expect(await serverRenderedTodos(page, await response!.text())).toEqual(first.todos.map(content => ({ content, done: false })))
+  })
+
+  step('marks one done and deletes the other, and both changes survive a reload', async () => {
+    const [done, deleted] = first.todos as [string, string]
+    await live(page)
+    await page.getByRole('checkbox', { name: done }).check()
+    // The summary counts what the server saved, not the checkbox the browser ticked.
+    await page.getByText('1 of 2 left to do').waitFor()
+    await page.getByRole('button', { name: `Delete “${deleted}”` }).click()
+    await todoItem(page, deleted).waitFor({ state: 'detached' })
+    await page.getByText('0 of 1 left to do').waitFor()
+
+    const response = await page.reload()
+    const html = await response!.text()
+    expect(await serverRenderedTodos(page, html)).toEqual([{ content: done, done: true }])
+    expect(html).not.toContain(deleted)
+    expect(await page.getByRole('checkbox', { name: done }).isChecked()).toBe(true)
+    expect(await todoItem(page, deleted).count()).toBe(0)
+  })
+
+  step('a todo added in a second tab shows up in the first without a reload', async () => {
+    await live(page)
+    // Gone after any reload or full navigation of the first tab.
+    await page.evaluate(() => Object.assign(window, { sameDocument: true }))
+
+    const otherTab = await watchedPage(page.context(), 'first user, second tab', problems)
+    await otherTab.goto('/todos')
+    await otherTab.getByRole('checkbox', { name: first.todos[0] }).waitFor()
+    await live(otherTab)
+    await addTodo(otherTab, first.fromOtherTab)
+
+    await todoItem(page, first.fromOtherTab).waitFor()
+    await page.getByText('1 of 2 left to do').waitFor()
+    expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true)
+  })
+
+  step('a second user, sent to sign in with a redirect off the site, stays on it and sees none of the first user\'s todos', async () => {
+    const second = await watchedPage(await newUserContext(), 'second user', problems)
+    await second.goto('/sign-in?redirect=//evil.example')
+    await signUpInAuthenticator(second, messagesUrl, `second-${Date.now()}@example.com`, password)
+    await second.waitForURL(url => url.pathname === '/todos' || url.origin !== origin)
+    expect(pathAndQuery(second)).toMatchObject({ origin, path: '/todos' })
+    await second.getByText('Nothing to do yet').waitFor()
+    await live(second)
+
+    const response = await second.reload()
+    const html = await response!.text()
+    expect(html).toContain('Nothing to do yet')
+    for (const content of [...first.todos, first.fromOtherTab]) expect(html).not.toContain(content)
+    expect(await serverRenderedTodos(second, html)).toEqual([])
+  })
+
+  step('the first user signs out from the header and the todos page is closed to them again', async () => {
+    await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click()
+    await page.waitForURL(url => url.pathname === '/')
+    await page.getByText('You are not signed in').waitFor()
+    expect(await page.getByRole('banner').getByText(first.email).count()).toBe(0)
+
+    const response = await page.goto('/todos')
+    expect(pathAndQuery(page)).toEqual({ origin, path: '/sign-in', redirect: '/todos' })
+    // The server itself turned the request away: the session cookies are gone, not just the page state.
+    expect(response?.request().redirectedFrom()?.url()).toBe(`${origin}/todos`)
+    expect(await response!.text()).not.toContain(first.fromOtherTab)
+  })
+})

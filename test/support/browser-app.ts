@@ -1,0 +1,144 @@
+/**
+ * Browser-side helpers for the e2e tier: the built app with its own sandbox (for scripts that run
+ * outside vitest's global setup), tabs that record every error they show, and signing up through
+ * the real Authenticator the way a person does.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { BrowserContext, Page, Request, Route, WebSocket } from 'playwright-core'
+import { AppServer, buildApp } from './app'
+import { projectRoot } from './project'
+import { latestCode, startTestSandbox } from './sandbox'
+
+/** How long a user-visible change may take before a wait gives up. */
+export const UI_TIMEOUT = 15_000
+
+/** One sandbox, one production build against it and that build's server, as test/e2e/setup.ts makes them. */
+export async function startBuiltApp(): Promise<{ baseUrl: string, messagesUrl: string, stop(): Promise<void> }> {
+  const { sandbox, stop: stopSandbox } = await startTestSandbox()
+  const parent = join(projectRoot, '.amplify', 'test')
+  await mkdir(parent, { recursive: true })
+  const work = await mkdtemp(join(parent, 'app-'))
+  let server: AppServer | undefined
+  const stop = async () => {
+    await server?.stop()
+    await stopSandbox()
+    await rm(work, { recursive: true, force: true })
+  }
+  try {
+    server = new AppServer(await buildApp(sandbox.outputsPath, work))
+    return { baseUrl: await server.url, messagesUrl: sandbox.messagesUrl, stop }
+  }
+  catch (error) {
+    await stop()
+    throw error
+  }
+}
+
+/** What went wrong in a browser tab, as a developer would see it in the console. */
+export interface PageProblem {
+  page: string
+  kind: 'pageerror' | 'console.error'
+  text: string
+}
+
+/** Per tab: each open realtime socket and how many subscriptions AppSync acknowledged on it. */
+const realtime = new WeakMap<Page, Map<WebSocket, number>>()
+
+/**
+ * A new tab of `context` whose uncaught exceptions and `console.error` lines land in `problems`,
+ * labelled with `name` and the address the tab was on, and whose live subscriptions are counted
+ * (see `liveSubscriptions`).
+ */
+export async function watchedPage(context: BrowserContext, name: string, problems: PageProblem[]): Promise<Page> {
+  const page = await context.newPage()
+  const where = () => `${name} at ${page.url()}`
+  page.on('pageerror', error => problems.push({ page: where(), kind: 'pageerror', text: error.stack ?? error.message }))
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push({ page: where(), kind: 'console.error', text: `${message.text()} (${message.location().url})` })
+  })
+
+  const sockets = new Map<WebSocket, number>()
+  realtime.set(page, sockets)
+  // A new document starts with no subscriptions (Chromium does not report the old one's sockets closed).
+  page.on('request', (request) => {
+    if (request.isNavigationRequest() && request.frame() === page.mainFrame()) sockets.clear()
+  })
+  page.on('websocket', (socket) => {
+    if (!socket.url().endsWith('/graphql/realtime')) return
+    sockets.set(socket, 0)
+    socket.on('framereceived', ({ payload }) => {
+      const type = messageType(payload)
+      // AppSync's realtime protocol: `start_ack` once a subscription is live, `complete` once it stopped.
+      if (type === 'start_ack') sockets.set(socket, (sockets.get(socket) ?? 0) + 1)
+      if (type === 'complete') sockets.set(socket, (sockets.get(socket) ?? 1) - 1)
+    })
+    socket.on('close', () => sockets.delete(socket))
+  })
+  return page
+}
+
+function messageType(payload: string | Buffer): string | undefined {
+  try {
+    return (JSON.parse(payload.toString()) as { type?: string }).type
+  }
+  catch {
+    return undefined
+  }
+}
+
+/**
+ * How many GraphQL subscriptions of a tab from `watchedPage` are live right now. The todos page
+ * opens its three once it is hydrated, so this is also "the page is interactive and will not miss
+ * a change made elsewhere".
+ */
+export function liveSubscriptions(page: Page): number {
+  let live = 0
+  for (const count of realtime.get(page)?.values() ?? []) live += count
+  return live
+}
+
+/**
+ * Creates an account in the Authenticator on the current (sign-in) page, confirms it with the code
+ * the sandbox "e-mailed", and waits until the header shows the new user signed in. The
+ * Authenticator signs the user in by itself after the confirmation.
+ */
+export async function signUpInAuthenticator(page: Page, messagesUrl: string, email: string, password: string): Promise<void> {
+  // A build made against another amplify_outputs.json (a developer's running sandbox, say) would
+  // sign up there and its code would never come: stop such calls, and say why instead of timing out.
+  const userPool = new URL(messagesUrl).origin
+  const strays = (request: Request) => Boolean(request.headers()['x-amz-target']) && new URL(request.url()).origin !== userPool
+  const guard = (route: Route) => (strays(route.request()) ? route.abort() : route.fallback())
+  await page.route('**/*', guard)
+  try {
+    await page.getByRole('tab', { name: 'Create Account' }).click()
+    await page.getByLabel('Email').fill(email)
+    await page.getByLabel('Password', { exact: true }).fill(password)
+    await page.getByLabel('Confirm Password').fill(password)
+    const [signUp] = await Promise.all([
+      page.waitForRequest(request => request.headers()['x-amz-target'] === 'AWSCognitoIdentityProviderService.SignUp'),
+      page.getByRole('button', { name: 'Create Account' }).click(),
+    ])
+    if (strays(signUp)) throw new Error(`The app sent its sign-up to ${signUp.url()}, not to the sandbox's user pool at ${userPool}: it was built against another amplify_outputs.json`)
+
+    const code = page.getByLabel('Confirmation Code')
+    await code.waitFor({ timeout: UI_TIMEOUT })
+    await code.fill(await latestCode(messagesUrl, email))
+    await page.getByRole('button', { name: 'Confirm' }).click()
+    await page.getByRole('banner').getByText(email).waitFor({ timeout: UI_TIMEOUT })
+  }
+  finally {
+    await page.unroute('**/*', guard)
+  }
+}
+
+/** The todo list as the server rendered it into `html` (not as the browser shows it after hydration). */
+export function serverRenderedTodos(page: Page, html: string): Promise<Array<{ content: string, done: boolean }>> {
+  return page.evaluate((source) => {
+    const doc = new DOMParser().parseFromString(source, 'text/html')
+    return [...doc.querySelectorAll('ul[aria-label="Todos"] > li')].map(item => ({
+      content: item.querySelector('label')?.textContent?.trim() ?? '',
+      done: item.querySelector('input[type="checkbox"]')?.hasAttribute('checked') ?? false,
+    }))
+  }, html)
+}
