@@ -51,6 +51,28 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        test: {
+          name: 'dev',
+          include: ['test/dev/**/*.test.ts'],
+          environment: 'node',
+          env,
+          // `npm run dev` (sandbox + nuxi dev) in a scratch copy of the app; the first page is a cold Vite build.
+          testTimeout: 150_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'build',
+          include: ['test/build/**/*.test.ts'],
+          environment: 'node',
+          env,
+          // beforeAll starts a sandbox and runs a production build (35-60 s on 2 cores).
+          testTimeout: 30_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 })

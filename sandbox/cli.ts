@@ -60,11 +60,11 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const { values } = parseArgs({
     options: {
-      reset: { type: 'boolean', default: false },
+      'reset': { type: 'boolean', default: false },
       'no-watch': { type: 'boolean', default: false },
       'auth-port': { type: 'string' },
       'data-port': { type: 'string' },
-      help: { type: 'boolean', default: false },
+      'help': { type: 'boolean', default: false },
     },
   })
   if (values.help) {

@@ -12,7 +12,7 @@ import { scratchProject } from '../support/project'
 import { latestCode } from '../support/sandbox'
 import { SandboxProcess } from '../support/sandbox-process'
 
-type Outputs = Parameters<typeof amplifyConfigFromOutputs>[0] & { data?: { url: string }; custom: { offlineSandbox: { messagesUrl: string } } }
+type Outputs = Parameters<typeof amplifyConfigFromOutputs>[0] & { data?: { url: string }, custom: { offlineSandbox: { messagesUrl: string } } }
 
 describe('npm run sandbox', () => {
   let project: Awaited<ReturnType<typeof scratchProject>>
@@ -34,7 +34,7 @@ describe('npm run sandbox', () => {
   const todos = async () => {
     const { data, errors } = await generateClient<Schema>().models.Todo.list()
     expect(errors).toBeUndefined()
-    return data.map((t) => t.content).sort()
+    return data.map(t => t.content).sort()
   }
 
   beforeAll(async () => {
@@ -75,15 +75,15 @@ describe('npm run sandbox', () => {
 
   it('serves a model added to amplify/ without a restart, keeping the data', async () => {
     const from = sandbox.output.length
-    await project.edit('amplify/data/resource.ts', (text) =>
+    await project.edit('amplify/data/resource.ts', text =>
       text.replace(
-        '    .authorization((allow) => [allow.owner()]),\n})',
-        "    .authorization((allow) => [allow.owner()]),\n  Note: a.model({ text: a.string() }).authorization((allow) => [allow.owner()]),\n})",
+        '    .authorization(allow => [allow.owner()]),\n})',
+        '    .authorization(allow => [allow.owner()]),\n  Note: a.model({ text: a.string() }).authorization((allow) => [allow.owner()]),\n})',
       ),
     )
     await sandbox.waitFor(/Reloaded the backend in/, 60_000, from)
     await configure()
-    const client = generateClient() as unknown as { models: Record<string, { create(input: object): Promise<{ data: { text: string } | null; errors?: unknown }> }> }
+    const client = generateClient() as unknown as { models: Record<string, { create(input: object): Promise<{ data: { text: string } | null, errors?: unknown }> }> }
     expect(client.models.Note).toBeDefined()
     const note = await client.models.Note.create({ text: 'a new model' })
     expect(note.errors).toBeUndefined()
@@ -94,7 +94,7 @@ describe('npm run sandbox', () => {
   it('prints the synth error of a broken definition and keeps serving the last good backend', async () => {
     const from = sandbox.output.length
     const good = await readFile(join(project.dir, 'amplify/data/resource.ts'), 'utf8')
-    await project.edit('amplify/data/resource.ts', (text) => text.replace('done: a.boolean(),', "done: a.boolean(),\n      list: a.belongsTo('TodoList', 'listId'),"))
+    await project.edit('amplify/data/resource.ts', text => text.replace('done: a.boolean(),', 'done: a.boolean(),\n      list: a.belongsTo(\'TodoList\', \'listId\'),'))
     const failure = await sandbox.waitFor(/([\s\S]*)Still serving the last good backend/, 60_000, from)
     expect(failure[1]).toMatch(/TodoList/)
     expect(await todos()).toEqual(['survives restarts'])
@@ -119,7 +119,8 @@ describe('npm run sandbox next to a cloud amplify_outputs.json', () => {
       expect(await sandbox.exited).toBe(1)
       expect(sandbox.output).toMatch(/was not written by the offline sandbox/)
       expect(await readFile(join(project.dir, 'amplify_outputs.json'), 'utf8')).toBe(cloud)
-    } finally {
+    }
+    finally {
       await project.remove()
     }
   })
@@ -129,14 +130,15 @@ describe('npm run sandbox on a taken port', () => {
   it('says which port is taken and how to pick another', async () => {
     const project = await scratchProject()
     const squatter = createServer()
-    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve))
+    await new Promise<void>(resolve => squatter.listen(0, '127.0.0.1', resolve))
     const { port } = squatter.address() as AddressInfo
     try {
       const sandbox = new SandboxProcess(project.dir, ['--data-port', String(port)])
       expect(await sandbox.exited).toBe(1)
       expect(sandbox.output).toContain(`Port ${port} (data) is in use`)
       expect(sandbox.output).toContain('--data-port')
-    } finally {
+    }
+    finally {
       squatter.close()
       await project.remove()
     }

@@ -56,9 +56,9 @@ describe('local data API', () => {
     twoModels = join(work, 'assembly-2')
     // The second assembly adds a model and gives Todo an index (its table must be rebuilt, items kept).
     project = await scratchProject()
-    await project.edit('amplify/data/resource.ts', (text) =>
+    await project.edit('amplify/data/resource.ts', text =>
       text
-        .replace('    .authorization((allow) => [allow.owner()]),\n})', "    .secondaryIndexes((index) => [index('content')])\n    .authorization((allow) => [allow.owner()]),\n  Note: a.model({ title: a.string().required(), category: a.string() }).authorization((allow) => [allow.owner()]),\n})"),
+        .replace('    .authorization(allow => [allow.owner()]),\n})', '    .secondaryIndexes((index) => [index(\'content\')])\n    .authorization((allow) => [allow.owner()]),\n  Note: a.model({ title: a.string().required(), category: a.string() }).authorization((allow) => [allow.owner()]),\n})'),
     )
     ;[, , certificate, issuer] = await Promise.all([
       synthesize(projectRoot, oneModel),
@@ -109,13 +109,13 @@ describe('local data API', () => {
     // The API itself enforces it, whatever the client checks.
     const response = await post(JSON.stringify({ query: 'mutation { createTodo(input: { done: true }) { id } }' }), { authorization: aliceTokens.accessToken })
     expect(response.status).toBe(200)
-    const body = (await response.json()) as { data: unknown; errors: Array<{ message: string }> }
+    const body = (await response.json()) as { data: unknown, errors: Array<{ message: string }> }
     expect(body.data).toBeNull()
     expect(body.errors[0]!.message).toMatch(/content/)
-    expect((await alice.list('Todo')).data!.filter((t) => t.done === true && !t.content)).toEqual([])
+    expect((await alice.list('Todo')).data!.filter(t => t.done === true && !t.content)).toEqual([])
   })
 
-  it("never lets one user read, change or delete another user's items", async () => {
+  it('never lets one user read, change or delete another user\'s items', async () => {
     const { data: secret } = await alice.create('Todo', { content: 'alice only' })
 
     const got = await bob.get('Todo', { id: secret!.id })
@@ -124,7 +124,7 @@ describe('local data API', () => {
     expect(got.errors).toEqual([
       expect.objectContaining({ errorType: 'Unauthorized', message: 'Not Authorized to access getTodo on type Query', path: ['getTodo'] }),
     ])
-    expect((await bob.list('Todo')).data!.map((t) => t.id)).not.toContain(secret!.id)
+    expect((await bob.list('Todo')).data!.map(t => t.id)).not.toContain(secret!.id)
 
     const update = await bob.update('Todo', { id: secret!.id, content: 'bob was here' })
     expect(update.data).toBeNull()
@@ -136,9 +136,9 @@ describe('local data API', () => {
     expect((await alice.get('Todo', { id: secret!.id })).data).toMatchObject({ content: 'alice only', owner: ALICE.sub })
   })
 
-  it("delivers each user's create, update and delete events to that user only", async () => {
+  it('delivers each user\'s create, update and delete events to that user only', async () => {
     const operations = ['onCreate', 'onUpdate', 'onDelete'] as const
-    const subscribe = (client: AmplifyTestClient) => Promise.all(operations.map((op) => client.subscribe('Todo', op)))
+    const subscribe = (client: AmplifyTestClient) => Promise.all(operations.map(op => client.subscribe('Todo', op)))
     const [aliceSubs, bobSubs] = await Promise.all([subscribe(alice), subscribe(bob)])
 
     // Interleaved so that each user's last own event follows the other user's events: once it has
@@ -160,14 +160,14 @@ describe('local data API', () => {
       [bob, bobSubs, 'b2', BOB.sub],
     ] as const) {
       for (const [i, sub] of subs.entries()) {
-        await client.waitForEvent(sub, (d) => content(d) === last)
+        await client.waitForEvent(sub, d => content(d) === last)
         const events = client.events(sub)
         expect(events.map(content), operations[i]).toEqual(own === ALICE.sub ? ['a1', 'a2'] : ['b1', 'b2'])
-        expect(events.every((d) => 'item' in d && d.item.owner === own)).toBe(true)
-        if (operations[i] !== 'onCreate') expect(events.every((d) => 'item' in d && d.item.done === true)).toBe(true)
+        expect(events.every(d => 'item' in d && d.item.owner === own)).toBe(true)
+        if (operations[i] !== 'onCreate') expect(events.every(d => 'item' in d && d.item.done === true)).toBe(true)
       }
     }
-    await Promise.all([...aliceSubs.map((s) => alice.unsubscribe(s)), ...bobSubs.map((s) => bob.unsubscribe(s))])
+    await Promise.all([...aliceSubs.map(s => alice.unsubscribe(s)), ...bobSubs.map(s => bob.unsubscribe(s))])
   })
 
   it('refuses requests without a valid user pool token, as AppSync does', async () => {
@@ -199,7 +199,8 @@ describe('local data API', () => {
       const listed = await expired.list('Todo')
       expect(listed.data).toEqual([])
       expect(listed.errors?.[0]?.message).toBe('Unauthorized')
-    } finally {
+    }
+    finally {
       await expired.close()
     }
   })
@@ -209,13 +210,13 @@ describe('local data API', () => {
     const open = (authorization: string) => {
       const header = Buffer.from(JSON.stringify({ host: new URL(api.url).host, Authorization: authorization })).toString('base64url')
       const socket = new WebSocket(realtimeUrl, ['graphql-ws', `header-${header}`], { ca: certificate.cert })
-      const messages: Array<{ type: string; id?: string; payload?: { errors?: Array<Record<string, unknown>> } }> = []
+      const messages: Array<{ type: string, id?: string, payload?: { errors?: Array<Record<string, unknown>> } }> = []
       /** The message of that type (and subscription id, or none), received or to come. */
       const next = (type: string, id?: string) =>
         new Promise<(typeof messages)[number]>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error(`no ${type} within 5 s: ${JSON.stringify(messages)}`)), 5_000)
           const check = () => {
-            const found = messages.find((m) => m.type === type && m.id === id)
+            const found = messages.find(m => m.type === type && m.id === id)
             if (!found) return
             clearTimeout(timer)
             resolve(found)
@@ -226,7 +227,7 @@ describe('local data API', () => {
           })
           check()
         })
-      return { socket, next, opened: new Promise((resolve) => socket.once('open', resolve)) }
+      return { socket, next, opened: new Promise(resolve => socket.once('open', resolve)) }
     }
 
     const forged = open(`${aliceTokens.accessToken.slice(0, -4)}AAAA`)
@@ -277,8 +278,8 @@ describe('local data API', () => {
     expect(hostname).toBe('127.0.0.1')
     const body = JSON.stringify({ query: '{ listTodos { items { id } } }' })
     const overTls = (ca?: string) =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request({ host: hostname, port, path: '/graphql', method: 'POST', ca, headers: { authorization: aliceTokens.accessToken, 'content-type': 'application/json' } }, (res) => {
+      new Promise<{ status: number, body: string }>((resolve, reject) => {
+        const req = request({ host: hostname, port, path: '/graphql', method: 'POST', ca, headers: { 'authorization': aliceTokens.accessToken, 'content-type': 'application/json' } }, (res) => {
           let text = ''
           res.on('data', (chunk: Buffer) => (text += chunk))
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
@@ -310,7 +311,7 @@ describe('local data API', () => {
     expect(huge.status).toBe(413)
     const invalid = await post(JSON.stringify({ query: '{ nope }' }), auth)
     expect(invalid.status).toBe(200)
-    expect(((await invalid.json()) as { data: unknown; errors: unknown[] }).data).toBeNull()
+    expect(((await invalid.json()) as { data: unknown, errors: unknown[] }).data).toBeNull()
 
     expect((await alice.list('Todo')).errors).toBeUndefined()
   })
@@ -336,13 +337,13 @@ describe('local data API', () => {
     const mine = { content: { beginsWith: prefix } }
 
     const pages = await listAll(alice, mine, 10)
-    const contents = pages.flat().map((t) => t.content)
+    const contents = pages.flat().map(t => t.content)
     expect(contents).toHaveLength(25)
     expect(new Set(contents).size).toBe(25)
     expect(pages.length).toBeGreaterThanOrEqual(3)
 
     const done = (await listAll(alice, { and: [mine, { done: { eq: true } }] }, 4)).flat()
-    expect(done.map((t) => t.content).sort()).toEqual([0, 3, 6, 9, 12, 15, 18, 21, 24].map((i) => `${prefix}${String(i).padStart(2, '0')}`))
+    expect(done.map(t => t.content).sort()).toEqual([0, 3, 6, 9, 12, 15, 18, 21, 24].map(i => `${prefix}${String(i).padStart(2, '0')}`))
 
     expect((await listAll(bob, mine, 10)).flat()).toEqual([])
 
@@ -351,16 +352,16 @@ describe('local data API', () => {
   })
 
   it('serves a second model after reload, keeping stored Todos and indexing them', async () => {
-    const before = (await alice.list('Todo', { limit: 1000 })).data!.map((t) => t.id).sort()
+    const before = (await alice.list('Todo', { limit: 1000 })).data!.map(t => t.id).sort()
     expect(before.length).toBeGreaterThan(0)
 
     // A broken assembly is refused and the running API keeps serving.
     const broken = join(work, 'broken')
     await cp(oneModel, broken, { recursive: true })
-    const schema = (await readdir(broken)).find((f) => f.endsWith('.graphql'))!
+    const schema = (await readdir(broken)).find(f => f.endsWith('.graphql'))!
     await writeFile(join(broken, schema), 'type Query { broken: Todo }')
     await expect(api.reload(broken)).rejects.toThrow()
-    expect((await alice.list('Todo', { limit: 1000 })).data!.map((t) => t.id).sort()).toEqual(before)
+    expect((await alice.list('Todo', { limit: 1000 })).data!.map(t => t.id).sort()).toEqual(before)
 
     await api.reload(twoModels)
     const config = await outputs(twoModels)
@@ -369,10 +370,10 @@ describe('local data API', () => {
     const note = await alice.create('Note', { title: 'first note', category: 'ideas' })
     expect(note.errors).toBeUndefined()
     expect(note.data).toMatchObject({ title: 'first note', category: 'ideas', owner: ALICE.sub })
-    expect((await alice.list('Note')).data!.map((n) => n.title)).toEqual(['first note'])
+    expect((await alice.list('Note')).data!.map(n => n.title)).toEqual(['first note'])
     expect((await bob.list('Note')).data).toEqual([])
 
-    expect((await alice.list('Todo', { limit: 1000 })).data!.map((t) => t.id).sort()).toEqual(before)
+    expect((await alice.list('Todo', { limit: 1000 })).data!.map(t => t.id).sort()).toEqual(before)
     // Items stored before the index existed are in it: the table was rebuilt with them.
     const [someTodo] = (await alice.list('Todo', { limit: 1 })).data!
     const byContent = await post(
@@ -383,13 +384,13 @@ describe('local data API', () => {
   })
 
   it('keeps every item across close and a start on the same folder', async () => {
-    const todos = (await alice.list('Todo', { limit: 1000 })).data!.map((t) => t.id).sort()
-    const notes = (await alice.list('Note')).data!.map((n) => n.id)
+    const todos = (await alice.list('Todo', { limit: 1000 })).data!.map(t => t.id).sort()
+    const notes = (await alice.list('Note')).data!.map(n => n.id)
     await api.close()
 
     api = await start(twoModels)
     await alice.configure(await outputs(twoModels), { tokens: aliceTokens })
-    expect((await alice.list('Todo', { limit: 1000 })).data!.map((t) => t.id).sort()).toEqual(todos)
-    expect((await alice.list('Note')).data!.map((n) => n.id)).toEqual(notes)
+    expect((await alice.list('Todo', { limit: 1000 })).data!.map(t => t.id).sort()).toEqual(todos)
+    expect((await alice.list('Note')).data!.map(n => n.id)).toEqual(notes)
   })
 })

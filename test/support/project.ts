@@ -4,14 +4,16 @@ import { join, resolve } from 'node:path'
 export const projectRoot = resolve(import.meta.dirname, '../..')
 
 /**
- * A scratch copy of the project's `amplify/` folder, inside the project (under the ignored
+ * A scratch copy of the project's `amplify/` folder (and the `shared/` it imports), inside the project (under the ignored
  * `.amplify/`) so that `@aws-amplify/backend` still resolves from its `node_modules`.
  */
-export async function scratchProject(): Promise<{ dir: string; edit(file: string, change: (text: string) => string): Promise<void>; remove(): Promise<void> }> {
+export async function scratchProject(): Promise<{ dir: string, edit(file: string, change: (text: string) => string): Promise<void>, remove(): Promise<void> }> {
   const parent = join(projectRoot, '.amplify', 'test')
   await mkdir(parent, { recursive: true })
   const dir = await mkdtemp(join(parent, 'project-'))
   await cp(join(projectRoot, 'amplify'), join(dir, 'amplify'), { recursive: true })
+  // The data model takes its length rule from shared/, as the app does.
+  await cp(join(projectRoot, 'shared'), join(dir, 'shared'), { recursive: true })
   return {
     dir,
     async edit(file, change) {

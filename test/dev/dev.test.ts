@@ -1,0 +1,251 @@
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { copyFile, mkdir, readdir, readFile, readlink, realpath, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { dirname, join, sep } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { projectRoot, scratchProject } from '../support/project'
+import { latestCode } from '../support/sandbox'
+
+/** `npm run dev` as a developer runs it, in `cwd`; in its own process group so Ctrl-C can be played. */
+class DevProcess {
+  output = ''
+  readonly startedAt = performance.now()
+  readonly exited: Promise<number | null>
+  private readonly child: ChildProcessWithoutNullStreams
+
+  constructor(cwd: string, args: string[], env: NodeJS.ProcessEnv) {
+    this.child = spawn('npm', ['run', 'dev', '--', ...args], { cwd, env, detached: true })
+    this.child.stdout.on('data', (chunk: Buffer) => (this.output += chunk))
+    this.child.stderr.on('data', (chunk: Buffer) => (this.output += chunk))
+    this.exited = new Promise(resolve => this.child.once('close', code => resolve(code)))
+  }
+
+  /** Resolves with the first match of `pattern` in the output from `from` on. */
+  async waitFor(pattern: RegExp, timeoutMs: number, from = 0): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const match = this.output.slice(from).match(pattern)
+      if (match) return match
+      if (this.child.exitCode !== null) throw new Error(`npm run dev exited (${this.child.exitCode}) before ${pattern}:\n${this.output}`)
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}:\n${this.output}`)
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+  }
+
+  /** Its exit code, or a rejection when it has not exited within `timeoutMs`. */
+  async exit(timeoutMs: number): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`npm run dev still running after ${timeoutMs} ms:\n${this.output}`)), timeoutMs)
+    })
+    try {
+      return await Promise.race([this.exited, timeout])
+    }
+    finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** SIGTERM to npm alone (a process manager), or SIGINT to the whole group (Ctrl-C in a terminal). */
+  async stop(how: 'SIGTERM' | 'Ctrl-C', timeoutMs = 30_000): Promise<number | null> {
+    if (this.child.exitCode === null) {
+      if (how === 'SIGTERM') this.child.kill('SIGTERM')
+      else process.kill(-this.child.pid!, 'SIGINT')
+    }
+    return this.exit(timeoutMs)
+  }
+
+  kill(): void {
+    try {
+      process.kill(-this.child.pid!, 'SIGKILL')
+    }
+    catch {
+      // Already gone.
+    }
+  }
+}
+
+/**
+ * A fresh-clone copy of the app (what git would check out, without `test/`) under the ignored
+ * `.amplify/test/`, so the dev script's `amplify_outputs.json`, `.amplify/sandbox` and `.nuxt` are
+ * its own while packages still resolve from the project's `node_modules`.
+ */
+async function scratchApp() {
+  const project = await scratchProject()
+  const { stdout } = await promisify(execFile)('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: projectRoot, maxBuffer: 16 << 20 })
+  for (const file of stdout.split('\0')) {
+    if (!file || file.startsWith('amplify/') || file.startsWith('test/')) continue
+    await mkdir(dirname(join(project.dir, file)), { recursive: true })
+    // A tracked file deleted in the working tree is not part of a checkout either.
+    await copyFile(join(projectRoot, file), join(project.dir, file)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error
+    })
+  }
+  return { ...project, dir: await realpath(project.dir) }
+}
+
+/** What a developer's shell has: none of the test runner's variables, which make nuxi and Nuxt act differently. */
+function developerEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const runnerOnly = (key: string) => ['NODE_ENV', 'TEST', 'FORCE_COLOR', 'AMPLIFY_OUTPUTS'].includes(key) || key.startsWith('VITEST')
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !runnerOnly(key))), NO_COLOR: '1', ...extra }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
+
+async function canListen(port: number): Promise<boolean> {
+  const server = createServer()
+  const listening = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => resolve(true))
+  })
+  if (listening) await new Promise(resolve => server.close(resolve))
+  return listening
+}
+
+/** Processes working inside `dir` (Linux): whatever the dev script started there and left running. */
+async function processesIn(dir: string): Promise<number[]> {
+  if (process.platform !== 'linux') return []
+  const pids: number[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => '')
+    if (cwd === dir || cwd.startsWith(dir + sep)) pids.push(Number(entry))
+  }
+  return pids
+}
+
+async function expectNothingLeftIn(dir: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let left = await processesIn(dir)
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+    left = await processesIn(dir)
+  }
+  expect(left).toEqual([])
+}
+
+/** GET `url` until it answers 200: nuxi answers 503 with a loading page while the first build runs. */
+async function getWhenReady(url: string, timeoutMs: number): Promise<{ status: number, type: string | null, body: string }> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      // A cold `nuxi dev` once left its first request hanging: give each attempt its own timeout.
+      const response = await fetch(url, { signal: AbortSignal.timeout(Math.min(30_000, Math.max(1_000, deadline - Date.now()))) })
+      const body = await response.text()
+      if (response.status === 200 || Date.now() > deadline) return { status: response.status, type: response.headers.get('content-type'), body }
+    }
+    catch (error) {
+      if (Date.now() > deadline) throw error
+    }
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
+}
+
+const urlLine = /Local:\s+(http:\/\/127\.0\.0\.1:(\d+)\/)/
+
+describe('npm run dev', () => {
+  let app: Awaited<ReturnType<typeof scratchApp>>
+  let dev: DevProcess | undefined
+  const ports = { app: 0, auth: 0, data: 0 }
+
+  beforeAll(async () => {
+    app = await scratchApp()
+    ports.app = await freePort()
+    ports.auth = await freePort()
+    ports.data = await freePort()
+  })
+  afterAll(async () => {
+    dev?.kill()
+    // Whatever a failed test left running (nuxi is in its own process group, out of dev's reach).
+    for (const pid of app ? await processesIn(app.dir) : []) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      }
+      catch {
+        // Exited meanwhile.
+      }
+    }
+    await app?.remove()
+  })
+
+  it('starts the offline sandbox, then nuxi dev on 127.0.0.1, and prints the URL within 60 s', async () => {
+    dev = new DevProcess(app.dir, ['--port', String(ports.app)], developerEnv({ SANDBOX_AUTH_PORT: String(ports.auth), SANDBOX_DATA_PORT: String(ports.data) }))
+    const ready = await dev.waitFor(/Offline sandbox ready in/, 60_000)
+    const [, url] = await dev.waitFor(urlLine, 60_000)
+    expect((performance.now() - dev.startedAt) / 1000).toBeLessThan(60)
+    expect(url).toBe(`http://127.0.0.1:${ports.app}/`)
+    // nuxi starts only once the sandbox has written the outputs the app is built against.
+    expect(dev.output.indexOf(url!)).toBeGreaterThan(ready.index!)
+    const outputs = JSON.parse(await readFile(join(app.dir, 'amplify_outputs.json'), 'utf8')) as { custom: { offlineSandbox: { userPoolEndpoint: string } } }
+    expect(outputs.custom.offlineSandbox.userPoolEndpoint).toBe(`http://127.0.0.1:${ports.auth}`)
+  })
+
+  it('serves the signed-out home page', async () => {
+    const page = await getWhenReady(`http://127.0.0.1:${ports.app}/`, 120_000)
+    expect(page.status).toBe(200)
+    expect(page.type).toMatch(/text\/html/)
+    expect(page.body).toContain('You are not signed in')
+  })
+
+  it('prints sign-up codes in the same terminal', async () => {
+    const outputs = JSON.parse(await readFile(join(app.dir, 'amplify_outputs.json'), 'utf8')) as {
+      auth: { user_pool_client_id: string }
+      custom: { offlineSandbox: { userPoolEndpoint: string, messagesUrl: string } }
+    }
+    const email = `dev-${Date.now()}@example.com`
+    const response = await fetch(outputs.custom.offlineSandbox.userPoolEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityProviderService.SignUp' },
+      body: JSON.stringify({ ClientId: outputs.auth.user_pool_client_id, Username: email, Password: 'Dev-pass-1', UserAttributes: [{ Name: 'email', Value: email }] }),
+      signal: AbortSignal.timeout(10_000),
+    })
+    expect(response.status).toBe(200)
+    const [, printed] = await dev!.waitFor(new RegExp(`sign-up code for ${email.replace(/[.+]/g, '\\$&')}: (\\d+)`), 10_000)
+    expect(printed).toBe(await latestCode(outputs.custom.offlineSandbox.messagesUrl, email))
+  })
+
+  it('stops everything on SIGTERM, exiting 0 and freeing its ports', async () => {
+    expect(await dev!.stop('SIGTERM')).toBe(0)
+    expect(dev!.output).not.toMatch(/error while stopping/i)
+    await expectNothingLeftIn(app.dir)
+    expect(await canListen(ports.app)).toBe(true)
+    expect(await canListen(ports.auth)).toBe(true)
+    expect(await canListen(ports.data)).toBe(true)
+  })
+
+  it('does not start nuxi when the sandbox cannot start, and says why', async () => {
+    const squatter = createServer()
+    await new Promise<void>(resolve => squatter.listen(ports.auth, '127.0.0.1', resolve))
+    try {
+      dev = new DevProcess(app.dir, ['--port', String(ports.app)], developerEnv({ SANDBOX_AUTH_PORT: String(ports.auth), SANDBOX_DATA_PORT: String(ports.data) }))
+      expect(await dev.exit(60_000)).not.toBe(0)
+      expect(dev.output).toContain(`Port ${ports.auth} (auth) is in use`)
+      expect(dev.output).not.toMatch(/Nuxt \d|Local:/)
+      await expectNothingLeftIn(app.dir)
+    }
+    finally {
+      await new Promise(resolve => squatter.close(resolve))
+    }
+  })
+
+  it('next to a cloud amplify_outputs.json runs nuxi dev alone on that backend, and stops on Ctrl-C', async () => {
+    const cloud = `${JSON.stringify({ version: '1.4', auth: { user_pool_id: 'us-east-1_cloud', aws_region: 'us-east-1', user_pool_client_id: 'cloud' } })}\n`
+    await writeFile(join(app.dir, 'amplify_outputs.json'), cloud)
+    dev = new DevProcess(app.dir, ['--port', String(ports.app)], developerEnv({ SANDBOX_AUTH_PORT: String(ports.auth), SANDBOX_DATA_PORT: String(ports.data) }))
+    await dev.waitFor(/Using the cloud backend in amplify_outputs\.json/, 30_000)
+    await dev.waitFor(urlLine, 60_000)
+    expect(dev.output).not.toMatch(/Offline sandbox ready/)
+    expect(await canListen(ports.auth)).toBe(true)
+    expect(await dev.stop('Ctrl-C')).toBe(0)
+    await expectNothingLeftIn(app.dir)
+    expect(await readFile(join(app.dir, 'amplify_outputs.json'), 'utf8')).toBe(cloud)
+  })
+})
