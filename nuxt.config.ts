@@ -9,7 +9,6 @@ const outputsFile = resolve(process.env.AMPLIFY_OUTPUTS || 'amplify_outputs.json
 // https://nuxt.com/docs/api/configuration/nuxt-config
 export default defineNuxtConfig({
   modules: ['@nuxt/eslint', 'h3-compression/nuxt'],
-  compatibilityDate: '2025-07-15',
   devtools: { enabled: false },
 
   app: {
@@ -27,17 +26,13 @@ export default defineNuxtConfig({
 
   // The Authenticator's stylesheet is large: send it once, as a cached file, not inlined into the HTML too.
   features: { inlineStyles: false },
-
-  // HTML and JSON are compressed as they are sent; tiny bodies (most API answers) are not worth it.
-  compression: { threshold: 1024 },
+  compatibilityDate: '2025-07-15',
 
   nitro: {
     compressPublicAssets: { gzip: true, brotli: true },
   },
 
   typescript: { strict: true },
-
-  eslint: { config: { stylistic: true } },
 
   hooks: {
     'build:before'() {
@@ -46,4 +41,9 @@ export default defineNuxtConfig({
       }
     },
   },
+
+  // HTML and JSON are compressed as they are sent; tiny bodies (most API answers) are not worth it.
+  compression: { threshold: 1024 },
+
+  eslint: { config: { stylistic: true } },
 })

@@ -68,7 +68,8 @@ async function loadOrCreateIds(dataDir: string): Promise<SandboxIds> {
   const file = join(dataDir, 'sandbox.json')
   try {
     return JSON.parse(await readFile(file, 'utf8')) as SandboxIds
-  } catch (error) {
+  }
+  catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
   }
   const lower = 'abcdefghijklmnopqrstuvwxyz0123456789'
@@ -95,7 +96,7 @@ function portError(error: unknown, port: number, what: 'auth' | 'data'): unknown
 
 async function listen(server: Server, host: string, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => reject(portError(error, port, 'auth')))
+    server.once('error', error => reject(portError(error, port, 'auth')))
     server.listen(port, host, resolve)
   })
   return (server.address() as AddressInfo).port
@@ -126,7 +127,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     try {
       await synthesize(projectDir, dir)
       return await readAssembly(dir)
-    } catch (error) {
+    }
+    catch (error) {
       await rm(dir, { recursive: true, force: true })
       throw error
     }
@@ -164,7 +166,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }).catch((error: unknown) => {
       throw portError(error, dataPort, 'data')
     })
-  } catch (error) {
+  }
+  catch (error) {
     authServer.close()
     await userPool.close()
     throw error
@@ -191,7 +194,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         userPool.updateSettings(settings)
         await writeOutputs(outputsPath, nextOutputs)
         outputs = nextOutputs
-      } catch (error) {
+      }
+      catch (error) {
         await rm(next.dir, { recursive: true, force: true })
         throw error
       }

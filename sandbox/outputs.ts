@@ -51,18 +51,19 @@ function resolveOutput(key: string, value: unknown, local: LocalBackendValues): 
 /** Finds the synthesized model schema the data client's `model_introspection` is generated from. */
 async function modelSchema(assembly: CloudAssembly): Promise<string> {
   const manifest = JSON.parse(await readFile(join(assembly.dir, 'manifest.json'), 'utf8')) as {
-    artifacts: Record<string, { type: string; properties?: { file?: string } }>
+    artifacts: Record<string, { type: string, properties?: { file?: string } }>
   }
   for (const artifact of Object.values(manifest.artifacts)) {
     if (artifact.type !== 'cdk:asset-manifest' || !artifact.properties?.file) continue
     const assets = JSON.parse(await readFile(join(assembly.dir, artifact.properties.file), 'utf8')) as {
-      files?: Record<string, { source: { path: string; packaging?: string } }>
+      files?: Record<string, { source: { path: string, packaging?: string } }>
     }
     for (const asset of Object.values(assets.files ?? {})) {
       if (asset.source.packaging !== 'zip' && asset.source.packaging !== undefined) continue
       try {
         return await readFile(join(assembly.dir, asset.source.path, 'model-schema.graphql'), 'utf8')
-      } catch {
+      }
+      catch {
         // Not this asset.
       }
     }
@@ -79,7 +80,7 @@ export async function generateOutputs(
     OutputKey,
     OutputValue: resolveOutput(OutputKey, Value, local),
   }))
-  const schema = outputs.some((o) => o.OutputKey === 'amplifyApiModelSchemaS3Uri') ? await modelSchema(assembly) : ''
+  const schema = outputs.some(o => o.OutputKey === 'amplifyApiModelSchemaS3Uri') ? await modelSchema(assembly) : ''
 
   // Only what the generator sends: the stack's metadata and outputs, and the model schema object.
   const cloudFormation = {
@@ -109,7 +110,7 @@ export async function generateOutputs(
   // The identity pool and IAM authorization are not emulated: advertising them would make the
   // client call AWS for credentials it cannot get offline.
   const data = config.data as { authorization_types?: string[] } | undefined
-  if (data?.authorization_types) data.authorization_types = data.authorization_types.filter((t) => t !== 'AWS_IAM')
+  if (data?.authorization_types) data.authorization_types = data.authorization_types.filter(t => t !== 'AWS_IAM')
   const auth = config.auth as Record<string, unknown> | undefined
   if (auth) {
     delete auth.identity_pool_id
@@ -134,22 +135,24 @@ export async function assertOutputsReplaceable(path: string): Promise<void> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
-  } catch (error) {
+  }
+  catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
     throw error
   }
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
-  } catch {
+  }
+  catch {
     parsed = undefined
   }
   if (!isOfflineSandboxOutputs(parsed)) {
     throw new CloudOutputsError(
-      `${path} was not written by the offline sandbox (it looks like a cloud deploy's, from \`npx ampx sandbox\` ` +
-        'or `ampx generate outputs`). The offline sandbox will not overwrite it. To work offline, move it ' +
-        'away (e.g. `mv amplify_outputs.json amplify_outputs.cloud.json`) and start again; to use the cloud, ' +
-        'just run the app.',
+      `${path} was not written by the offline sandbox (it looks like a cloud deploy's, from \`npx ampx sandbox\` `
+      + 'or `ampx generate outputs`). The offline sandbox will not overwrite it. To work offline, move it '
+      + 'away (e.g. `mv amplify_outputs.json amplify_outputs.cloud.json`) and start again; to use the cloud, '
+      + 'just run the app.',
     )
   }
 }

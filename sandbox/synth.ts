@@ -39,14 +39,14 @@ export async function synthesize(projectDir: string, outDir: string): Promise<vo
 function cleanSynthOutput(output: string): string {
   return output
     .split('\n')
-    .filter((line) => !/^\s+at .*(node:internal|node_modules)/.test(line))
-    .filter((line) => !/^\[WARNING\] aws-cdk-lib\./.test(line) && !/^\s+Use `addResourceDependency`/.test(line))
+    .filter(line => !/^\s+at .*(node:internal|node_modules)/.test(line))
+    .filter(line => !/^\[WARNING\] aws-cdk-lib\./.test(line) && !/^\s+Use `addResourceDependency`/.test(line))
     .join('\n')
     .trim()
 }
 
-type CfnResource = { Type: string; Properties?: Record<string, unknown> }
-type CfnTemplate = { Resources?: Record<string, CfnResource>; Outputs?: Record<string, { Value: unknown }>; Metadata?: unknown }
+type CfnResource = { Type: string, Properties?: Record<string, unknown> }
+type CfnTemplate = { Resources?: Record<string, CfnResource>, Outputs?: Record<string, { Value: unknown }>, Metadata?: unknown }
 
 export interface CloudAssembly {
   dir: string
@@ -57,16 +57,16 @@ export interface CloudAssembly {
 }
 
 export async function readAssembly(dir: string): Promise<CloudAssembly> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.template.json'))
-  const rootFile = files.find((f) => !f.endsWith('.nested.template.json'))
+  const files = (await readdir(dir)).filter(f => f.endsWith('.template.json'))
+  const rootFile = files.find(f => !f.endsWith('.nested.template.json'))
   if (!rootFile) throw new SynthError(`No stack template in ${dir}`)
   const read = async (f: string) => JSON.parse(await readFile(join(dir, f), 'utf8')) as CfnTemplate
   return { dir, root: await read(rootFile), templates: await Promise.all(files.map(read)) }
 }
 
 function resourcesOfType(assembly: CloudAssembly, type: string): Record<string, unknown>[] {
-  return assembly.templates.flatMap((t) =>
-    Object.values(t.Resources ?? {}).filter((r) => r.Type === type).map((r) => r.Properties ?? {}),
+  return assembly.templates.flatMap(t =>
+    Object.values(t.Resources ?? {}).filter(r => r.Type === type).map(r => r.Properties ?? {}),
   )
 }
 
@@ -84,7 +84,7 @@ export function userPoolSettings(
   if (!pool) return undefined
   const clients = resourcesOfType(assembly, 'AWS::Cognito::UserPoolClient')
   // Amplify's web client is the one without a secret (a browser cannot keep one).
-  const client = clients.find((c) => !c.GenerateSecret) ?? {}
+  const client = clients.find(c => !c.GenerateSecret) ?? {}
   const policy = ((pool.Policies as Record<string, unknown> | undefined)?.PasswordPolicy ?? {}) as Record<string, unknown>
   const template = (pool.VerificationMessageTemplate ?? {}) as Record<string, string>
   const units = { ...DEFAULT_UNITS, ...(client.TokenValidityUnits as Record<string, string> | undefined) }
@@ -104,9 +104,9 @@ export function userPoolSettings(
     usernameAttributes: (pool.UsernameAttributes as string[] | undefined) ?? [],
     caseSensitive: (pool.UsernameConfiguration as { CaseSensitive?: boolean } | undefined)?.CaseSensitive ?? true,
     autoVerifiedAttributes: (pool.AutoVerifiedAttributes as string[] | undefined) ?? [],
-    requiredAttributes: ((pool.Schema as Array<{ Name: string; Required?: boolean }> | undefined) ?? [])
-      .filter((a) => a.Required)
-      .map((a) => a.Name),
+    requiredAttributes: ((pool.Schema as Array<{ Name: string, Required?: boolean }> | undefined) ?? [])
+      .filter(a => a.Required)
+      .map(a => a.Name),
     explicitAuthFlows: (client.ExplicitAuthFlows as string[] | undefined) ?? [],
     preventUserExistenceErrors: client.PreventUserExistenceErrors === 'ENABLED',
     tokenValidity: {

@@ -59,12 +59,13 @@ export async function loadOrCreateCertificate(dir: string): Promise<SandboxCerti
   return { key: pems.private, cert: pems.cert, certPath }
 }
 
-async function readExisting(keyPath: string, certPath: string): Promise<{ key: string; cert: string } | undefined> {
+async function readExisting(keyPath: string, certPath: string): Promise<{ key: string, cert: string } | undefined> {
   let key: string
   let cert: string
   try {
     ;[key, cert] = await Promise.all([readFile(keyPath, 'utf8'), readFile(certPath, 'utf8')])
-  } catch {
+  }
+  catch {
     return undefined
   }
   try {
@@ -72,7 +73,8 @@ async function readExisting(keyPath: string, certPath: string): Promise<{ key: s
     const expiresAt = Date.parse(parsed.validTo)
     // A certificate that does not belong to the key (or is about to expire) is replaced.
     if (!parsed.checkPrivateKey(createPrivateKey(key)) || expiresAt - Date.now() < RENEW_BEFORE_MS) return undefined
-  } catch {
+  }
+  catch {
     return undefined
   }
   return { key, cert }

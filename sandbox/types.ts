@@ -31,9 +31,9 @@ export interface UserPoolSettings {
   /** The app client's `PreventUserExistenceErrors === 'ENABLED'`. */
   preventUserExistenceErrors: boolean
   /** Token lifetimes in seconds, from the client's validity settings or Cognito's defaults. */
-  tokenValidity: { accessSeconds: number; idSeconds: number; refreshSeconds: number }
+  tokenValidity: { accessSeconds: number, idSeconds: number, refreshSeconds: number }
   /** Verification e-mail; `{####}` stands for the code. */
-  verificationEmail: { subject: string; message: string }
+  verificationEmail: { subject: string, message: string }
 }
 
 /** A message the pool would have e-mailed: printed by the sandbox and listed for tests. */
@@ -103,7 +103,7 @@ export interface StartDataApiOptions {
   /** 0 picks a free port. */
   port: number
   /** PEM key and certificate for the TLS side of the port (realtime needs `wss://`). */
-  tls: { key: string; cert: string }
+  tls: { key: string, cert: string }
   /** The user pool's verifier: every user-pool token is checked with it. */
   verifyToken: UserPool['verifyToken']
   region: string

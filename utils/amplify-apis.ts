@@ -37,4 +37,3 @@ export interface AmplifyApis {
     realtime: ClientOnly<RealtimeModels>
   }
 }
-

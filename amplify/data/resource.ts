@@ -10,7 +10,7 @@ const schema = a.schema({
         .maxLength(TODO_MAX_LENGTH, `A todo can be at most ${TODO_MAX_LENGTH} characters.`)),
       done: a.boolean(),
     })
-    .authorization((allow) => [allow.owner()]),
+    .authorization(allow => [allow.owner()]),
 })
 
 export type Schema = ClientSchema<typeof schema>

@@ -50,16 +50,16 @@ export interface ResolverDefinition {
 /** DynamoDB `CreateTable` input, as the table manager custom resource would create it. */
 export interface TableDefinition {
   TableName: string
-  AttributeDefinitions: Array<{ AttributeName: string; AttributeType: 'S' | 'N' | 'B' }>
-  KeySchema: Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }>
+  AttributeDefinitions: Array<{ AttributeName: string, AttributeType: 'S' | 'N' | 'B' }>
+  KeySchema: Array<{ AttributeName: string, KeyType: 'HASH' | 'RANGE' }>
   GlobalSecondaryIndexes?: IndexDefinition[]
   LocalSecondaryIndexes?: IndexDefinition[]
 }
 
 export interface IndexDefinition {
   IndexName: string
-  KeySchema: Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }>
-  Projection: { ProjectionType?: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] }
+  KeySchema: Array<{ AttributeName: string, KeyType: 'HASH' | 'RANGE' }>
+  Projection: { ProjectionType?: 'ALL' | 'KEYS_ONLY' | 'INCLUDE', NonKeyAttributes?: string[] }
 }
 
 export interface ApiDefinition {
@@ -149,8 +149,8 @@ export async function loadApiDefinition(assemblyDir: string, region: string): Pr
         : ((await text(stack, logicalId, 'RequestMappingTemplate', 'RequestMappingTemplateS3Location')) ?? '{}'),
       responseTemplate: js
         ? '$util.toJson(null)'
-        : ((await text(stack, logicalId, 'ResponseMappingTemplate', 'ResponseMappingTemplateS3Location')) ??
-          (kind === 'PIPELINE' ? '$util.toJson($ctx.prev.result)' : '$util.toJson($ctx.result)')),
+        : ((await text(stack, logicalId, 'ResponseMappingTemplate', 'ResponseMappingTemplateS3Location'))
+          ?? (kind === 'PIPELINE' ? '$util.toJson($ctx.prev.result)' : '$util.toJson($ctx.result)')),
     })
   }
 
@@ -164,7 +164,7 @@ export async function loadApiDefinition(assemblyDir: string, region: string): Pr
     name: String(prop(api.stack, api.logicalId, 'Name')),
     schema,
     defaultAuthentication,
-    additionalAuthentication: additional.map((provider) => provider.AuthenticationType),
+    additionalAuthentication: additional.map(provider => provider.AuthenticationType),
     dataSources,
     functions,
     resolvers,

@@ -8,7 +8,7 @@ import type { JWTPayload } from 'jose'
 import type { UserPool } from '../types'
 import type { AuthenticationType } from './assembly'
 
-export type AuthResult = { ok: true; claims: JWTPayload } | { ok: false; errorType: 'UnauthorizedException'; message: string }
+export type AuthResult = { ok: true, claims: JWTPayload } | { ok: false, errorType: 'UnauthorizedException', message: string }
 
 export interface AuthModes {
   defaultAuthentication: AuthenticationType
@@ -45,8 +45,9 @@ export async function authorize(headers: Record<string, unknown>, modes: AuthMod
   if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(authorization)) return refuse(AUTH_MESSAGES.unparsable)
   try {
     return { ok: true, claims: await verifyToken(authorization) }
-  } catch (error) {
-    const { code, message } = error as { code?: string; message?: string }
+  }
+  catch (error) {
+    const { code, message } = error as { code?: string, message?: string }
     if (code === 'ERR_JWT_EXPIRED' || /expired/i.test(message ?? '')) return refuse(AUTH_MESSAGES.expired)
     return refuse(AUTH_MESSAGES.invalid)
   }

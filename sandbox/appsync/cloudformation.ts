@@ -26,7 +26,7 @@ interface CfnTemplate {
   Conditions?: Record<string, unknown>
   Mappings?: Record<string, Record<string, Record<string, unknown>>>
   Resources?: Record<string, CfnResource>
-  Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>
+  Outputs?: Record<string, { Value: unknown, Export?: { Name: unknown } }>
 }
 
 export interface Stack {
@@ -34,7 +34,7 @@ export interface Stack {
   readonly name: string
   readonly templateFile: string
   readonly template: CfnTemplate
-  readonly parent?: { stack: Stack; logicalId: string }
+  readonly parent?: { stack: Stack, logicalId: string }
   readonly children: Map<string, Stack>
 }
 
@@ -56,7 +56,7 @@ export class CloudAssembly {
   static async load(dir: string, env: LocalEnvironment): Promise<CloudAssembly> {
     const files = await readdir(dir)
     const assets = new Map<string, string>()
-    for (const file of files.filter((f) => f.endsWith('.assets.json'))) {
+    for (const file of files.filter(f => f.endsWith('.assets.json'))) {
       const manifest = (await readJson(join(dir, file))) as { files?: Record<string, { source?: { path?: string } }> }
       for (const [hash, entry] of Object.entries(manifest.files ?? {})) {
         if (entry.source?.path) assets.set(hash, entry.source.path)
@@ -69,8 +69,8 @@ export class CloudAssembly {
   }
 
   /** Every resource of the given type in every stack, with conditions applied. */
-  resourcesOfType(type: string): Array<{ stack: Stack; logicalId: string; resource: CfnResource }> {
-    const found: Array<{ stack: Stack; logicalId: string; resource: CfnResource }> = []
+  resourcesOfType(type: string): Array<{ stack: Stack, logicalId: string, resource: CfnResource }> {
+    const found: Array<{ stack: Stack, logicalId: string, resource: CfnResource }> = []
     for (const stack of this.stacks) {
       for (const [logicalId, resource] of Object.entries(stack.template.Resources ?? {})) {
         if (resource.Type !== type) continue
@@ -102,7 +102,7 @@ export class CloudAssembly {
 
   /** Folders and files of the assembly that are assets, by their path in the assembly folder. */
   assetPaths(): string[] {
-    return [...new Set(this.assets.values())].map((path) => join(this.dir, path))
+    return [...new Set(this.assets.values())].map(path => join(this.dir, path))
   }
 
   private assetPath(location: string): string {
@@ -116,7 +116,7 @@ export class CloudAssembly {
     throw new Error(`The assembly has no asset for ${location}`)
   }
 
-  private async addStack(name: string, templateFile: string, parent?: { stack: Stack; logicalId: string }): Promise<Stack> {
+  private async addStack(name: string, templateFile: string, parent?: { stack: Stack, logicalId: string }): Promise<Stack> {
     const template = (await readJson(join(this.dir, templateFile))) as CfnTemplate
     const stack: Stack = { name, templateFile, template, parent, children: new Map() }
     this.stacks.push(stack)
@@ -142,14 +142,15 @@ export class CloudAssembly {
     this.resolving.add(key)
     try {
       return compute()
-    } finally {
+    }
+    finally {
       this.resolving.delete(key)
     }
   }
 
   private evaluate(stack: Stack, node: unknown, where: string): unknown {
     if (Array.isArray(node)) {
-      return node.map((item, i) => this.evaluate(stack, item, `${where}[${i}]`)).filter((item) => item !== NO_VALUE)
+      return node.map((item, i) => this.evaluate(stack, item, `${where}[${i}]`)).filter(item => item !== NO_VALUE)
     }
     if (node === null || typeof node !== 'object') return node
     const entries = Object.entries(node)
@@ -171,12 +172,12 @@ export class CloudAssembly {
       case 'Ref':
         return this.ref(stack, asString(arg, where))
       case 'Fn::GetAtt': {
-        const [logicalId, ...attribute] = Array.isArray(arg) ? arg.map((a) => asString(ev(a), where)) : asString(arg, where).split('.')
+        const [logicalId, ...attribute] = Array.isArray(arg) ? arg.map(a => asString(ev(a), where)) : asString(arg, where).split('.')
         return this.getAtt(stack, logicalId!, attribute.join('.'))
       }
       case 'Fn::Join': {
         const [delimiter, list] = asArray(arg, 2, where)
-        return asArray(ev(list), undefined, where).map((item) => scalar(item, where)).join(asString(delimiter, where))
+        return asArray(ev(list), undefined, where).map(item => scalar(item, where)).join(asString(delimiter, where))
       }
       case 'Fn::Sub':
         return this.sub(stack, arg, where)
@@ -201,7 +202,7 @@ export class CloudAssembly {
       case 'Fn::Or':
         return this.conditionExpression(stack, { [fn]: arg }, where)
       case 'Fn::FindInMap': {
-        const [map, first, second] = asArray(ev(arg), 3, where).map((key) => asString(key, where))
+        const [map, first, second] = asArray(ev(arg), 3, where).map(key => asString(key, where))
         const value = stack.template.Mappings?.[map!]?.[first!]?.[second!]
         if (value === undefined) throw new Error(`${where}: no mapping ${map}.${first}.${second}`)
         return value
@@ -209,7 +210,7 @@ export class CloudAssembly {
       case 'Fn::Base64':
         return Buffer.from(asString(ev(arg), where)).toString('base64')
       case 'Fn::GetAZs':
-        return ['a', 'b', 'c'].map((zone) => `${this.env.region}${zone}`)
+        return ['a', 'b', 'c'].map(zone => `${this.env.region}${zone}`)
       case 'Fn::ToJsonString':
         return JSON.stringify(ev(arg))
       case 'Fn::Length':
@@ -344,15 +345,15 @@ export class CloudAssembly {
         case 'Condition':
           return this.condition(stack, asString(arg, where))
         case 'Fn::Equals': {
-          const [a, b] = asArray(arg, 2, where).map((side) => this.evaluate(stack, side, where))
+          const [a, b] = asArray(arg, 2, where).map(side => this.evaluate(stack, side, where))
           return JSON.stringify(a) === JSON.stringify(b) || String(a) === String(b)
         }
         case 'Fn::Not':
           return !this.conditionExpression(stack, items()[0], where)
         case 'Fn::And':
-          return items().every((item) => this.conditionExpression(stack, item, where))
+          return items().every(item => this.conditionExpression(stack, item, where))
         case 'Fn::Or':
-          return items().some((item) => this.conditionExpression(stack, item, where))
+          return items().some(item => this.conditionExpression(stack, item, where))
       }
     }
     throw new Error(`${where}: not a condition: ${JSON.stringify(node)}`)
@@ -365,7 +366,8 @@ export class CloudAssembly {
         let exported: unknown
         try {
           exported = this.evaluate(stack, output.Export.Name, `${stack.name}.Outputs.${key}.Export`)
-        } catch {
+        }
+        catch {
           continue
         }
         if (exported === name) return this.evaluate(stack, output.Value, `${stack.name}.Outputs.${key}`)
@@ -384,11 +386,11 @@ function functionId(stack: Stack, logicalId: string): string {
   return `${stack.name}.${logicalId}`
 }
 
-async function rootStacks(dir: string, files: string[]): Promise<Array<{ name: string; templateFile: string }>> {
+async function rootStacks(dir: string, files: string[]): Promise<Array<{ name: string, templateFile: string }>> {
   const manifestPath = join(dir, 'manifest.json')
   if (existsSync(manifestPath)) {
     const manifest = (await readJson(manifestPath)) as {
-      artifacts?: Record<string, { type?: string; properties?: { templateFile?: string; stackName?: string }; displayName?: string }>
+      artifacts?: Record<string, { type?: string, properties?: { templateFile?: string, stackName?: string }, displayName?: string }>
     }
     const stacks = Object.entries(manifest.artifacts ?? {})
       .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile)
@@ -396,15 +398,16 @@ async function rootStacks(dir: string, files: string[]): Promise<Array<{ name: s
     if (stacks.length > 0) return stacks
   }
   return files
-    .filter((file) => file.endsWith('.template.json') && !file.endsWith('.nested.template.json'))
-    .map((file) => ({ name: file.replace(/\.template\.json$/, ''), templateFile: file }))
+    .filter(file => file.endsWith('.template.json') && !file.endsWith('.nested.template.json'))
+    .map(file => ({ name: file.replace(/\.template\.json$/, ''), templateFile: file }))
 }
 
 async function readJson(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8')
   try {
     return JSON.parse(text)
-  } catch (error) {
+  }
+  catch (error) {
     throw new Error(`${path} is not valid JSON: ${(error as Error).message}`, { cause: error })
   }
 }

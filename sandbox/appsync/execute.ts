@@ -19,7 +19,7 @@ export interface AppSyncError {
   data?: unknown
   errorType?: string
   errorInfo?: unknown
-  locations: Array<{ line: number; column: number; sourceName: null }> | null
+  locations: Array<{ line: number, column: number, sourceName: null }> | null
   message: string
 }
 
@@ -34,9 +34,9 @@ export function formatError(error: unknown): AppSyncError {
   const ext = e.extensions ?? {}
   const pick = (key: string) => e[key] ?? ext[key]
   const errorType = pick('errorType')
-  const locations = (pick('locations') as Array<{ line?: unknown; column?: unknown }> | undefined)
-    ?.filter((l) => l && typeof l.line === 'number' && typeof l.column === 'number')
-    .map((l) => ({ line: l.line as number, column: l.column as number, sourceName: null }))
+  const locations = (pick('locations') as Array<{ line?: unknown, column?: unknown }> | undefined)
+    ?.filter(l => l && typeof l.line === 'number' && typeof l.column === 'number')
+    .map(l => ({ line: l.line as number, column: l.column as number, sourceName: null }))
   const formatted: AppSyncError = {
     path: (pick('path') as AppSyncError['path'] | undefined) ?? null,
     locations: locations?.length ? locations : null,
@@ -50,7 +50,7 @@ export function formatError(error: unknown): AppSyncError {
   return formatted
 }
 
-function response(result: { data?: unknown; errors?: readonly unknown[] }): GraphQLResponse {
+function response(result: { data?: unknown, errors?: readonly unknown[] }): GraphQLResponse {
   return {
     data: result.data ?? null,
     ...(result.errors?.length ? { errors: result.errors.map(formatError) } : {}),
@@ -74,9 +74,9 @@ export async function executeOperation(
   return response(await runQueryOrMutation(schema, document, variables ?? {}, operationName as string, context as never))
 }
 
-export type SubscriptionStart =
-  | { ok: false; response: GraphQLResponse }
-  | { ok: true; events: AsyncIterableIterator<GraphQLResponse>; stop: () => Promise<void> }
+export type SubscriptionStart
+  = | { ok: false, response: GraphQLResponse }
+    | { ok: true, events: AsyncIterableIterator<GraphQLResponse>, stop: () => Promise<void> }
 
 const FILTER_ALIAS = '_sandboxFilter_'
 
@@ -117,7 +117,7 @@ export async function startSubscription(
   )
   const filter = context.subscriptionFilter
   const needed = [...new Set([...(filter ? filterFields(filter) : []), ...argumentMatches.map(([name]) => name)])].filter(
-    (name) => returnFields[name] && isLeafType(getNamedType(returnFields[name]!.type)),
+    name => returnFields[name] && isLeafType(getNamedType(returnFields[name]!.type)),
   )
   const aliases = new Map(needed.map((name, i) => [`${FILTER_ALIAS}${i}`, name]))
 
@@ -174,7 +174,7 @@ function withExtraFields(document: DocumentNode, operation: OperationDefinitionN
     ...operation,
     selectionSet: { ...operation.selectionSet, selections: [augmentedField, ...operation.selectionSet.selections.slice(1)] },
   }
-  return { ...document, definitions: document.definitions.map((definition) => (definition === operation ? augmentedOperation : definition)) }
+  return { ...document, definitions: document.definitions.map(definition => (definition === operation ? augmentedOperation : definition)) }
 }
 
 function isAsyncIterator(value: unknown): value is AsyncIterableIterator<ExecutionResult> {

@@ -58,8 +58,8 @@ export function toPlain(value: unknown): unknown {
 export function toSubscriptionFilter(input: unknown, excludedFields: unknown = []): SubscriptionFilter {
   const excluded = new Set((toPlain(excludedFields) as unknown[] | null | undefined)?.map(String) ?? [])
   // A filter without conditions (`{}`) lets everything through, written as no groups at all.
-  const groups = disjunction(toPlain(input), excluded).filter((filters) => filters.length > 0)
-  return validate({ filterGroup: groups.map((filters) => ({ filters })) })
+  const groups = disjunction(toPlain(input), excluded).filter(filters => filters.length > 0)
+  return validate({ filterGroup: groups.map(filters => ({ filters })) })
 }
 
 /** Checks a filter given to `$extensions.setSubscriptionFilter` (built by hand or by the util). */
@@ -87,12 +87,12 @@ export function parseSubscriptionFilter(value: unknown): SubscriptionFilter {
 /** Whether an event (the subscription's resolved selection) passes the filter. */
 export function matchesSubscriptionFilter(filter: SubscriptionFilter, item: Record<string, unknown>): boolean {
   if (filter.filterGroup.length === 0) return true
-  return filter.filterGroup.some((group) => group.filters.every((condition) => matches(condition, fieldValue(item, condition.fieldName))))
+  return filter.filterGroup.some(group => group.filters.every(condition => matches(condition, fieldValue(item, condition.fieldName))))
 }
 
 /** Top-level fields a filter reads (the subscription must select them for the filter to see them). */
 export function filterFields(filter: SubscriptionFilter): string[] {
-  return [...new Set(filter.filterGroup.flatMap((group) => group.filters.map((f) => f.fieldName.split('.')[0]!)))]
+  return [...new Set(filter.filterGroup.flatMap(group => group.filters.map(f => f.fieldName.split('.')[0]!)))]
 }
 
 function validate(filter: SubscriptionFilter): SubscriptionFilter {
@@ -110,21 +110,24 @@ function disjunction(node: unknown, excluded: Set<string>): FilterCondition[][] 
   if (typeof node !== 'object' || Array.isArray(node)) throw new Error(`Invalid subscription filter input ${JSON.stringify(node)}`)
   let result: FilterCondition[][] = [[]]
   const and = (groups: FilterCondition[][]) => {
-    result = result.flatMap((left) => groups.map((right) => [...left, ...right]))
+    result = result.flatMap(left => groups.map(right => [...left, ...right]))
     if (result.length > MAX_GROUPS * 10) throw new Error('The subscription filter expands to too many groups')
   }
   for (const [key, value] of Object.entries(node)) {
     if (value === null || value === undefined) continue
     if (key === 'and') {
       for (const child of asList(value)) and(disjunction(child, excluded))
-    } else if (key === 'or') {
+    }
+    else if (key === 'or') {
       const alternatives = asList(value)
       if (alternatives.length === 0) throw new Error('"or" needs at least one filter')
-      and(alternatives.flatMap((child) => disjunction(child, excluded)))
-    } else if (key === 'not') {
+      and(alternatives.flatMap(child => disjunction(child, excluded)))
+    }
+    else if (key === 'not') {
       // AppSync's subscription filters have no negation; refusing beats silently widening the filter.
       throw new Error('"not" is not supported in subscription filters')
-    } else if (!excluded.has(key)) {
+    }
+    else if (!excluded.has(key)) {
       if (typeof value !== 'object' || Array.isArray(value)) throw new Error(`Invalid condition for ${key}: ${JSON.stringify(value)}`)
       const conditions = Object.entries(value)
         .filter(([, operand]) => operand !== undefined)
@@ -159,15 +162,15 @@ function matches({ operator, value: operand }: FilterCondition, actual: unknown)
     case 'ne':
       return !equal(actual, operand)
     case 'lt':
-      return compare(actual, operand, (c) => c < 0)
+      return compare(actual, operand, c => c < 0)
     case 'le':
-      return compare(actual, operand, (c) => c <= 0)
+      return compare(actual, operand, c => c <= 0)
     case 'gt':
-      return compare(actual, operand, (c) => c > 0)
+      return compare(actual, operand, c => c > 0)
     case 'ge':
-      return compare(actual, operand, (c) => c >= 0)
+      return compare(actual, operand, c => c >= 0)
     case 'between':
-      return Array.isArray(operand) && operand.length === 2 && compare(actual, operand[0], (c) => c >= 0) && compare(actual, operand[1], (c) => c <= 0)
+      return Array.isArray(operand) && operand.length === 2 && compare(actual, operand[0], c => c >= 0) && compare(actual, operand[1], c => c <= 0)
     case 'contains':
       return contains(actual, operand)
     case 'notContains':
@@ -175,13 +178,13 @@ function matches({ operator, value: operand }: FilterCondition, actual: unknown)
     case 'beginsWith':
       return typeof actual === 'string' && typeof operand === 'string' && actual.startsWith(operand)
     case 'in':
-      return Array.isArray(operand) && operand.some((candidate) => equal(actual, candidate))
+      return Array.isArray(operand) && operand.some(candidate => equal(actual, candidate))
     case 'notIn':
-      return Array.isArray(operand) && !operand.some((candidate) => equal(actual, candidate))
+      return Array.isArray(operand) && !operand.some(candidate => equal(actual, candidate))
     case 'attributeExists':
       return (actual !== undefined && actual !== null) === Boolean(operand)
     case 'containsAny':
-      return Array.isArray(actual) && Array.isArray(operand) && operand.some((candidate) => actual.some((element) => equal(element, candidate)))
+      return Array.isArray(actual) && Array.isArray(operand) && operand.some(candidate => actual.some(element => equal(element, candidate)))
   }
 }
 
@@ -199,6 +202,6 @@ function compare(a: unknown, b: unknown, test: (comparison: number) => boolean):
 
 function contains(actual: unknown, operand: unknown): boolean {
   if (typeof actual === 'string') return typeof operand === 'string' && actual.includes(operand)
-  if (Array.isArray(actual)) return actual.some((element) => equal(element, operand))
+  if (Array.isArray(actual)) return actual.some(element => equal(element, operand))
   return false
 }

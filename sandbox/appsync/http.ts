@@ -22,7 +22,7 @@ export interface GraphqlHandlerOptions {
   verifyToken: UserPool['verifyToken']
 }
 
-type ErrorBody = { errors: Array<{ errorType: string; message: string }> }
+type ErrorBody = { errors: Array<{ errorType: string, message: string }> }
 const errorBody = (errorType: string, message: string): ErrorBody => ({ errors: [{ errorType, message }] })
 
 export function createGraphqlHandler(options: GraphqlHandlerOptions) {
@@ -59,13 +59,14 @@ async function handle(options: GraphqlHandlerOptions, request: IncomingMessage, 
   if (body.trim() === '') return send(response, 400, errorBody('MalformedHttpRequestException', 'Request body is empty.'))
 
   const unparsable = () => send(response, 400, errorBody('MalformedHttpRequestException', 'Unable to parse GraphQL query.'))
-  let payload: { query?: unknown; variables?: unknown; operationName?: unknown }
+  let payload: { query?: unknown, variables?: unknown, operationName?: unknown }
   let document: DocumentNode
   try {
     payload = JSON.parse(body) as typeof payload
     if (!payload || typeof payload !== 'object' || Array.isArray(payload) || typeof payload.query !== 'string') return unparsable()
     document = graphql.parse(payload.query)
-  } catch {
+  }
+  catch {
     return unparsable()
   }
   const { variables, operationName } = payload

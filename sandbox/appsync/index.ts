@@ -74,7 +74,8 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> 
         return closing
       },
     }
-  } catch (error) {
+  }
+  catch (error) {
     await realtime?.close().catch(() => {})
     await server?.close().catch(() => {})
     await dynamo.close().catch(() => {})

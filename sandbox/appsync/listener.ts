@@ -16,7 +16,7 @@ const TLS_HANDSHAKE = 0x16
 const FIRST_BYTE_TIMEOUT_MS = 30_000
 
 export interface DualProtocolServerOptions {
-  tls: { key: string; cert: string }
+  tls: { key: string, cert: string }
   onRequest: (request: IncomingMessage, response: ServerResponse) => void
   onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void
 }
@@ -63,7 +63,7 @@ export function createDualProtocolServer(options: DualProtocolServerOptions): Du
         })
       }),
     close: async () => {
-      const closed = new Promise<void>((resolve) => front.close(() => resolve()))
+      const closed = new Promise<void>(resolve => front.close(() => resolve()))
       plain.closeAllConnections()
       secure.closeAllConnections()
       for (const socket of sockets) socket.destroy()

@@ -54,7 +54,7 @@ export class RealtimeServer {
       noServer: true,
       maxPayload: MAX_MESSAGE_BYTES,
       // The client offers `graphql-ws` plus `header-<auth>`; only the first is a protocol to pick.
-      handleProtocols: (protocols) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
+      handleProtocols: protocols => (protocols.has(PROTOCOL) ? PROTOCOL : false),
     })
   }
 
@@ -65,12 +65,12 @@ export class RealtimeServer {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
       return
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, headers))
+    this.wss.handleUpgrade(request, socket, head, ws => this.accept(ws, request, headers))
   }
 
   async close(): Promise<void> {
     for (const connection of this.connections) await this.drop(connection, 1001, 'Server shutting down')
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()))
+    await new Promise<void>(resolve => this.wss.close(() => resolve()))
   }
 
   private accept(socket: WebSocket, request: IncomingMessage, headers: Record<string, unknown>): void {
@@ -95,11 +95,12 @@ export class RealtimeServer {
   }
 
   private async onMessage(connection: Connection, raw: string | undefined): Promise<void> {
-    let message: { type?: unknown; id?: unknown; payload?: unknown }
+    let message: { type?: unknown, id?: unknown, payload?: unknown }
     try {
       message = JSON.parse(raw ?? '') as typeof message
       if (!message || typeof message !== 'object') throw new Error('not an object')
-    } catch {
+    }
+    catch {
       this.send(connection, { type: 'error', payload: { errors: [{ errorType: 'MalformedMessage', message: 'Messages must be JSON objects.' }] } })
       return
     }
@@ -147,13 +148,14 @@ export class RealtimeServer {
     if (connection.subscriptions.size >= MAX_SUBSCRIPTIONS && !connection.subscriptions.has(id)) {
       return fail([{ errorType: 'LimitExceededError', message: `At most ${MAX_SUBSCRIPTIONS} subscriptions per connection.` }])
     }
-    const { data, extensions } = (payload ?? {}) as { data?: unknown; extensions?: { authorization?: unknown } }
-    let request: { query?: unknown; variables?: unknown; operationName?: unknown }
+    const { data, extensions } = (payload ?? {}) as { data?: unknown, extensions?: { authorization?: unknown } }
+    let request: { query?: unknown, variables?: unknown, operationName?: unknown }
     let document: DocumentNode
     try {
       request = JSON.parse(String(data)) as typeof request
       document = graphql.parse(String(request.query))
-    } catch {
+    }
+    catch {
       return fail([{ errorType: 'MalformedHttpRequestException', message: 'Unable to parse GraphQL query.' }])
     }
     const variables = request.variables && typeof request.variables === 'object' ? (request.variables as Record<string, unknown>) : undefined
@@ -177,10 +179,12 @@ export class RealtimeServer {
     let cancelled: boolean
     try {
       started = await startSubscription(this.options.simulator.schema, document, variables, operationName, context)
-    } catch (error) {
+    }
+    catch (error) {
       console.error('[sandbox:data] Subscription failed to start', error)
       return fail([{ errorType: 'InternalFailure', message: (error as Error).message }])
-    } finally {
+    }
+    finally {
       // A `stop` that arrived meanwhile took the id out of `starting`.
       cancelled = !connection.starting.delete(id)
     }
@@ -198,7 +202,8 @@ export class RealtimeServer {
   private async pump(connection: Connection, id: string, events: AsyncIterableIterator<GraphQLResponse>): Promise<void> {
     try {
       for await (const event of events) this.send(connection, { type: 'data', id, payload: event })
-    } catch (error) {
+    }
+    catch (error) {
       this.send(connection, { type: 'error', id, payload: { errors: [{ errorType: 'InternalFailure', message: (error as Error).message }] } })
     }
   }
@@ -220,7 +225,7 @@ export class RealtimeServer {
     }
   }
 
-  private send(connection: Connection, message: { type: string; id?: string; payload?: unknown }): void {
+  private send(connection: Connection, message: { type: string, id?: string, payload?: unknown }): void {
     if (connection.socket.readyState === connection.socket.OPEN) connection.socket.send(JSON.stringify(message))
   }
 }
@@ -234,14 +239,15 @@ function connectionHeaders(request: IncomingMessage): Record<string, unknown> | 
   const url = new URL(request.url ?? '/', 'http://localhost')
   const protocols = String(request.headers['sec-websocket-protocol'] ?? '')
     .split(',')
-    .map((p) => p.trim())
-  const encoded = protocols.find((p) => p.startsWith('header-'))?.slice('header-'.length) ?? url.searchParams.get('header')
+    .map(p => p.trim())
+  const encoded = protocols.find(p => p.startsWith('header-'))?.slice('header-'.length) ?? url.searchParams.get('header')
   if (!encoded) return {}
   try {
     // Node's base64 decoder accepts both alphabets, padded or not.
     const decoded = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as unknown
     return decoded && typeof decoded === 'object' && !Array.isArray(decoded) ? (decoded as Record<string, unknown>) : undefined
-  } catch {
+  }
+  catch {
     return undefined
   }
 }

@@ -38,7 +38,7 @@ export interface LocalExecutionContext {
 export const UNSUPPORTED_DATA_SOURCE = 'OFFLINE_SANDBOX_UNSUPPORTED'
 
 interface RenderContext {
-  util: Record<string, unknown> & { errors: unknown[]; transform: Record<string, unknown> }
+  util: Record<string, unknown> & { errors: unknown[], transform: Record<string, unknown> }
   [key: string]: unknown
 }
 
@@ -48,7 +48,7 @@ const PATCHED = Symbol.for('offline-sandbox.appsync-simulator.patched')
 
 /** Applies the process-wide adjustments once; every simulator instance in the process shares them. */
 export function patchSimulator(): void {
-  const prototype = VelocityTemplate.prototype as unknown as { buildRenderContext: BuildRenderContext; [PATCHED]?: true }
+  const prototype = VelocityTemplate.prototype as unknown as { buildRenderContext: BuildRenderContext, [PATCHED]?: true }
   if (prototype[PATCHED]) return
   prototype[PATCHED] = true
 
@@ -91,11 +91,11 @@ export function patchSimulator(): void {
 export interface LocalDynamoDBDataSourceConfig {
   name: string
   type: 'AMAZON_DYNAMODB'
-  config: { endpoint: string; region: string; tableName: string }
+  config: { endpoint: string, region: string, tableName: string }
   client: DynamoDBClient
 }
 
-type DynamoPayload = { operation?: string; [key: string]: unknown }
+type DynamoPayload = { operation?: string, [key: string]: unknown }
 type LoaderMethods = Record<'getItem' | 'putItem' | 'updateItem' | 'deleteItem' | 'query' | 'scan', (payload: DynamoPayload) => Promise<object | null>>
 
 /**
@@ -132,7 +132,8 @@ class LocalDynamoDBDataLoader extends DynamoDBDataLoader {
         default:
           throw Object.assign(new Error(`Operation ${String(payload.operation)} is not supported by the offline sandbox`), { name: 'UnsupportedOperation' })
       }
-    } catch (error) {
+    }
+    catch (error) {
       const e = error as Error & { extensions?: Record<string, unknown> }
       // AppSync reports DynamoDB failures as `DynamoDB:<exception name>`.
       e.extensions = { errorType: `DynamoDB:${e.name || 'DynamoDbException'}` }
@@ -146,7 +147,8 @@ function isValidNextToken(token: string): boolean {
   try {
     const key = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as unknown
     return key !== null && typeof key === 'object' && !Array.isArray(key)
-  } catch {
+  }
+  catch {
     return false
   }
 }
@@ -195,11 +197,12 @@ export class LocalSimulator extends AmplifyAppSyncSimulator {
 
   /** Applies a new configuration, or throws and keeps serving the previous one. */
   load(config: AmplifyAppSyncSimulatorConfig): void {
-    const self = this as unknown as { _appSyncConfig: unknown; _config: unknown }
+    const self = this as unknown as { _appSyncConfig: unknown, _config: unknown }
     const previous = { appSync: self._appSyncConfig, config: self._config }
     try {
       this.init(config)
-    } catch (error) {
+    }
+    catch (error) {
       // `init` restores schema, resolvers and data sources itself, but not these two.
       self._appSyncConfig = previous.appSync
       self._config = previous.config

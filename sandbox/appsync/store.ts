@@ -59,7 +59,8 @@ export async function startLocalDynamo(path: string, region: string): Promise<Lo
   try {
     // LevelDB opens lazily; a locked or corrupt store should fail the start, not the first request.
     await client.send(new ListTablesCommand({ Limit: 1 }))
-  } catch (error) {
+  }
+  catch (error) {
     await close().catch(() => {})
     throw new Error(`The local DynamoDB store at ${path} cannot be opened: ${(error as Error).message}`, { cause: error })
   }
@@ -102,7 +103,8 @@ export async function ensureTables(client: DynamoDBClient, tables: TableDefiniti
       log(`The primary key of table ${name} changed: its items are kept in table ${previous}`)
       await createTable(client, { ...tableFromDescription(current), TableName: previous })
       await copyItems(client, name, previous)
-    } else {
+    }
+    else {
       log(`The indexes of table ${name} changed: recreating it with its items`)
       await createTable(client, { ...tableFromDescription(current), TableName: staging })
       await copyItems(client, name, staging)
@@ -137,12 +139,12 @@ async function describeTable(client: DynamoDBClient, name: string): Promise<Tabl
 
 async function createTable(client: DynamoDBClient, table: TableDefinition): Promise<void> {
   await client.send(new CreateTableCommand({ ...table, BillingMode: 'PAY_PER_REQUEST' }))
-  await waitFor(client, table.TableName, (status) => status === 'ACTIVE')
+  await waitFor(client, table.TableName, status => status === 'ACTIVE')
 }
 
 async function deleteTable(client: DynamoDBClient, name: string): Promise<void> {
   await client.send(new DeleteTableCommand({ TableName: name }))
-  await waitFor(client, name, (status) => status === undefined)
+  await waitFor(client, name, status => status === undefined)
 }
 
 async function waitFor(client: DynamoDBClient, name: string, done: (status: string | undefined) => boolean): Promise<void> {
@@ -150,11 +152,12 @@ async function waitFor(client: DynamoDBClient, name: string, done: (status: stri
     let status: string | undefined
     try {
       status = (await describeTable(client, name)).TableStatus
-    } catch (error) {
+    }
+    catch (error) {
       if ((error as Error).name !== 'ResourceNotFoundException') throw error
     }
     if (done(status)) return
-    await new Promise((resolve) => setTimeout(resolve, 25))
+    await new Promise(resolve => setTimeout(resolve, 25))
   }
   throw new Error(`Table ${name} did not settle`)
 }
@@ -169,7 +172,7 @@ async function copyItems(client: DynamoDBClient, from: string, to: string): Prom
 }
 
 function tableFromDescription(description: TableDescription): TableDefinition {
-  const index = (raw: { IndexName?: string; KeySchema?: unknown; Projection?: unknown }): IndexDefinition => ({
+  const index = (raw: { IndexName?: string, KeySchema?: unknown, Projection?: unknown }): IndexDefinition => ({
     IndexName: raw.IndexName!,
     KeySchema: raw.KeySchema as IndexDefinition['KeySchema'],
     Projection: (raw.Projection ?? { ProjectionType: 'ALL' }) as IndexDefinition['Projection'],
@@ -183,28 +186,28 @@ function tableFromDescription(description: TableDescription): TableDefinition {
   }
 }
 
-function sameKeys(a: ReadonlyArray<{ AttributeName?: string; KeyType?: string }>, b: ReadonlyArray<{ AttributeName?: string; KeyType?: string }>): boolean {
+function sameKeys(a: ReadonlyArray<{ AttributeName?: string, KeyType?: string }>, b: ReadonlyArray<{ AttributeName?: string, KeyType?: string }>): boolean {
   return a.length === b.length && a.every((key, i) => key.AttributeName === b[i]?.AttributeName && key.KeyType === b[i]?.KeyType)
 }
 
 function sameDefinition(current: TableDescription, wanted: TableDefinition): boolean {
-  const types = new Map((current.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]))
-  const keyTypesMatch = wanted.AttributeDefinitions.every((a) => !types.has(a.AttributeName) || types.get(a.AttributeName) === a.AttributeType)
-  const indexSignature = (indexes: ReadonlyArray<{ IndexName?: string; KeySchema?: unknown; Projection?: { ProjectionType?: string; NonKeyAttributes?: string[] } }> | undefined) =>
+  const types = new Map((current.AttributeDefinitions ?? []).map(a => [a.AttributeName, a.AttributeType]))
+  const keyTypesMatch = wanted.AttributeDefinitions.every(a => !types.has(a.AttributeName) || types.get(a.AttributeName) === a.AttributeType)
+  const indexSignature = (indexes: ReadonlyArray<{ IndexName?: string, KeySchema?: unknown, Projection?: { ProjectionType?: string, NonKeyAttributes?: string[] } }> | undefined) =>
     JSON.stringify(
       (indexes ?? [])
-        .map((i) => ({
+        .map(i => ({
           name: i.IndexName,
-          keys: ((i.KeySchema ?? []) as Array<{ AttributeName?: string; KeyType?: string }>).map((k) => `${k.AttributeName}:${k.KeyType}`),
+          keys: ((i.KeySchema ?? []) as Array<{ AttributeName?: string, KeyType?: string }>).map(k => `${k.AttributeName}:${k.KeyType}`),
           projection: i.Projection?.ProjectionType ?? 'ALL',
           extra: [...(i.Projection?.NonKeyAttributes ?? [])].sort(),
         }))
         .sort((x, y) => String(x.name).localeCompare(String(y.name))),
     )
   return (
-    sameKeys(current.KeySchema ?? [], wanted.KeySchema) &&
-    keyTypesMatch &&
-    indexSignature(current.GlobalSecondaryIndexes) === indexSignature(wanted.GlobalSecondaryIndexes) &&
-    indexSignature(current.LocalSecondaryIndexes) === indexSignature(wanted.LocalSecondaryIndexes)
+    sameKeys(current.KeySchema ?? [], wanted.KeySchema)
+    && keyTypesMatch
+    && indexSignature(current.GlobalSecondaryIndexes) === indexSignature(wanted.GlobalSecondaryIndexes)
+    && indexSignature(current.LocalSecondaryIndexes) === indexSignature(wanted.LocalSecondaryIndexes)
   )
 }

@@ -619,7 +619,7 @@ export class LocalPool {
    * The user a code is to be sent to; for an unknown user, the answer that hides it (a delivery
    * that never happens) or, without existence hiding, UserNotFoundException.
    */
-  private codeRecipient(body: Body): { user: StoredUser; hidden?: never } | { user?: never; hidden: Body } {
+  private codeRecipient(body: Body): { user: StoredUser, hidden?: never } | { user?: never, hidden: Body } {
     this.requireClient(body)
     const username = requireString(body, 'Username', 128)
     const user = this.findUser(username)

@@ -31,8 +31,8 @@ describe('offline sandbox in a browser', () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true })
     const page = await context.newPage()
     // What the page's console would show a developer (a CORS refusal, say) ends up in the test log.
-    page.on('console', (m) => m.type() === 'error' && console.log(`[${name}'s page] ${m.text()}`))
-    page.on('pageerror', (e) => console.log(`[${name}'s page] ${e.message}`))
+    page.on('console', m => m.type() === 'error' && console.log(`[${name}'s page] ${m.text()}`))
+    page.on('pageerror', e => console.log(`[${name}'s page] ${e.message}`))
     await page.goto(siteUrl)
     await page.waitForFunction(() => 'sandboxApp' in window)
     const email = `${name}-${Date.now()}@example.com`
@@ -63,7 +63,7 @@ describe('offline sandbox in a browser', () => {
       const file = files[new URL(req.url ?? '/', 'http://localhost').pathname]
       res.writeHead(file ? 200 : 404, { 'content-type': file?.[0] ?? 'text/plain' }).end(file?.[1] ?? 'not found')
     })
-    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve))
+    await new Promise<void>(resolve => site.listen(0, '127.0.0.1', resolve))
     // localhost, not 127.0.0.1: the page's origin differs from the sandbox's, as a Nuxt app's does.
     siteUrl = `http://localhost:${(site.address() as AddressInfo).port}/`
     browser = await chromium.launch(launchOptions())

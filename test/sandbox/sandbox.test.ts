@@ -38,7 +38,7 @@ describe('offline sandbox, end to end', () => {
     certificate = await readFile(sandbox.certificatePath, 'utf8')
   })
   afterAll(async () => {
-    await Promise.all(users.map((u) => u.close()))
+    await Promise.all(users.map(u => u.close()))
     await stop?.()
   })
 
@@ -89,7 +89,7 @@ describe('offline sandbox, end to end', () => {
 
     for (const [subs, client, mine] of [[aliceSubs, alice.client, 'alice only'], [bobSubs, bob.client, 'bob only']] as const) {
       for (const sub of Object.values(subs)) {
-        await client.waitForEvent(sub, (d) => content(d) === mine)
+        await client.waitForEvent(sub, d => content(d) === mine)
         expect(client.events(sub).map(content)).toEqual([mine])
       }
     }
@@ -107,7 +107,7 @@ describe('offline sandbox, end to end', () => {
     const [header, payload, signature] = tokens!.accessToken.split('.')
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString())
     const forged = [header, Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url'), signature].join('.')
-    const tampered = await fetch(sandbox.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: forged }, body: query })
+    const tampered = await fetch(sandbox.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'authorization': forged }, body: query })
     expect(tampered.status).toBe(401)
 
     // As in the cloud, signing out revokes the session at Cognito, but AppSync does not check
@@ -119,7 +119,7 @@ describe('offline sandbox, end to end', () => {
       body: JSON.stringify({ AccessToken: tokens!.accessToken }),
     })
     expect(await getUser.json()).toMatchObject({ __type: 'NotAuthorizedException', message: 'Access Token has been revoked' })
-    const revoked = await fetch(sandbox.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: tokens!.accessToken }, body: query })
+    const revoked = await fetch(sandbox.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'authorization': tokens!.accessToken }, body: query })
     expect(revoked.status).toBe(200)
   })
 
@@ -136,7 +136,7 @@ describe('offline sandbox, end to end', () => {
       const page = await dave.client.list('Todo', { limit: 10, nextToken })
       expect(page.errors).toBeUndefined()
       expect(page.data!.length).toBeLessThanOrEqual(10)
-      seen.push(...page.data!.map((t) => t.content as string))
+      seen.push(...page.data!.map(t => t.content as string))
       nextToken = page.nextToken
       pages++
     } while (nextToken)
@@ -144,6 +144,6 @@ describe('offline sandbox, end to end', () => {
     expect(seen.sort()).toEqual(Array.from({ length: 25 }, (_, i) => `item ${String(i).padStart(2, '0')}`))
 
     const done = await dave.client.list('Todo', { filter: { done: { eq: true } }, limit: 100 })
-    expect(done.data!.map((t) => t.content).sort()).toEqual(['item 00', 'item 05', 'item 10', 'item 15', 'item 20'])
+    expect(done.data!.map(t => t.content).sort()).toEqual(['item 00', 'item 05', 'item 10', 'item 15', 'item 20'])
   })
 })

@@ -66,15 +66,16 @@ describe('a broken backend definition', () => {
     const project = await scratchProject()
     try {
       // A relation to a model that does not exist: tsc accepts it, the transformer does not.
-      await project.edit('amplify/data/resource.ts', (text) =>
-        text.replace('done: a.boolean(),', "done: a.boolean(),\n      list: a.belongsTo('TodoList', 'listId'),"),
+      await project.edit('amplify/data/resource.ts', text =>
+        text.replace('done: a.boolean(),', 'done: a.boolean(),\n      list: a.belongsTo(\'TodoList\', \'listId\'),'),
       )
       const out = await mkdtemp(join(tmpdir(), 'synth-broken-'))
       const failure = synthesize(project.dir, out)
       await expect(failure).rejects.toBeInstanceOf(SynthError)
       await expect(failure).rejects.toThrow(/TodoList/)
       await rm(out, { recursive: true, force: true })
-    } finally {
+    }
+    finally {
       await project.remove()
     }
   })

@@ -19,14 +19,14 @@ export type SubscriptionOperation = 'onCreate' | 'onUpdate' | 'onDelete'
 /** What the data client returns: `data` (items for `list`), `errors`, `nextToken`. */
 export interface DataResult<T = Record<string, unknown>> {
   data: T | null
-  errors?: Array<{ message: string; errorType?: string; [key: string]: unknown }>
+  errors?: Array<{ message: string, errorType?: string, [key: string]: unknown }>
   nextToken?: string | null
 }
 
-export type WorkerRequest = { id: number; method: string; args: unknown[] }
-export type WorkerMessage =
-  | { kind: 'result'; id: number; result?: unknown; error?: { name: string; message: string } }
-  | { kind: 'event'; subscription: string; event?: unknown; error?: string }
+export type WorkerRequest = { id: number, method: string, args: unknown[] }
+export type WorkerMessage
+  = | { kind: 'result', id: number, result?: unknown, error?: { name: string, message: string } }
+    | { kind: 'event', subscription: string, event?: unknown, error?: string }
 
 /** A subscription's deliveries: data items, or an error (as the observer's `error` got it). */
 export type SubscriptionDelivery = { item: Record<string, unknown> } | { error: string }
@@ -40,11 +40,11 @@ export interface AmplifyTestClient {
   confirmSignUp(input: Record<string, unknown>): Promise<Record<string, unknown>>
   signIn(input: Record<string, unknown>): Promise<Record<string, unknown>>
   signOut(input?: Record<string, unknown>): Promise<void>
-  fetchAuthSession(options?: Record<string, unknown>): Promise<{ userSub?: string; tokens?: { accessToken: string; idToken?: string } }>
-  getCurrentUser(): Promise<{ username: string; userId: string; signInDetails?: Record<string, unknown> }>
+  fetchAuthSession(options?: Record<string, unknown>): Promise<{ userSub?: string, tokens?: { accessToken: string, idToken?: string } }>
+  getCurrentUser(): Promise<{ username: string, userId: string, signInDetails?: Record<string, unknown> }>
   create(model: string, input: Record<string, unknown>): Promise<DataResult>
   get(model: string, key: Record<string, unknown>): Promise<DataResult>
-  list(model: string, options?: { filter?: Record<string, unknown>; limit?: number; nextToken?: string | null }): Promise<DataResult<Array<Record<string, unknown>>>>
+  list(model: string, options?: { filter?: Record<string, unknown>, limit?: number, nextToken?: string | null }): Promise<DataResult<Array<Record<string, unknown>>>>
   update(model: string, input: Record<string, unknown>): Promise<DataResult>
   delete(model: string, key: Record<string, unknown>): Promise<DataResult>
   /** Subscribes and resolves once AppSync acknowledged it (no later event can be missed). */
@@ -72,11 +72,11 @@ function workerEntry(): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(source)}`)
 }
 
-export async function createAmplifyClient(options: { config?: Record<string, unknown>; certificate?: string; tokens?: TestTokens } = {}): Promise<AmplifyTestClient> {
+export async function createAmplifyClient(options: { config?: Record<string, unknown>, certificate?: string, tokens?: TestTokens } = {}): Promise<AmplifyTestClient> {
   const worker = new Worker(workerEntry(), { workerData: { certificate: options.certificate } })
-  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()
+  const pending = new Map<number, { resolve: (value: unknown) => void, reject: (error: Error) => void }>()
   const deliveries = new Map<string, SubscriptionDelivery[]>()
-  const waiters = new Set<{ subscription: string; test: (d: SubscriptionDelivery) => boolean; resolve: (d: SubscriptionDelivery) => void }>()
+  const waiters = new Set<{ subscription: string, test: (d: SubscriptionDelivery) => boolean, resolve: (d: SubscriptionDelivery) => void }>()
   let nextId = 0
   let exited: Error | undefined
 
@@ -106,7 +106,7 @@ export async function createAmplifyClient(options: { config?: Record<string, unk
     pending.clear()
   }
   worker.on('error', fail)
-  worker.on('exit', (code) => fail(new Error(`The amplify worker exited (code ${code})`)))
+  worker.on('exit', code => fail(new Error(`The amplify worker exited (code ${code})`)))
 
   const call = <T>(method: string, ...args: unknown[]): Promise<T> => {
     if (exited) return Promise.reject(exited)
@@ -119,12 +119,12 @@ export async function createAmplifyClient(options: { config?: Record<string, unk
 
   const client: AmplifyTestClient = {
     configure: (config, configureOptions) => call('configure', config, configureOptions),
-    setTokens: (tokens) => call('setTokens', tokens),
-    signUp: (input) => call('signUp', input),
-    confirmSignUp: (input) => call('confirmSignUp', input),
-    signIn: (input) => call('signIn', input),
-    signOut: (input) => call('signOut', input),
-    fetchAuthSession: (fetchOptions) => call('fetchAuthSession', fetchOptions),
+    setTokens: tokens => call('setTokens', tokens),
+    signUp: input => call('signUp', input),
+    confirmSignUp: input => call('confirmSignUp', input),
+    signIn: input => call('signIn', input),
+    signOut: input => call('signOut', input),
+    fetchAuthSession: fetchOptions => call('fetchAuthSession', fetchOptions),
     getCurrentUser: () => call('getCurrentUser'),
     create: (model, input) => call('create', model, input),
     get: (model, key) => call('get', model, key),
@@ -132,7 +132,7 @@ export async function createAmplifyClient(options: { config?: Record<string, unk
     update: (model, input) => call('update', model, input),
     delete: (model, key) => call('delete', model, key),
     subscribe: (model, operation) => call('subscribe', model, operation),
-    events: (subscription) => [...(deliveries.get(subscription) ?? [])],
+    events: subscription => [...(deliveries.get(subscription) ?? [])],
     waitForEvent(subscription, predicate, timeoutMs = 5_000) {
       const seen = (deliveries.get(subscription) ?? []).find(predicate)
       if (seen) return Promise.resolve(seen)
@@ -152,7 +152,7 @@ export async function createAmplifyClient(options: { config?: Record<string, unk
         waiters.add(waiter)
       })
     },
-    unsubscribe: (subscription) => call('unsubscribe', subscription),
+    unsubscribe: subscription => call('unsubscribe', subscription),
     async close() {
       if (!exited) await worker.terminate()
     },
@@ -217,15 +217,15 @@ export async function createTestTokenIssuer(region = 'us-east-1'): Promise<TestT
         ),
         sign(
           {
-            sub: user.sub,
-            aud: clientId,
-            email_verified: true,
+            'sub': user.sub,
+            'aud': clientId,
+            'email_verified': true,
             'cognito:username': user.sub,
-            origin_jti: originJti,
-            event_id: randomUUID(),
-            token_use: 'id',
-            auth_time: authTime,
-            email: user.email,
+            'origin_jti': originJti,
+            'event_id': randomUUID(),
+            'token_use': 'id',
+            'auth_time': authTime,
+            'email': user.email,
           },
           expiresIn,
         ),

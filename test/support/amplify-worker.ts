@@ -65,7 +65,8 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
           },
         },
       })
-    } else {
+    }
+    else {
       Amplify.configure(config)
     }
     client = generateClient() as unknown as DataClient
@@ -123,7 +124,8 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
     subscriptions.set(id, subscription)
     try {
       await acknowledged
-    } catch (error) {
+    }
+    catch (error) {
       subscription.unsubscribe()
       subscriptions.delete(id)
       throw error
@@ -142,7 +144,8 @@ parentPort!.on('message', async (request: WorkerRequest) => {
     if (!handler) throw new Error(`Unknown method ${request.method}`)
     const result = await (handler as (...args: unknown[]) => unknown)(...request.args)
     post({ kind: 'result', id: request.id, result: plain(result) })
-  } catch (error) {
+  }
+  catch (error) {
     const e = error as Error
     post({ kind: 'result', id: request.id, error: { name: e.name ?? 'Error', message: e.message ?? JSON.stringify(plain(error)) } })
   }

@@ -15,7 +15,7 @@ export class SandboxProcess {
     })
     this.child.stdout.on('data', (chunk: Buffer) => (this.output += chunk))
     this.child.stderr.on('data', (chunk: Buffer) => (this.output += chunk))
-    this.exited = new Promise((resolve) => this.child.once('close', (code) => resolve(code)))
+    this.exited = new Promise(resolve => this.child.once('close', code => resolve(code)))
   }
 
   /** Resolves with the first match of `pattern` in the output from `from` on. */
@@ -26,7 +26,7 @@ export class SandboxProcess {
       if (match) return match
       if (this.child.exitCode !== null) throw new Error(`sandbox exited (${this.child.exitCode}) before ${pattern}:\n${this.output}`)
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${this.output}`)
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      await new Promise(resolve => setTimeout(resolve, 50))
     }
   }
 

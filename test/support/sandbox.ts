@@ -5,7 +5,7 @@ import { startSandbox, type Sandbox } from '../../sandbox'
 import { projectRoot } from './project'
 
 /** The project's sandbox on free ports, with its data and outputs in a temporary folder. */
-export async function startTestSandbox(): Promise<{ sandbox: Sandbox; stop(): Promise<void> }> {
+export async function startTestSandbox(): Promise<{ sandbox: Sandbox, stop(): Promise<void> }> {
   const work = await mkdtemp(join(tmpdir(), 'sandbox-test-'))
   const sandbox = await startSandbox({
     projectDir: projectRoot,

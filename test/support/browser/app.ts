@@ -25,7 +25,7 @@ function watchTodos(): Promise<void> {
       }
     })
     client.models.Todo.onCreate().subscribe({
-      next: (todo) => received.push(todo.content),
+      next: todo => received.push(todo.content),
       error: (error: unknown) => {
         stop()
         reject(new Error(JSON.stringify(error)))
@@ -44,7 +44,7 @@ const app = {
     if (errors) throw new Error(JSON.stringify(errors))
     return data?.content
   },
-  list: async () => (await client.models.Todo.list()).data.map((t) => t.content),
+  list: async () => (await client.models.Todo.list()).data.map(t => t.content),
   watchTodos,
   received: () => [...received],
 }
