@@ -84,6 +84,8 @@ export async function requireUser(event: H3Event) {
 export function isSignedOutError(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name
   return name === 'UserUnAuthenticatedException' || name === 'NoSessionFoundException' || name === 'NotAuthorizedException'
+    // An expired session without a usable refresh token.
+    || name === 'TokenRefreshException'
 }
 
 function createRequestContext(event: H3Event): AmplifyContext {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { createAmplifyContext, type AmplifyContext } from 'aws-amplify'
 import { createAWSCredentialsAndIdentityIdProvider, createUserPoolsTokenProvider } from 'aws-amplify/adapter-core'
 import { confirmSignUp, signIn, signUp } from 'aws-amplify/auth'
-import type { KeyValueStorageInterface } from 'aws-amplify/utils'
+import { ConsoleLogger, type KeyValueStorageInterface } from 'aws-amplify/utils'
 import { amplifyConfigFromOutputs, type AmplifyOutputs } from '../../utils/amplify-config'
 import { latestCode } from './sandbox'
 
@@ -34,6 +34,9 @@ export async function amplifyContext(outputsFile: string, jar = new Map<string, 
   })
   return { context, jar, config }
 }
+
+// Against the sandbox the custom Cognito endpoint is intended: Amplify's warning about it is noise here.
+ConsoleLogger.LOG_LEVEL = 'ERROR'
 
 let counter = 0
 
