@@ -35,6 +35,12 @@ export default defineNuxtConfig({
   typescript: { strict: true },
 
   hooks: {
+    // No <link rel="prefetch"> for every lazy chunk in every page's HTML: browsers would download
+    // Amplify's auth and data clients and the Authenticator on the landing page. NuxtLink still
+    // prefetches the pages a visitor can reach, and Amplify loads on its first call.
+    'build:manifest'(manifest) {
+      for (const chunk of Object.values(manifest)) chunk.prefetch = false
+    },
     'build:before'() {
       if (!existsSync(outputsFile)) {
         throw new Error(`${outputsFile} is missing. Start the offline sandbox (\`npm run dev\` or \`npm run sandbox\`) or a cloud one (\`npx ampx sandbox\`) first.`)

@@ -1,4 +1,3 @@
-import { fetchAuthSession } from 'aws-amplify/auth'
 import { Hub } from 'aws-amplify/utils'
 import { sessionUserFrom } from '~~/utils/session'
 
@@ -9,6 +8,8 @@ export default defineNuxtPlugin({
     const { user } = useAuth()
     const reload = async () => {
       try {
+        // Loaded on demand, like every auth API in the browser (plugins/01.amplify-apis.client.ts).
+        const { fetchAuthSession } = await import('aws-amplify/auth')
         user.value = sessionUserFrom((await fetchAuthSession()).tokens)
       }
       catch {

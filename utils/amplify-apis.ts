@@ -1,5 +1,5 @@
 import type { Client } from 'aws-amplify/data'
-import type { fetchAuthSession, fetchUserAttributes, getCurrentUser, signIn, signOut } from 'aws-amplify/auth'
+import type { SignInInput, SignInOutput, SignOutInput, fetchAuthSession, fetchUserAttributes, getCurrentUser } from 'aws-amplify/auth'
 import type { Schema } from '~~/amplify/data/resource'
 
 type BrowserClient = Client<Schema>
@@ -26,8 +26,8 @@ export interface AmplifyApis {
     fetchAuthSession: () => ReturnType<typeof fetchAuthSession>
     fetchUserAttributes: () => ReturnType<typeof fetchUserAttributes>
     getCurrentUser: () => ReturnType<typeof getCurrentUser>
-    signIn: ClientOnly<typeof signIn>
-    signOut: ClientOnly<typeof signOut>
+    signIn: ClientOnly<(input: SignInInput) => Promise<SignInOutput>>
+    signOut: ClientOnly<(input?: SignOutInput) => Promise<void>>
   }
   GraphQL: {
     client: {
