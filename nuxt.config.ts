@@ -8,7 +8,20 @@ const outputsFile = resolve(process.env.AMPLIFY_OUTPUTS || 'amplify_outputs.json
 
 // https://nuxt.com/docs/api/configuration/nuxt-config
 export default defineNuxtConfig({
-  modules: ['@nuxt/eslint', 'h3-compression/nuxt'],
+  modules: [
+    '@nuxt/eslint',
+    'h3-compression/nuxt',
+    // A build needs a backend to point at; `nuxt prepare` (postinstall, typecheck) does not.
+    (_options, nuxt) => {
+      if (nuxt.options._prepare) return
+      nuxt.hook('build:before', () => {
+        const file = nuxt.options.alias['#amplify-outputs']!
+        if (!existsSync(file)) {
+          throw new Error(`${file} is missing. Start the offline sandbox (\`npm run dev\` or \`npm run sandbox\`) or a cloud one (\`npx ampx sandbox\`) first.`)
+        }
+      })
+    },
+  ],
   devtools: { enabled: false },
 
   app: {
@@ -40,11 +53,6 @@ export default defineNuxtConfig({
     // prefetches the pages a visitor can reach, and Amplify loads on its first call.
     'build:manifest'(manifest) {
       for (const chunk of Object.values(manifest)) chunk.prefetch = false
-    },
-    'build:before'() {
-      if (!existsSync(outputsFile)) {
-        throw new Error(`${outputsFile} is missing. Start the offline sandbox (\`npm run dev\` or \`npm run sandbox\`) or a cloud one (\`npx ampx sandbox\`) first.`)
-      }
     },
   },
 
