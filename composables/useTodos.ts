@@ -17,11 +17,16 @@ export function useTodos() {
   const { data: todos, status, error, refresh } = useAsyncData('todos', async () => {
     const all: Todo[] = []
     let nextToken: string | null | undefined
-    do {
-      const page = await Todo.list({ selectionSet: fields, nextToken })
-      all.push(...orThrow(page).map(plain))
-      nextToken = page.nextToken
-    } while (nextToken)
+    try {
+      do {
+        const page = await Todo.list({ selectionSet: fields, nextToken })
+        all.push(...orThrow(page).map(plain))
+        nextToken = page.nextToken
+      } while (nextToken)
+    }
+    catch (cause) {
+      throw new Error(messageOf(cause), { cause })
+    }
     return all.sort(byCreation)
   }, { default: () => [] as Todo[] })
 
@@ -108,6 +113,14 @@ function orThrow<T>(result: { data: T, errors?: ReadonlyArray<{ message: string 
   return result.data
 }
 
+/**
+ * How Amplify says "this browser has no usable session" (it ended in another tab, or expired):
+ * auth error names, and the data client's `GraphQLAuthError` messages.
+ */
+const SESSION_ENDED = new Set(['UserUnAuthenticatedException', 'TokenRefreshException', 'No current user', 'No federated jwt', 'No auth token specified'])
+
 function messageOf(cause: unknown): string {
+  const { name, message } = (cause ?? {}) as { name?: string, message?: string }
+  if (SESSION_ENDED.has(name ?? '') || SESSION_ENDED.has(message ?? '')) return 'your session has ended, sign in again'
   return cause instanceof Error ? cause.message : String(cause)
 }
