@@ -13,6 +13,7 @@ import {
 import { getCurrentUser } from 'aws-amplify/auth/server'
 import { generateClient } from 'aws-amplify/data/server'
 import { CognitoJwtVerifier } from 'aws-jwt-verify'
+import { JwtBaseError } from 'aws-jwt-verify/error'
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk'
 import type { Fetcher } from 'aws-jwt-verify/https'
 import { ConsoleLogger } from 'aws-amplify/utils'
@@ -230,7 +231,17 @@ async function verifiedToken(token: string, use: 'access' | 'id'): Promise<Verif
     verified.set(token, { use, token: jwt, usableUntil: claims.exp + AUTH_COOKIE_MAX_AGE })
     return jwt
   }
-  catch {
+  catch (error) {
+    // A bad token is the caller's problem and reads as signed out. Keys that cannot be fetched are
+    // the server's: still signed out (never trusted unverified), but said in the server log.
+    if (!(error instanceof JwtBaseError)) reportKeysProblem(error)
     return null
   }
+}
+
+let lastKeysReport = 0
+function reportKeysProblem(error: unknown) {
+  if (Date.now() - lastKeysReport < 60_000) return
+  lastKeysReport = Date.now()
+  console.error(`[amplify] Session tokens cannot be checked, so they read as signed out: ${error instanceof Error ? error.message : String(error)}`)
 }
