@@ -6,6 +6,7 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { launchOptions } from '../support/chromium'
+import { latestCode } from '../support/sandbox'
 import { UI_TIMEOUT, liveSubscriptions, serverRenderedTodos, signUpInAuthenticator, watchedPage, type PageProblem } from '../support/browser-app'
 
 const { baseUrl, messagesUrl } = inject('e2e')
@@ -163,5 +164,26 @@ describe.sequential('a todo list in the browser', () => {
     // The server itself turned the request away: the session cookies are gone, not just the page state.
     expect(response?.request().redirectedFrom()?.url()).toBe(`${origin}/todos`)
     expect(await response!.text()).not.toContain(first.fromOtherTab)
+  })
+
+  step('having forgotten the password, the first user resets it with the sandbox\'s code and signs in with the new one', async () => {
+    // Still on /sign-in?redirect=/todos from the step before.
+    const newPassword = 'Another-Horse-7'
+    await page.getByRole('button', { name: 'Forgot your password?' }).click()
+    await page.getByLabel('Email').fill(first.email)
+    await page.getByRole('button', { name: 'Send code' }).click()
+    const code = page.getByLabel(/^Code/) // labelled "Code *"
+    await code.waitFor()
+    await code.fill(await latestCode(messagesUrl, first.email))
+    await page.getByLabel('New Password', { exact: true }).fill(newPassword)
+    await page.getByLabel('Confirm Password').fill(newPassword)
+    await page.getByRole('button', { name: 'Submit' }).click()
+
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor()
+    await page.getByLabel('Email').fill(first.email)
+    await page.getByLabel('Password', { exact: true }).fill(newPassword)
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await page.waitForURL(url => url.pathname === '/todos')
+    await todoItem(page, first.fromOtherTab).waitFor()
   })
 })
