@@ -1,4 +1,6 @@
 import type { Schema } from '~~/amplify/data/resource'
+import { CONNECTION_STATE_CHANGE, ConnectionState } from 'aws-amplify/data'
+import { Hub } from 'aws-amplify/utils'
 import { checkTodoContent } from '~~/shared/todo'
 
 export type Todo = Pick<Schema['Todo']['type'], 'id' | 'content' | 'done' | 'createdAt' | 'updatedAt'>
@@ -88,6 +90,16 @@ export function useTodos() {
     const onError = (cause: unknown) => {
       liveError.value = `Live updates stopped: ${messageOf(cause)}. Reload the page to see changes from other tabs.`
     }
+    // A connection that cannot be made (or drops) is retried quietly by Amplify; say so meanwhile.
+    const stopWatching = Hub.listen('api', ({ payload }) => {
+      if (payload.event !== CONNECTION_STATE_CHANGE) return
+      const state = (payload.data as { connectionState?: ConnectionState }).connectionState
+      if (state === ConnectionState.ConnectionDisrupted || state === ConnectionState.ConnectionDisruptedPendingNetwork) {
+        liveError.value = 'Live updates are not connected, still trying. Changes from other tabs show after a reload.'
+      }
+      else if (state === ConnectionState.Connected) liveError.value = null
+    })
+    subscriptions.push({ unsubscribe: stopWatching })
     subscriptions.push(
       live.onCreate({ selectionSet: fields }).subscribe({ next: todo => upsert(plain(todo)), error: onError }),
       live.onUpdate({ selectionSet: fields }).subscribe({ next: todo => upsert(plain(todo)), error: onError }),

@@ -137,6 +137,19 @@ describe.sequential('a todo list in the browser', () => {
     expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true)
   })
 
+  step('a browser that does not trust the sandbox\'s certificate still gets the list, and is told live updates are not connected', async () => {
+    // No ignoreHTTPSErrors: the realtime socket (wss://, self-signed) cannot connect. Not watched for
+    // console errors, since Chromium logs each refused connection attempt.
+    const untrusting = await browser.newContext({ baseURL: baseUrl, colorScheme: 'light' })
+    contexts.push(untrusting)
+    await untrusting.addCookies(await page.context().cookies())
+    const tab = await untrusting.newPage()
+    await tab.goto('/todos')
+    await todoItem(tab, first.fromOtherTab).waitFor()
+    await tab.getByRole('alert').filter({ hasText: 'Live updates are not connected' }).waitFor({ timeout: UI_TIMEOUT })
+    await tab.close()
+  })
+
   step('a second user, sent to sign in with a redirect off the site, stays on it and sees none of the first user\'s todos', async () => {
     const second = await watchedPage(await newUserContext(), 'second user', problems)
     await second.goto('/sign-in?redirect=//evil.example')
