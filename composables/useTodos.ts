@@ -69,7 +69,11 @@ export function useTodos() {
       const created = orThrow(await Todo.create({ content: checked.content, done: false }, { selectionSet: fields }))
       if (created) upsert(plain(created))
     })
-    return saved ? null : actionError.value
+    if (saved) return null
+    // The form shows why its todo was refused, next to the field: not a second time above the list.
+    const refusal = actionError.value
+    actionError.value = null
+    return refusal
   }
 
   const toggle = (todo: Todo) => change(todo.id, async () => {
