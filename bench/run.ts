@@ -4,16 +4,12 @@
  * (against a bare JSON handler) and how many compressed bytes a first visit downloads.
  * Prints a table with targets; exits 0 on a missed target, non-zero only when something broke.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { request } from 'node:http'
-import { join } from 'node:path'
 import { gunzipSync, brotliDecompressSync } from 'node:zlib'
 import autocannon, { type Result } from 'autocannon'
 import { chromium, type Browser } from 'playwright-core'
-import { AppServer, buildApp } from '../test/support/app'
+import { startBuiltApp } from '../test/support/app'
 import { launchOptions } from '../test/support/chromium'
-import { projectRoot } from '../test/support/project'
-import { startTestSandbox } from '../test/support/sandbox'
 import { newSignedInUser } from '../test/support/session'
 
 const CONNECTIONS = 50
@@ -48,18 +44,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const step = (text: string) => console.log(`· ${text}`)
 
 async function main() {
-  step('starting the offline sandbox')
-  const { sandbox, stop: stopSandbox } = await startTestSandbox()
-  cleanups.push(stopSandbox)
-
-  step('building the app against it (about 30 s)')
-  const parent = join(projectRoot, '.amplify', 'bench')
-  await mkdir(parent, { recursive: true })
-  const work = await mkdtemp(join(parent, 'build-'))
-  cleanups.push(() => rm(work, { recursive: true, force: true }))
-  const server = new AppServer(await buildApp(sandbox.outputsPath, work))
-  cleanups.push(() => server.stop())
-  const baseUrl = await server.url
+  step('starting the offline sandbox and building the app against it (about 40 s)')
+  const app = await startBuiltApp('bench')
+  cleanups.push(app.stop)
+  const { baseUrl, sandbox } = app
   step(`app server on ${baseUrl}; signing in a user`)
 
   const user = await newSignedInUser(sandbox.outputsPath, sandbox.messagesUrl, 'bench')

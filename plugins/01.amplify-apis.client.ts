@@ -2,7 +2,7 @@ import type { SignInInput, SignOutInput } from 'aws-amplify/auth'
 import { Observable } from 'rxjs'
 import outputs from '#amplify-outputs'
 import type { Schema } from '~~/amplify/data/resource'
-import type { AmplifyApis, RealtimeModels, UniversalModels } from '~~/utils/amplify-apis'
+import { REALTIME_OPERATIONS, UNIVERSAL_OPERATIONS, eachModel, type AmplifyApis, type RealtimeModels, type UniversalModels } from '~~/utils/amplify-apis'
 
 export default defineNuxtPlugin({
   name: 'amplify-apis',
@@ -31,12 +31,12 @@ export default defineNuxtPlugin({
       },
       GraphQL: {
         client: {
-          models: eachModel(modelNames, ['list', 'get', 'create', 'update', 'delete'], (name, op) =>
-            async (...args) => (await data()).models[name]![op]!(...args)) as UniversalModels,
+          models: eachModel<UniversalModels>(modelNames, UNIVERSAL_OPERATIONS, (name, op) =>
+            async (...args: unknown[]) => (await data()).models[name]![op]!(...args)),
           graphql: (async (...args: unknown[]) => (await data()).graphql(...args)) as AmplifyApis['GraphQL']['client']['graphql'],
         },
-        realtime: eachModel(modelNames, ['onCreate', 'onUpdate', 'onDelete', 'observeQuery'], (name, op) =>
-          (...args) => new Observable((subscriber) => {
+        realtime: eachModel<RealtimeModels>(modelNames, REALTIME_OPERATIONS, (name, op) =>
+          (...args: unknown[]) => new Observable((subscriber) => {
             // Subscribing starts as soon as the data client has loaded; unsubscribing before then cancels it.
             let subscription: { unsubscribe(): void } | undefined
             let closed = false
@@ -50,19 +50,15 @@ export default defineNuxtPlugin({
               closed = true
               subscription?.unsubscribe()
             }
-          })) as RealtimeModels,
+          })),
       },
     }
     return { provide: { Amplify: Amplify$ } }
   },
 })
 
-type Operation = (...args: any[]) => any // eslint-disable-line @typescript-eslint/no-explicit-any -- each model's own signatures are restored by the casts above
-type LooseModels = Record<string, Record<string, Operation>>
 /** The data client without its per-model types, which TypeScript cannot compare at this depth. */
-interface LooseClient { models: LooseModels, graphql: Operation }
-
-/** An object of every model, each with `operations` made by `make`. */
-function eachModel(names: string[], operations: string[], make: (name: string, op: string) => Operation) {
-  return Object.fromEntries(names.map(name => [name, Object.fromEntries(operations.map(op => [op, make(name, op)]))])) as LooseModels
+interface LooseClient {
+  models: Record<string, Record<string, (...args: unknown[]) => unknown>>
+  graphql: (...args: unknown[]) => unknown
 }

@@ -1,6 +1,6 @@
 import type { AmplifyContext } from 'aws-amplify'
 import { fetchAuthSession, fetchUserAttributes, getCurrentUser } from 'aws-amplify/auth/server'
-import type { AmplifyApis, UniversalModels } from '~~/utils/amplify-apis'
+import { UNIVERSAL_OPERATIONS, eachModel, type AmplifyApis, type UniversalModels } from '~~/utils/amplify-apis'
 import { runAmplifyApi, serverDataClient } from '~~/server/utils/amplifyUtils'
 
 type Run = <Result>(operation: (context: AmplifyContext) => Promise<Result>) => Promise<Result>
@@ -33,14 +33,9 @@ export default defineNuxtPlugin({
   },
 })
 
-const operations = ['list', 'get', 'create', 'update', 'delete'] as const
-
 /** Every model of the schema, with the request's context filled in as the server client's first argument. */
 function bindModels(run: Run): UniversalModels {
-  type Operation = (context: AmplifyContext, ...args: unknown[]) => Promise<unknown>
-  const models = serverDataClient.models as unknown as Record<string, Record<(typeof operations)[number], Operation>>
-  return Object.fromEntries(Object.entries(models).map(([name, model]) => [
-    name,
-    Object.fromEntries(operations.map(op => [op, (...args: unknown[]) => run(context => model[op](context, ...args))])),
-  ])) as unknown as UniversalModels
+  const models = serverDataClient.models as unknown as Record<string, Record<string, (context: AmplifyContext, ...args: unknown[]) => Promise<unknown>>>
+  return eachModel<UniversalModels>(Object.keys(models), UNIVERSAL_OPERATIONS, (name, op) =>
+    (...args: unknown[]) => run(context => models[name]![op]!(context, ...args)))
 }

@@ -1,16 +1,17 @@
 import { Hub } from 'aws-amplify/utils'
+import type { AmplifyApis } from '~~/utils/amplify-apis'
 import { sessionUserFrom } from '~~/utils/session'
 
 export default defineNuxtPlugin({
   name: 'session',
   dependsOn: ['amplify-apis'],
-  setup() {
+  setup(nuxtApp) {
     const { user } = useAuth()
+    // Typed by hand: inferring it here would make this plugin's type depend on itself.
+    const { Auth } = nuxtApp.$Amplify as AmplifyApis
     const reload = async () => {
       try {
-        // Loaded on demand, like every auth API in the browser (plugins/01.amplify-apis.client.ts).
-        const { fetchAuthSession } = await import('aws-amplify/auth')
-        user.value = sessionUserFrom((await fetchAuthSession()).tokens)
+        user.value = sessionUserFrom((await Auth.fetchAuthSession()).tokens)
       }
       catch {
         // No readable session after all: the pages show the signed-out state, which is the truth.

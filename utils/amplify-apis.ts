@@ -6,10 +6,20 @@ type BrowserClient = Client<Schema>
 type Models = BrowserClient['models']
 
 /** The model operations that run during server rendering and in the browser alike. */
-export type UniversalModels = { [Model in keyof Models]: Pick<Models[Model], Extract<keyof Models[Model], 'list' | 'get' | 'create' | 'update' | 'delete'>> }
+export const UNIVERSAL_OPERATIONS = ['list', 'get', 'create', 'update', 'delete'] as const
+export type UniversalModels = { [Model in keyof Models]: Pick<Models[Model], Extract<keyof Models[Model], (typeof UNIVERSAL_OPERATIONS)[number]>> }
 
 /** Subscriptions: they need a live WebSocket, so they exist only in the browser. */
-export type RealtimeModels = { [Model in keyof Models]: Pick<Models[Model], Extract<keyof Models[Model], 'onCreate' | 'onUpdate' | 'onDelete' | 'observeQuery'>> }
+export const REALTIME_OPERATIONS = ['onCreate', 'onUpdate', 'onDelete', 'observeQuery'] as const
+export type RealtimeModels = { [Model in keyof Models]: Pick<Models[Model], Extract<keyof Models[Model], (typeof REALTIME_OPERATIONS)[number]>> }
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each model's own signatures come back through UniversalModels / RealtimeModels
+type Operation = (...args: any[]) => any
+
+/** `{ [model]: { [operation]: make(model, operation) } }`: how both plugins build their per-model APIs. */
+export function eachModel<Models>(names: string[], operations: readonly string[], make: (name: string, operation: string) => Operation): Models {
+  return Object.fromEntries(names.map(name => [name, Object.fromEntries(operations.map(op => [op, make(name, op)]))])) as Models
+}
 
 /**
  * A browser-only API: `undefined` while rendering on the server, so TypeScript makes the caller

@@ -154,7 +154,7 @@ async function verifiedSession(cookies: CookieStorage.Adapter): Promise<AuthToke
   const now = Date.now() / 1000
   if (access.payload.exp <= now || id.payload.exp <= now) return 'expired'
   const details = cookies.get(`${prefix}.${user}.signInDetails`)?.value
-  return { accessToken: access, idToken: id, signInDetails: details && isSignInDetails(details) ? JSON.parse(details) : undefined }
+  return { accessToken: access, idToken: id, signInDetails: details === undefined ? undefined : parseSignInDetails(details) }
 }
 
 // Token verification --------------------------------------------------------------------------
@@ -171,19 +171,21 @@ async function isTrustedCookie(key: string, value: string): Promise<boolean> {
   // The browser's clock drift means nothing to the server's clock, and a forged one would make an
   // expired token look fresh: the server always uses its own clock.
   if (kind === 'clockDrift') return false
-  if (kind === 'signInDetails') return isSignInDetails(value)
+  if (kind === 'signInDetails') return parseSignInDetails(value) !== undefined
   return true
 }
 
-function isSignInDetails(value: string): boolean {
-  if (value.length > 1024) return false
+/** The sign-in details cookie, if it is what Amplify writes: a small object of strings. */
+function parseSignInDetails(value: string): AuthTokens['signInDetails'] {
+  if (value.length > 1024) return undefined
   try {
     const details = JSON.parse(value) as unknown
-    return typeof details === 'object' && details !== null && !Array.isArray(details)
+    const valid = typeof details === 'object' && details !== null && !Array.isArray(details)
       && Object.values(details).every(field => typeof field === 'string')
+    return valid ? details as AuthTokens['signInDetails'] : undefined
   }
   catch {
-    return false
+    return undefined
   }
 }
 

@@ -2,12 +2,8 @@
  * Global setup of the e2e tier: one offline sandbox on free ports, one production build of the app
  * against it, and that build's own server on a free loopback port, shared by every e2e file.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
-import { AppServer, buildApp } from '../support/app'
-import { projectRoot } from '../support/project'
-import { startTestSandbox } from '../support/sandbox'
+import { startBuiltApp } from '../support/app'
 
 export interface E2eContext {
   /** The built app, e.g. http://127.0.0.1:41234 */
@@ -28,31 +24,13 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const started = Date.now()
-  const { sandbox, stop: stopSandbox } = await startTestSandbox()
-  const parent = join(projectRoot, '.amplify', 'test')
-  await mkdir(parent, { recursive: true })
-  const work = await mkdtemp(join(parent, 'e2e-'))
-  let server: AppServer | undefined
-  try {
-    const outputDir = await buildApp(sandbox.outputsPath, work)
-    server = new AppServer(outputDir)
-    project.provide('e2e', {
-      baseUrl: await server.url,
-      messagesUrl: sandbox.messagesUrl,
-      outputsPath: sandbox.outputsPath,
-      dataDir: sandbox.dataDir,
-    })
-    console.log(`e2e: sandbox, build and app server ready in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-  }
-  catch (error) {
-    await server?.stop()
-    await stopSandbox()
-    await rm(work, { recursive: true, force: true })
-    throw error
-  }
-  return async () => {
-    await server?.stop()
-    await stopSandbox()
-    await rm(work, { recursive: true, force: true })
-  }
+  const app = await startBuiltApp()
+  project.provide('e2e', {
+    baseUrl: app.baseUrl,
+    messagesUrl: app.sandbox.messagesUrl,
+    outputsPath: app.sandbox.outputsPath,
+    dataDir: app.sandbox.dataDir,
+  })
+  console.log(`e2e: sandbox, build and app server ready in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  return app.stop
 }

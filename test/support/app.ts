@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Sandbox } from '../../sandbox'
 import { projectRoot } from './project'
+import { startTestSandbox } from './sandbox'
 
 /**
  * A production build of the app against `outputsFile`, into `dir/.output` (see build-app.ts);
@@ -54,5 +57,31 @@ export class AppServer {
     const exited = new Promise(resolve => this.child.once('exit', resolve))
     this.child.kill('SIGTERM')
     await exited
+  }
+}
+
+/**
+ * One offline sandbox on free ports, one production build of the app against it (in a scratch
+ * folder under `.amplify/<folder>/`), and that build's server: what the e2e tier, the benchmark
+ * and the screenshot script all run against. `stop()` ends and deletes all of it.
+ */
+export async function startBuiltApp(folder = 'test'): Promise<{ baseUrl: string, sandbox: Sandbox, stop(): Promise<void> }> {
+  const { sandbox, stop: stopSandbox } = await startTestSandbox()
+  const parent = join(projectRoot, '.amplify', folder)
+  await mkdir(parent, { recursive: true })
+  const work = await mkdtemp(join(parent, 'app-'))
+  let server: AppServer | undefined
+  const stop = async () => {
+    await server?.stop()
+    await stopSandbox()
+    await rm(work, { recursive: true, force: true })
+  }
+  try {
+    server = new AppServer(await buildApp(sandbox.outputsPath, work))
+    return { baseUrl: await server.url, sandbox, stop }
+  }
+  catch (error) {
+    await stop()
+    throw error
   }
 }

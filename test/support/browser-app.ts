@@ -1,39 +1,12 @@
 /**
- * Browser-side helpers for the e2e tier: the built app with its own sandbox (for scripts that run
- * outside vitest's global setup), tabs that record every error they show, and signing up through
- * the real Authenticator the way a person does.
+ * Browser-side helpers for the e2e tier: tabs that record every error they show, and signing up
+ * through the real Authenticator the way a person does.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { BrowserContext, Page, Request, Route, WebSocket } from 'playwright-core'
-import { AppServer, buildApp } from './app'
-import { projectRoot } from './project'
-import { latestCode, startTestSandbox } from './sandbox'
+import { latestCode } from './sandbox'
 
 /** How long a user-visible change may take before a wait gives up. */
 export const UI_TIMEOUT = 15_000
-
-/** One sandbox, one production build against it and that build's server, as test/e2e/setup.ts makes them. */
-export async function startBuiltApp(): Promise<{ baseUrl: string, messagesUrl: string, stop(): Promise<void> }> {
-  const { sandbox, stop: stopSandbox } = await startTestSandbox()
-  const parent = join(projectRoot, '.amplify', 'test')
-  await mkdir(parent, { recursive: true })
-  const work = await mkdtemp(join(parent, 'app-'))
-  let server: AppServer | undefined
-  const stop = async () => {
-    await server?.stop()
-    await stopSandbox()
-    await rm(work, { recursive: true, force: true })
-  }
-  try {
-    server = new AppServer(await buildApp(sandbox.outputsPath, work))
-    return { baseUrl: await server.url, messagesUrl: sandbox.messagesUrl, stop }
-  }
-  catch (error) {
-    await stop()
-    throw error
-  }
-}
 
 /** What went wrong in a browser tab, as a developer would see it in the console. */
 export interface PageProblem {

@@ -9,7 +9,8 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { chromium } from 'playwright-core'
-import { liveSubscriptions, signUpInAuthenticator, startBuiltApp, watchedPage, UI_TIMEOUT, type PageProblem } from './browser-app'
+import { startBuiltApp } from './app'
+import { liveSubscriptions, signUpInAuthenticator, watchedPage, UI_TIMEOUT, type PageProblem } from './browser-app'
 import { launchOptions } from './chromium'
 import { projectRoot } from './project'
 
@@ -19,7 +20,9 @@ const done = todos[0]!
 
 const [givenUrl, givenMessagesUrl] = process.argv.slice(2)
 if (Boolean(givenUrl) !== Boolean(givenMessagesUrl)) throw new Error('usage: screenshot.ts [<app url> <sandbox messages url>]')
-const app = givenUrl && givenMessagesUrl ? { baseUrl: givenUrl, messagesUrl: givenMessagesUrl, stop: async () => {} } : await startBuiltApp()
+const app = givenUrl && givenMessagesUrl
+  ? { baseUrl: givenUrl, messagesUrl: givenMessagesUrl, stop: async () => {} }
+  : await startBuiltApp().then(built => ({ ...built, messagesUrl: built.sandbox.messagesUrl }))
 // The address shows in the header. A sandbox that already has this user needs another one.
 const email = process.env.SCREENSHOT_EMAIL || 'alex@example.com'
 
