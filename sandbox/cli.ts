@@ -20,11 +20,19 @@ const usage = `Usage: npm run sandbox -- [options]
 
 // What `npm run dev` (scripts/dev.ts) shares with this command, so both terminals read the same.
 
-export function port(value: string | undefined, fallback: number, flag: string, help = usage): number {
+function port(value: string | undefined, fallback: number, flag: string, help: string): number {
   if (value === undefined || value === '') return fallback
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new SandboxStartError(`${flag} must be a port number (0-65535), got "${value}"\n\n${help}`)
   return n
+}
+
+/** The sandbox's ports from `--auth-port` / `--data-port`, else SANDBOX_AUTH_PORT / SANDBOX_DATA_PORT, else the defaults. */
+export function sandboxPorts(flags: { auth?: string, data?: string }, help = usage): { authPort: number, dataPort: number } {
+  return {
+    authPort: port(flags.auth ?? process.env.SANDBOX_AUTH_PORT, DEFAULT_AUTH_PORT, '--auth-port', help),
+    dataPort: port(flags.data ?? process.env.SANDBOX_DATA_PORT, DEFAULT_DATA_PORT, '--data-port', help),
+  }
 }
 
 export const printLog = (line: string) => console.log(`[sandbox] ${line}`)
@@ -48,11 +56,15 @@ export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boole
   ].join('\n')
 }
 
-/** The message alone for a start-up failure the user can act on; undefined for a bug (print the stack). */
-export function startErrorMessage(error: Error & { code?: string }, help = usage): string | undefined {
-  if (error.code?.startsWith('ERR_PARSE_ARGS')) return `${error.message}\n\n${help}`
-  if (error instanceof CloudOutputsError || error instanceof SynthError || error instanceof SandboxStartError) return error.message
-  return undefined
+/**
+ * Prints a failed start: the message alone when the user can act on it, the stack for a bug. Sets
+ * the exit code rather than exiting, so stderr drains; a failed start closed what it had started.
+ */
+export function reportStartError(error: Error & { code?: string }, help = usage): void {
+  if (error.code?.startsWith('ERR_PARSE_ARGS')) console.error(`\n${error.message}\n\n${help}\n`)
+  else if (error instanceof CloudOutputsError || error instanceof SynthError || error instanceof SandboxStartError) console.error(`\n${error.message}\n`)
+  else console.error(error)
+  process.exitCode = 1
 }
 
 async function main(): Promise<void> {
@@ -76,8 +88,7 @@ async function main(): Promise<void> {
     projectDir,
     reset: values.reset,
     watch: !values['no-watch'],
-    authPort: port(values['auth-port'] ?? process.env.SANDBOX_AUTH_PORT, DEFAULT_AUTH_PORT, '--auth-port'),
-    dataPort: port(values['data-port'] ?? process.env.SANDBOX_DATA_PORT, DEFAULT_DATA_PORT, '--data-port'),
+    ...sandboxPorts({ auth: values['auth-port'], data: values['data-port'] }),
     log: printLog,
     onMessage: printMessage,
   })
@@ -102,11 +113,5 @@ async function main(): Promise<void> {
 
 // Only as the command: scripts/dev.ts imports the pieces above.
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((error: Error & { code?: string }) => {
-    const message = startErrorMessage(error)
-    if (message === undefined) console.error(error)
-    else console.error(`\n${message}\n`)
-    // exitCode, not exit(): let stderr drain. Everything started was closed by the failed start.
-    process.exitCode = 1
-  })
+  main().catch((error: Error & { code?: string }) => reportStartError(error))
 }

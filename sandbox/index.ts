@@ -5,11 +5,12 @@
  */
 import { randomInt } from 'node:crypto'
 import { watch, type FSWatcher } from 'node:fs'
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join, relative } from 'node:path'
 import { startDataApi } from './appsync'
+import { readJsonIfExists, writeAtomically } from './fs'
 import { createUserPool } from './cognito'
 import { assertOutputsReplaceable, generateOutputs, writeOutputs } from './outputs'
 import { readAssembly, synthesize, userPoolSettings, type CloudAssembly } from './synth'
@@ -66,12 +67,8 @@ function randomId(length: number, alphabet: string): string {
 /** Ids shaped as AWS's (so `aws-jwt-verify` accepts them), made once per sandbox and kept. */
 async function loadOrCreateIds(dataDir: string): Promise<SandboxIds> {
   const file = join(dataDir, 'sandbox.json')
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as SandboxIds
-  }
-  catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-  }
+  const kept = await readJsonIfExists<SandboxIds>(file)
+  if (kept) return kept
   const lower = 'abcdefghijklmnopqrstuvwxyz0123456789'
   const ids: SandboxIds = {
     region: 'us-east-1',
@@ -79,7 +76,7 @@ async function loadOrCreateIds(dataDir: string): Promise<SandboxIds> {
     clientId: randomId(26, lower),
     apiId: randomId(26, lower),
   }
-  await writeFile(file, `${JSON.stringify(ids, null, 2)}\n`)
+  await writeAtomically(file, `${JSON.stringify(ids, null, 2)}\n`, 0o644)
   return ids
 }
 

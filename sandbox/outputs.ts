@@ -4,9 +4,10 @@
  * cloud format. The generator reads a deployed stack through CloudFormation and S3 clients; here it
  * gets stand-ins that answer from the synthesized root stack, with the local ids and endpoints.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DEFAULT_CLIENT_CONFIG_VERSION, generateClientConfig } from '@aws-amplify/client-config'
+import { readJsonIfExists, writeAtomically } from './fs'
 import type { CloudAssembly } from './synth'
 import type { OfflineSandboxOutputs } from './types'
 
@@ -122,7 +123,7 @@ export async function generateOutputs(
 }
 
 /** True for an outputs file this sandbox wrote (anything else came from a cloud deploy or a person). */
-export function isOfflineSandboxOutputs(outputs: unknown): boolean {
+function isOfflineSandboxOutputs(outputs: unknown): boolean {
   return typeof (outputs as { custom?: { offlineSandbox?: unknown } } | null)?.custom?.offlineSandbox === 'object'
 }
 
@@ -130,24 +131,24 @@ export class CloudOutputsError extends Error {
   override name = 'CloudOutputsError'
 }
 
-/** Refuses to replace an `amplify_outputs.json` that the offline sandbox did not write. */
-export async function assertOutputsReplaceable(path: string): Promise<void> {
-  let text: string
+/** Who wrote the outputs file at `path`: nobody yet, this sandbox, someone else, or nothing readable. */
+export async function outputsOwner(path: string): Promise<'absent' | 'offline' | 'other' | 'invalid'> {
+  let outputs: unknown
   try {
-    text = await readFile(path, 'utf8')
+    outputs = await readJsonIfExists(path)
   }
   catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    if (error instanceof SyntaxError) return 'invalid'
     throw error
   }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  }
-  catch {
-    parsed = undefined
-  }
-  if (!isOfflineSandboxOutputs(parsed)) {
+  if (outputs === undefined) return 'absent'
+  return isOfflineSandboxOutputs(outputs) ? 'offline' : 'other'
+}
+
+/** Refuses to replace an `amplify_outputs.json` that the offline sandbox did not write. */
+export async function assertOutputsReplaceable(path: string): Promise<void> {
+  const owner = await outputsOwner(path)
+  if (owner === 'other' || owner === 'invalid') {
     throw new CloudOutputsError(
       `${path} was not written by the offline sandbox (it looks like a cloud deploy's, from \`npx ampx sandbox\` `
       + 'or `ampx generate outputs`). The offline sandbox will not overwrite it. To work offline, move it '
@@ -158,7 +159,5 @@ export async function assertOutputsReplaceable(path: string): Promise<void> {
 }
 
 export async function writeOutputs(path: string, outputs: Record<string, unknown>): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`
-  await writeFile(temp, `${JSON.stringify(outputs, null, 2)}\n`)
-  await rename(temp, path)
+  await writeAtomically(path, `${JSON.stringify(outputs, null, 2)}\n`, 0o644)
 }

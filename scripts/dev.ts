@@ -4,12 +4,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
-import { port, printLog, printMessage, readyBlock, startErrorMessage } from '../sandbox/cli'
+import { printLog, printMessage, readyBlock, reportStartError, sandboxPorts } from '../sandbox/cli'
 import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, SandboxStartError, startSandbox, type Sandbox } from '../sandbox/index'
-import { isOfflineSandboxOutputs } from '../sandbox/outputs'
+import { outputsOwner } from '../sandbox/outputs'
 
 const usage = `Usage: npm run dev -- [options] [nuxi dev options]
 
@@ -61,20 +60,9 @@ function splitArgs(argv: string[]): DevArgs {
 
 /** True when the outputs file exists and the offline sandbox did not write it. */
 async function isCloudOutputs(path: string): Promise<boolean> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  }
-  catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
-    throw error
-  }
-  try {
-    return !isOfflineSandboxOutputs(JSON.parse(text))
-  }
-  catch {
-    throw new SandboxStartError(`${path} is not valid JSON. Delete it to use the offline sandbox, or regenerate it from the cloud.`)
-  }
+  const owner = await outputsOwner(path)
+  if (owner === 'invalid') throw new SandboxStartError(`${path} is not valid JSON. Delete it to use the offline sandbox, or regenerate it from the cloud.`)
+  return owner === 'other'
 }
 
 function spawnNuxiDev(projectDir: string, extra: string[]): ChildProcess {
@@ -149,8 +137,7 @@ async function main(): Promise<number> {
     outputsPath,
     reset: args.reset,
     watch: args.watch,
-    authPort: port(args.authPort ?? process.env.SANDBOX_AUTH_PORT, DEFAULT_AUTH_PORT, '--auth-port', usage),
-    dataPort: port(args.dataPort ?? process.env.SANDBOX_DATA_PORT, DEFAULT_DATA_PORT, '--data-port', usage),
+    ...sandboxPorts({ auth: args.authPort, data: args.dataPort }, usage),
     log: printLog,
     onMessage: printMessage,
   })
@@ -165,11 +152,5 @@ async function main(): Promise<number> {
 
 main().then(
   code => process.exit(code),
-  (error: Error & { code?: string }) => {
-    const message = startErrorMessage(error, usage)
-    if (message === undefined) console.error(error)
-    else console.error(`\n${message}\n`)
-    // exitCode, not exit(): let stderr drain. A failed start closed whatever it had started.
-    process.exitCode = 1
-  },
+  (error: Error & { code?: string }) => reportStartError(error, usage),
 )

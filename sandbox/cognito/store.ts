@@ -3,7 +3,8 @@
  * fsync, rename) before a request is acknowledged. Writes are serialized and coalesced: requests
  * that change state while a write is running share the next one.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
+import { readJsonIfExists, writeAtomically } from '../fs'
 import { join } from 'node:path'
 import type { SandboxMessage } from '../types'
 
@@ -60,7 +61,6 @@ export class StateFile {
   readonly path: string
   private pending: Promise<void> | undefined
   private writing: Promise<void> = Promise.resolve()
-  private counter = 0
 
   constructor(readonly dir: string, private readonly snapshot: () => PoolState) {
     this.path = join(dir, 'userpool.json')
@@ -68,13 +68,7 @@ export class StateFile {
 
   async load(): Promise<PoolState | undefined> {
     await mkdir(this.dir, { recursive: true })
-    try {
-      return JSON.parse(await readFile(this.path, 'utf8')) as PoolState
-    }
-    catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw error
-    }
+    return readJsonIfExists<PoolState>(this.path)
   }
 
   /** Resolves once a snapshot taken after this call is on disk. */
@@ -82,7 +76,7 @@ export class StateFile {
     this.pending ??= this.writing.catch(() => {}).then(() => {
       // Taking the snapshot clears `pending`, so later changes schedule the next write.
       this.pending = undefined
-      const write = writeAtomically(this.path, `${this.path}.${process.pid}.${this.counter++}.tmp`, JSON.stringify(this.snapshot()))
+      const write = writeAtomically(this.path, JSON.stringify(this.snapshot()))
       this.writing = write
       return write
     })
@@ -94,16 +88,4 @@ export class StateFile {
     await this.pending?.catch(() => {})
     await this.writing.catch(() => {})
   }
-}
-
-export async function writeAtomically(path: string, tempPath: string, data: string, mode = 0o600): Promise<void> {
-  const handle = await open(tempPath, 'w', mode)
-  try {
-    await handle.writeFile(data)
-    await handle.sync()
-  }
-  finally {
-    await handle.close()
-  }
-  await rename(tempPath, path)
 }

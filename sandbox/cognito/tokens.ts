@@ -4,11 +4,10 @@
  * tokens issued before a restart still verify after it.
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, randomUUID, type KeyObject } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { calculateJwkThumbprint, exportJWK, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import type { TokenUse } from '../types'
-import { writeAtomically } from './store'
+import { readJsonIfExists, writeAtomically } from '../fs'
 
 export interface PoolKeys {
   kid: string
@@ -28,12 +27,8 @@ interface KeysFile {
 
 export async function loadOrCreateKeys(dir: string): Promise<PoolKeys> {
   const path = join(dir, 'keys.json')
-  let file: KeysFile
-  try {
-    file = JSON.parse(await readFile(path, 'utf8')) as KeysFile
-  }
-  catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  let file = await readJsonIfExists<KeysFile>(path)
+  if (!file) {
     const privateKey = await new Promise<KeyObject>((resolve, reject) =>
       generateKeyPair('rsa', { modulusLength: 2048 }, (err, _pub, priv) => (err ? reject(err) : resolve(priv))))
     const publicJwk = await exportJWK(createPublicKey(privateKey))
@@ -42,7 +37,7 @@ export async function loadOrCreateKeys(dir: string): Promise<PoolKeys> {
       privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       secret: randomBytes(32).toString('base64'),
     }
-    await writeAtomically(path, `${path}.${process.pid}.tmp`, JSON.stringify(file))
+    await writeAtomically(path, JSON.stringify(file))
   }
   const privateKey = createPrivateKey(file.privateKeyPem)
   const publicKey = createPublicKey(privateKey)
