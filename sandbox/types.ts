@@ -55,9 +55,7 @@ export type TokenUse = 'id' | 'access'
 /** The local user pool as the rest of the sandbox sees it. */
 export interface UserPool {
   readonly settings: UserPoolSettings
-  /** `https://cognito-idp.<region>.amazonaws.com/<userPoolId>`, exactly as Cognito's. */
-  readonly issuer: string
-  /** The public signing keys (what `<issuer>/.well-known/jwks.json` serves). */
+  /** The public signing keys (what `/<userPoolId>/.well-known/jwks.json` serves). */
   readonly jwks: { keys: Array<Record<string, unknown>> }
   /**
    * Handles one HTTP request to the Cognito endpoint: `POST /` with `X-Amz-Target`, CORS preflights,

@@ -73,12 +73,10 @@ export interface ApiDefinition {
   functions: FunctionDefinition[]
   resolvers: ResolverDefinition[]
   tables: TableDefinition[]
-  /** The `model_introspection` block of `amplify_outputs.json`, when the assembly carries it. */
-  modelIntrospection?: unknown
 }
 
 /** AppSync ids are 26 lowercase alphanumerics; a fixed one keeps table names stable across runs. */
-export const LOCAL_API_ID = 'local000000000000000000000'
+const LOCAL_API_ID = 'local000000000000000000000'
 export const LOCAL_ACCOUNT_ID = '000000000000'
 
 /** Executed instead of resolvers the simulator cannot run, so the rest of the API still works. */
@@ -169,7 +167,6 @@ export async function loadApiDefinition(assemblyDir: string, region: string): Pr
     functions,
     resolvers,
     tables,
-    modelIntrospection: await readModelIntrospection(assembly),
   }
 }
 
@@ -207,7 +204,9 @@ function pascalKeys(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key[0]!.toUpperCase() + key.slice(1), pascalKeys(inner)]))
 }
 
-async function readModelIntrospection(assembly: CloudAssembly): Promise<unknown> {
+/** The `model_introspection` block the synthesized assembly carries (the API itself does not need it). */
+export async function readModelIntrospection(assemblyDir: string, region: string): Promise<unknown> {
+  const assembly = await CloudAssembly.load(assemblyDir, { region, accountId: LOCAL_ACCOUNT_ID, apiId: LOCAL_API_ID })
   for (const path of assembly.assetPaths()) {
     const file = join(path, 'modelIntrospectionSchema.json')
     if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8'))

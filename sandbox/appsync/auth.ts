@@ -16,7 +16,7 @@ export interface AuthModes {
 }
 
 /** AppSync's messages for a user-pool API (what the data client and apps may show or match on). */
-export const AUTH_MESSAGES = {
+const AUTH_MESSAGES = {
   missing: 'Valid authorization header not provided.',
   unparsable: 'Unable to parse JWT token.',
   expired: 'Token has expired.',
@@ -54,7 +54,7 @@ export async function authorize(headers: Record<string, unknown>, modes: AuthMod
 }
 
 /** Case-insensitive header lookup in Node's (lower-case) headers or a client-built object. */
-export function header(headers: Record<string, unknown>, name: string): string | undefined {
+function header(headers: Record<string, unknown>, name: string): string | undefined {
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() !== name) continue
     const first = Array.isArray(value) ? value[0] : value

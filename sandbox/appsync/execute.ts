@@ -28,7 +28,7 @@ export interface GraphQLResponse {
   errors?: AppSyncError[]
 }
 
-export function formatError(error: unknown): AppSyncError {
+function formatError(error: unknown): AppSyncError {
   // The simulator flattens template errors' `extensions` onto plain objects; graphql-js errors keep them.
   const e = (error ?? {}) as Record<string, unknown> & { extensions?: Record<string, unknown> }
   const ext = e.extensions ?? {}

@@ -6,7 +6,7 @@
  * https://docs.aws.amazon.com/appsync/latest/devguide/aws-appsync-real-time-enhanced-filtering.html
  */
 
-export const FILTER_OPERATORS = [
+const FILTER_OPERATORS = [
   'eq',
   'ne',
   'le',
@@ -42,7 +42,7 @@ const MAX_FILTERS_PER_GROUP = 5
 const isOperator = (key: string): key is FilterOperator => (FILTER_OPERATORS as readonly string[]).includes(key)
 
 /** Unwraps the simulator's Java-like map/list wrappers into plain values. */
-export function toPlain(value: unknown): unknown {
+function toPlain(value: unknown): unknown {
   if (value && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     return toPlain((value as { toJSON: () => unknown }).toJSON())
   }

@@ -13,7 +13,7 @@ import { REALTIME_PATH, RealtimeServer } from './realtime'
 import { LocalSimulator } from './simulator'
 import { ensureTables, startLocalDynamo } from './store'
 
-export { loadApiDefinition, type ApiDefinition } from './assembly'
+export { loadApiDefinition, readModelIntrospection, type ApiDefinition } from './assembly'
 
 export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> {
   const log = opts.log ?? (() => {})

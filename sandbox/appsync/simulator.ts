@@ -47,7 +47,7 @@ type BuildRenderContext = (ctxValues: unknown, requestContext: LocalExecutionCon
 const PATCHED = Symbol.for('offline-sandbox.appsync-simulator.patched')
 
 /** Applies the process-wide adjustments once; every simulator instance in the process shares them. */
-export function patchSimulator(): void {
+function patchSimulator(): void {
   const prototype = VelocityTemplate.prototype as unknown as { buildRenderContext: BuildRenderContext, [PATCHED]?: true }
   if (prototype[PATCHED]) return
   prototype[PATCHED] = true
@@ -96,7 +96,9 @@ export interface LocalDynamoDBDataSourceConfig {
 }
 
 type DynamoPayload = { operation?: string, [key: string]: unknown }
-type LoaderMethods = Record<'getItem' | 'putItem' | 'updateItem' | 'deleteItem' | 'query' | 'scan', (payload: DynamoPayload) => Promise<object | null>>
+/** The DynamoDB operations the resolvers use, and the loader method of the simulator's that runs each. */
+const LOADER_METHODS = { GetItem: 'getItem', PutItem: 'putItem', UpdateItem: 'updateItem', DeleteItem: 'deleteItem', Query: 'query', Scan: 'scan' } as const
+type LoaderMethods = Record<(typeof LOADER_METHODS)[keyof typeof LOADER_METHODS], (payload: DynamoPayload) => Promise<object | null>>
 
 /**
  * The simulator's DynamoDB loader, on the sandbox's shared client (closed with the sandbox), without
@@ -116,22 +118,10 @@ class LocalDynamoDBDataLoader extends DynamoDBDataLoader {
       if (typeof payload.nextToken === 'string' && !isValidNextToken(payload.nextToken)) {
         throw Object.assign(new Error('Invalid nextToken'), { name: 'ValidationException' })
       }
-      switch (payload.operation) {
-        case 'GetItem':
-          return await methods.getItem(payload)
-        case 'PutItem':
-          return await methods.putItem(payload)
-        case 'UpdateItem':
-          return await methods.updateItem(payload)
-        case 'DeleteItem':
-          return await methods.deleteItem(payload)
-        case 'Query':
-          return await methods.query(payload)
-        case 'Scan':
-          return await methods.scan(payload)
-        default:
-          throw Object.assign(new Error(`Operation ${String(payload.operation)} is not supported by the offline sandbox`), { name: 'UnsupportedOperation' })
-      }
+      const operation = String(payload.operation)
+      const method = Object.hasOwn(LOADER_METHODS, operation) ? LOADER_METHODS[operation as keyof typeof LOADER_METHODS] : undefined
+      if (!method) throw Object.assign(new Error(`Operation ${operation} is not supported by the offline sandbox`), { name: 'UnsupportedOperation' })
+      return await methods[method](payload)
     }
     catch (error) {
       const e = error as Error & { extensions?: Record<string, unknown> }

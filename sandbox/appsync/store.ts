@@ -69,7 +69,6 @@ export async function startLocalDynamo(path: string, region: string): Promise<Lo
 
 export interface EnsureTablesResult {
   created: string[]
-  migrated: string[]
 }
 
 /**
@@ -78,7 +77,7 @@ export interface EnsureTablesResult {
  * items are kept in a `<table>.previous-<time>` table rather than dropped.
  */
 export async function ensureTables(client: DynamoDBClient, tables: TableDefinition[], log: (message: string) => void): Promise<EnsureTablesResult> {
-  const result: EnsureTablesResult = { created: [], migrated: [] }
+  const result: EnsureTablesResult = { created: [] }
   const existing = new Set(await listTables(client))
   for (const table of tables) {
     const name = table.TableName
@@ -98,7 +97,8 @@ export async function ensureTables(client: DynamoDBClient, tables: TableDefiniti
     }
     const current = await describeTable(client, name)
     if (sameDefinition(current, table)) continue
-    if (!sameKeys(current.KeySchema ?? [], table.KeySchema)) {
+    const keysKept = sameKeys(current.KeySchema ?? [], table.KeySchema)
+    if (!keysKept) {
       const previous = `${name}.previous-${new Date().toISOString().replace(/[:.]/g, '-')}`
       log(`The primary key of table ${name} changed: its items are kept in table ${previous}`)
       await createTable(client, { ...tableFromDescription(current), TableName: previous })
@@ -111,11 +111,10 @@ export async function ensureTables(client: DynamoDBClient, tables: TableDefiniti
     }
     await deleteTable(client, name)
     await createTable(client, table)
-    if (sameKeys(current.KeySchema ?? [], table.KeySchema)) {
+    if (keysKept) {
       await copyItems(client, staging, name)
       await deleteTable(client, staging)
     }
-    result.migrated.push(name)
   }
   return result
 }

@@ -32,10 +32,6 @@ export function requireString(body: Body, field: string, max = 2048): string {
   return value
 }
 
-export function optionalString(body: Body, field: string, max = 2048): string | undefined {
-  return body[field] === undefined || body[field] === null ? undefined : requireString(body, field, max)
-}
-
 /** A `Record<string, string>` parameter such as `AuthParameters` or `ChallengeResponses`. */
 export function stringMap(body: Body, field: string): Record<string, string> {
   const value = body[field]

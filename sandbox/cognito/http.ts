@@ -38,7 +38,7 @@ async function route(pool: LocalPool, req: IncomingMessage, res: ServerResponse)
   if (req.method === 'GET') {
     const path = url.pathname
     if (path === '/.well-known/jwks.json' || path === `/${pool.settings.userPoolId}/.well-known/jwks.json`) {
-      sendJson(res, 200, { keys: [pool.keys.jwk] }, 'application/json')
+      sendJson(res, 200, pool.jwks, 'application/json')
     }
     else if (path === '/__sandbox/messages') {
       sendJson(res, 200, pool.listMessages(url.searchParams.get('to') ?? undefined), 'application/json')

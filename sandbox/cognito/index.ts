@@ -22,10 +22,7 @@ export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserP
     get settings() {
       return pool.settings
     },
-    get issuer() {
-      return pool.issuer
-    },
-    jwks: { keys: [keys.jwk] },
+    jwks: pool.jwks,
     handle,
     verifyToken: (token, use, options) => pool.verifyToken(token, use, options),
     updateSettings(settings: UserPoolSettings) {

@@ -55,6 +55,8 @@ export class LocalPool {
   private readonly file: StateFile
   /** Bumped by every change; `call` persists when it moved. */
   private version = 0
+  /** The public signing keys, as `/.well-known/jwks.json` serves them. */
+  readonly jwks: { keys: Array<Record<string, unknown>> }
 
   constructor(
     public settings: UserPoolSettings,
@@ -62,6 +64,7 @@ export class LocalPool {
     dir: string,
     private readonly onMessage?: (message: SandboxMessage) => void,
   ) {
+    this.jwks = { keys: [keys.jwk] }
     this.blockKey = Buffer.from(hkdfSync('sha256', keys.secret, Buffer.alloc(0), 'srp-secret-block', 32))
     this.file = new StateFile(dir, () => this.snapshot())
   }

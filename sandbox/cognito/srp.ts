@@ -10,7 +10,7 @@
 import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /** RFC 3526 3072-bit MODP group, as amplify's `INIT_N`. */
-export const N = BigInt(
+const N = BigInt(
   '0xFFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD'
   + 'EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED'
   + 'EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F'
@@ -20,13 +20,13 @@ export const N = BigInt(
   + 'ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200C'
   + 'BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF',
 )
-export const g = 2n
+const g = 2n
 
 /**
  * amplify's `getPaddedHex` for non-negative values: even length, plus a `00` byte when the top bit
  * is set (Java `BigInteger.toByteArray()`), so every hash below sees the same bytes the client hashed.
  */
-export function padHex(value: bigint): string {
+function padHex(value: bigint): string {
   let hex = value.toString(16)
   if (hex.length % 2) hex = `0${hex}`
   return /^[89a-f]/.test(hex) ? `00${hex}` : hex
@@ -41,7 +41,7 @@ function hashHex(hex: string): string {
   return sha256Hex(Buffer.from(hex, 'hex'))
 }
 
-export function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
+function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
   let result = 1n
   let b = ((base % modulus) + modulus) % modulus
   let e = exponent

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { loadApiDefinition, startDataApi } from '../../sandbox/appsync'
+import { readModelIntrospection, startDataApi } from '../../sandbox/appsync'
 import { synthesize } from '../../sandbox/synth'
 import { loadOrCreateCertificate, type SandboxCertificate } from '../../sandbox/tls'
 import type { DataApi } from '../../sandbox/types'
@@ -43,7 +43,7 @@ describe('local data API', () => {
       aws_region: REGION,
       default_authorization_type: 'AMAZON_COGNITO_USER_POOLS',
       authorization_types: ['AWS_IAM'],
-      model_introspection: (await loadApiDefinition(assemblyDir, REGION)).modelIntrospection,
+      model_introspection: await readModelIntrospection(assemblyDir, REGION),
     },
   })
 
