@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { copyFile, mkdir, readdir, readFile, readlink, realpath, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
@@ -7,31 +7,14 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { projectRoot, scratchProject } from '../support/project'
 import { latestCode } from '../support/sandbox'
+import { WatchedProcess } from '../support/watched-process'
 
 /** `npm run dev` as a developer runs it, in `cwd`; in its own process group so Ctrl-C can be played. */
-class DevProcess {
-  output = ''
+class DevProcess extends WatchedProcess {
   readonly startedAt = performance.now()
-  readonly exited: Promise<number | null>
-  private readonly child: ChildProcessWithoutNullStreams
 
   constructor(cwd: string, args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn('npm', ['run', 'dev', '--', ...args], { cwd, env, detached: true })
-    this.child.stdout.on('data', (chunk: Buffer) => (this.output += chunk))
-    this.child.stderr.on('data', (chunk: Buffer) => (this.output += chunk))
-    this.exited = new Promise(resolve => this.child.once('close', code => resolve(code)))
-  }
-
-  /** Resolves with the first match of `pattern` in the output from `from` on. */
-  async waitFor(pattern: RegExp, timeoutMs: number, from = 0): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const match = this.output.slice(from).match(pattern)
-      if (match) return match
-      if (this.child.exitCode !== null) throw new Error(`npm run dev exited (${this.child.exitCode}) before ${pattern}:\n${this.output}`)
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}:\n${this.output}`)
-      await new Promise(resolve => setTimeout(resolve, 50))
-    }
+    super(spawn('npm', ['run', 'dev', '--', ...args], { cwd, env, detached: true }), 'npm run dev')
   }
 
   /** Its exit code, or a rejection when it has not exited within `timeoutMs`. */

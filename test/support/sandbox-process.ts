@@ -1,33 +1,15 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { projectRoot } from './project'
+import { WatchedProcess } from './watched-process'
 
 /** `npm run sandbox` as a user runs it, in `cwd`, on free ports. */
-export class SandboxProcess {
-  output = ''
-  private readonly child: ChildProcessWithoutNullStreams
-  readonly exited: Promise<number | null>
-
+export class SandboxProcess extends WatchedProcess {
   constructor(cwd: string, args: string[] = []) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'cli.ts'), '--auth-port', '0', '--data-port', '0', ...args], {
+    super(spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'cli.ts'), '--auth-port', '0', '--data-port', '0', ...args], {
       cwd,
       env: { ...process.env, FORCE_COLOR: '0' },
-    })
-    this.child.stdout.on('data', (chunk: Buffer) => (this.output += chunk))
-    this.child.stderr.on('data', (chunk: Buffer) => (this.output += chunk))
-    this.exited = new Promise(resolve => this.child.once('close', code => resolve(code)))
-  }
-
-  /** Resolves with the first match of `pattern` in the output from `from` on. */
-  async waitFor(pattern: RegExp, timeoutMs = 60_000, from = 0): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const match = this.output.slice(from).match(pattern)
-      if (match) return match
-      if (this.child.exitCode !== null) throw new Error(`sandbox exited (${this.child.exitCode}) before ${pattern}:\n${this.output}`)
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${this.output}`)
-      await new Promise(resolve => setTimeout(resolve, 50))
-    }
+    }), 'sandbox')
   }
 
   /** Seconds the sandbox reported for its start. */
