@@ -4,39 +4,11 @@
 import { realpathSync } from 'node:fs'
 import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
-import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, SandboxStartError, startSandbox, type Sandbox } from './index'
-import { CloudOutputsError } from './outputs'
-import { SynthError } from './synth'
-import type { SandboxMessage } from './types'
+import { parseCommandLine, usage } from './args'
+import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, startSandbox, type Sandbox } from './index'
+import { printLog, printMessage, reportStartError } from './terminal'
 
-const usage = `Usage: npm run sandbox -- [options]
-
-  --reset            wipe the sandbox's users and items first
-  --no-watch         do not reload when amplify/ changes
-  --auth-port <n>    user pool port (default ${DEFAULT_AUTH_PORT}, env SANDBOX_AUTH_PORT)
-  --data-port <n>    GraphQL port (default ${DEFAULT_DATA_PORT}, env SANDBOX_DATA_PORT)
-  --help             this text`
-
-// What `npm run dev` (scripts/dev.ts) shares with this command, so both terminals read the same.
-
-function port(value: string | undefined, fallback: number, flag: string, help: string): number {
-  if (value === undefined || value === '') return fallback
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new SandboxStartError(`${flag} must be a port number (0-65535), got "${value}"\n\n${help}`)
-  return n
-}
-
-/** The sandbox's ports from `--auth-port` / `--data-port`, else SANDBOX_AUTH_PORT / SANDBOX_DATA_PORT, else the defaults. */
-export function sandboxPorts(flags: { auth?: string, data?: string }, help = usage): { authPort: number, dataPort: number } {
-  return {
-    authPort: port(flags.auth ?? process.env.SANDBOX_AUTH_PORT, DEFAULT_AUTH_PORT, '--auth-port', help),
-    dataPort: port(flags.data ?? process.env.SANDBOX_DATA_PORT, DEFAULT_DATA_PORT, '--data-port', help),
-  }
-}
-
-export const printLog = (line: string) => console.log(`[sandbox] ${line}`)
-export const printMessage = (m: SandboxMessage) => console.log(`[sandbox] ✉ ${m.kind} code for ${m.to}: ${m.code}`)
+const help = usage('sandbox', { authPort: DEFAULT_AUTH_PORT, dataPort: DEFAULT_DATA_PORT })
 
 /** The block printed once the sandbox serves; its first line is what scripts and tests wait for. */
 export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boolean): string {
@@ -51,48 +23,23 @@ export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boole
     `  Messages   ${sandbox.messagesUrl}  (sign-up and reset codes, also printed here)`,
     `  Outputs    ${show(sandbox.outputsPath)}`,
     `  Data       ${show(sandbox.dataDir)}  (wipe with: npm run sandbox -- --reset)`,
+    `  Backend    ${sandbox.reusedSynth ? 'reused the last synth (amplify/ unchanged)' : 'synthesized from amplify/'}`,
     watching ? 'Watching amplify/ for changes. Ctrl-C to stop.' : '',
     '',
   ].join('\n')
 }
 
-/**
- * Prints a failed start: the message alone when the user can act on it, the stack for a bug. Sets
- * the exit code rather than exiting, so stderr drains; a failed start closed what it had started.
- */
-export function reportStartError(error: Error & { code?: string }, help = usage): void {
-  if (error.code?.startsWith('ERR_PARSE_ARGS')) console.error(`\n${error.message}\n\n${help}\n`)
-  else if (error instanceof CloudOutputsError || error instanceof SynthError || error instanceof SandboxStartError) console.error(`\n${error.message}\n`)
-  else console.error(error)
-  process.exitCode = 1
-}
-
 async function main(): Promise<void> {
   // The AWS SDK here only talks to the local DynamoDB store: its Node-version notice is noise.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-  const { values } = parseArgs({
-    options: {
-      'reset': { type: 'boolean', default: false },
-      'no-watch': { type: 'boolean', default: false },
-      'auth-port': { type: 'string' },
-      'data-port': { type: 'string' },
-      'help': { type: 'boolean', default: false },
-    },
-  })
-  if (values.help) {
-    console.log(usage)
+  const args = parseCommandLine('sandbox', process.argv.slice(2))
+  if (args.help) {
+    console.log(help)
     return
   }
   const projectDir = process.cwd()
-  const sandbox = await startSandbox({
-    projectDir,
-    reset: values.reset,
-    watch: !values['no-watch'],
-    ...sandboxPorts({ auth: values['auth-port'], data: values['data-port'] }),
-    log: printLog,
-    onMessage: printMessage,
-  })
-  console.log(readyBlock(sandbox, projectDir, !values['no-watch']))
+  const sandbox = await startSandbox({ projectDir, ...args.sandbox, log: printLog, onMessage: printMessage })
+  console.log(readyBlock(sandbox, projectDir, args.sandbox.watch))
 
   let stopping = false
   const stop = (signal: string) => {
@@ -111,7 +58,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'))
 }
 
-// Only as the command: scripts/dev.ts imports the pieces above.
+// Only as the command: scripts/dev.ts imports readyBlock.
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((error: Error & { code?: string }) => reportStartError(error))
+  main().catch((error: Error) => reportStartError(error, help))
 }

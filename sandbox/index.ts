@@ -3,17 +3,17 @@
  * Cognito-compatible user pool and an AppSync-compatible GraphQL API, with `amplify_outputs.json`
  * pointing the unchanged `aws-amplify` client at them.
  */
-import { randomInt } from 'node:crypto'
 import { watch, type FSWatcher } from 'node:fs'
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join, relative } from 'node:path'
-import { startDataApi } from './appsync'
-import { readJsonIfExists, writeAtomically } from './fs'
+import { CloudAssembly } from './assembly'
+import { synthesizeCached } from './assembly/synth'
 import { createUserPool } from './cognito'
-import { assertOutputsReplaceable, generateOutputs, writeOutputs } from './outputs'
-import { readAssembly, synthesize, userPoolSettings, type CloudAssembly } from './synth'
+import { userPoolSettings } from './cognito/settings'
+import { loadOrCreateIds } from './ids'
+import { assertOutputsReplaceable, cachedBackendOutputs, preloadOutputsGenerator, withLocalEndpoints, writeOutputs, type LocalEndpoints } from './outputs'
 import { loadOrCreateCertificate } from './tls'
 import type { DataApi, SandboxMessage, UserPool } from './types'
 
@@ -45,6 +45,8 @@ export interface Sandbox {
   readonly dataDir: string
   readonly certificatePath: string
   readonly userPool: UserPool
+  /** True when this start served the last synth again (nothing it depends on changed) instead of running CDK. */
+  readonly reusedSynth: boolean
   /** Re-synthesizes `amplify/` and reloads; rejects (and keeps serving the last good backend) on error. */
   reload(): Promise<void>
   close(): Promise<void>
@@ -52,33 +54,6 @@ export interface Sandbox {
 
 export const DEFAULT_AUTH_PORT = 20001
 export const DEFAULT_DATA_PORT = 20002
-
-interface SandboxIds {
-  region: string
-  userPoolId: string
-  clientId: string
-  apiId: string
-}
-
-function randomId(length: number, alphabet: string): string {
-  return Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('')
-}
-
-/** Ids shaped as AWS's (so `aws-jwt-verify` accepts them), made once per sandbox and kept. */
-async function loadOrCreateIds(dataDir: string): Promise<SandboxIds> {
-  const file = join(dataDir, 'sandbox.json')
-  const kept = await readJsonIfExists<SandboxIds>(file)
-  if (kept) return kept
-  const lower = 'abcdefghijklmnopqrstuvwxyz0123456789'
-  const ids: SandboxIds = {
-    region: 'us-east-1',
-    userPoolId: `us-east-1_${randomId(9, `${lower}ABCDEFGHIJKLMNOPQRSTUVWXYZ`)}`,
-    clientId: randomId(26, lower),
-    apiId: randomId(26, lower),
-  }
-  await writeAtomically(file, `${JSON.stringify(ids, null, 2)}\n`, 0o644)
-  return ids
-}
 
 /** A start-up failure the user can act on: the CLI prints its message alone. */
 export class SandboxStartError extends Error {
@@ -108,40 +83,43 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   await assertOutputsReplaceable(outputsPath)
   if (options.reset) {
-    // The certificate stays: a browser that was told to trust it keeps doing so.
+    // The certificate stays: a browser that was told to trust it keeps doing so. The synth cache
+    // stays too: it holds no user data.
     for (const part of ['userpool', 'data', 'sandbox.json']) await rm(join(dataDir, part), { recursive: true, force: true })
     log(`Reset: wiped users and items in ${relative(projectDir, dataDir) || dataDir}`)
   }
   await mkdir(dataDir, { recursive: true })
   for (const entry of await readdir(dataDir)) {
+    // Left by sandboxes from before the synth cache.
     if (entry.startsWith('assembly-')) await rm(join(dataDir, entry), { recursive: true, force: true })
   }
+  // About a second of module loading, done while synth runs or the cache is checked.
+  const dataModule = import('./appsync')
+  // Awaited below; a start that fails before then reports its own error, not this one unhandled.
+  dataModule.catch(() => {})
 
   const ids = await loadOrCreateIds(dataDir)
-  let synthCount = 0
-  const synthNext = async (): Promise<CloudAssembly> => {
-    const dir = join(dataDir, `assembly-${Date.now()}-${synthCount++}`)
-    try {
-      await synthesize(projectDir, dir)
-      return await readAssembly(dir)
-    }
-    catch (error) {
-      await rm(dir, { recursive: true, force: true })
-      throw error
-    }
+  const cacheDir = join(dataDir, 'synth-cache')
+  const outputsCache = join(cacheDir, 'outputs.json')
+  const synth = async (reuse: boolean, keep: string[] = []) => {
+    const started = performance.now()
+    const { dir, reused } = await synthesizeCached(projectDir, cacheDir, { reuse, keep, log, onSynthesize: preloadOutputsGenerator })
+    const synthSeconds = seconds(started)
+    const assembly = await CloudAssembly.load(dir, ids)
+    const settings = userPoolSettings(assembly)
+    if (!settings) throw new Error('amplify/backend.ts defines no auth: the offline sandbox needs defineAuth')
+    // Before any server starts: a backend the generator refuses fails the start cleanly.
+    const backendOutputs = (await cachedBackendOutputs(assembly, outputsCache)).outputs
+    return { assembly, settings, backendOutputs, reused, synthSeconds }
   }
 
-  const [assemblyFirst, tls] = await Promise.all([synthNext(), loadOrCreateCertificate(join(dataDir, 'tls'))])
-  let assembly = assemblyFirst
-  const settingsOf = (a: CloudAssembly) => {
-    const settings = userPoolSettings(a, ids)
-    if (!settings) throw new Error('amplify/backend.ts defines no auth: the offline sandbox needs defineAuth')
-    return settings
-  }
+  const [first, tls] = await Promise.all([synth(true), loadOrCreateCertificate(join(dataDir, 'tls'))])
+  log(first.reused ? 'Reused the last synth (amplify/ unchanged)' : `Synthesized amplify/ in ${first.synthSeconds} s`)
+  let assembly = first.assembly
 
   const userPool = await createUserPool({
     dir: join(dataDir, 'userpool'),
-    settings: settingsOf(assembly),
+    settings: first.settings,
     onMessage: options.onMessage,
   })
   const authServer = createServer((req, res) => userPool.handle(req, res))
@@ -149,8 +127,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   try {
     await listen(authServer, host, options.authPort ?? DEFAULT_AUTH_PORT)
     const dataPort = options.dataPort ?? DEFAULT_DATA_PORT
+    const { startDataApi } = await dataModule
     dataApi = await startDataApi({
-      assemblyDir: assembly.dir,
+      assembly,
       dir: join(dataDir, 'data'),
       host,
       port: dataPort,
@@ -158,7 +137,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // AppSync checks signature, issuer and expiry but not revocation: a signed-out user's access
       // token keeps working there until it expires (aws/aws-appsync-community#298). So here too.
       verifyToken: (token, use) => userPool.verifyToken(token, use, { checkRevocation: false }),
-      region: ids.region,
       log,
     }).catch((error: unknown) => {
       throw portError(error, dataPort, 'data')
@@ -171,34 +149,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   const data = dataApi
   const userPoolEndpoint = `http://${host}:${(authServer.address() as AddressInfo).port}`
-  const local = { ...ids, graphqlUrl: data.url }
-  const sandboxOutputs = {
+  const endpoints: LocalEndpoints = {
+    graphqlUrl: data.url,
     userPoolEndpoint,
     messagesUrl: `${userPoolEndpoint}/__sandbox/messages`,
     certificatePath: tls.certPath,
   }
-  let outputs = await generateOutputs(assembly, local, sandboxOutputs)
+  let outputs = withLocalEndpoints(first.backendOutputs, endpoints)
   await writeOutputs(outputsPath, outputs)
 
   let reloading: Promise<void> = Promise.resolve()
   const reload = () => {
     const run = async () => {
-      const next = await synthNext()
-      try {
-        const settings = settingsOf(next)
-        const nextOutputs = await generateOutputs(next, local, sandboxOutputs)
-        await data.reload(next.dir)
-        userPool.updateSettings(settings)
-        await writeOutputs(outputsPath, nextOutputs)
-        outputs = nextOutputs
-      }
-      catch (error) {
-        await rm(next.dir, { recursive: true, force: true })
-        throw error
-      }
-      const previous = assembly
-      assembly = next
-      await rm(previous.dir, { recursive: true, force: true })
+      // Always a fresh synth (the watcher saw a change); it refreshes the cache for the next start.
+      const next = await synth(false, [assembly.dir])
+      const nextOutputs = withLocalEndpoints(next.backendOutputs, endpoints)
+      await data.reload(next.assembly)
+      userPool.updateSettings(next.settings)
+      await writeOutputs(outputsPath, nextOutputs)
+      outputs = nextOutputs
+      assembly = next.assembly
     }
     // One reload at a time, in order: a change made during a synth is picked up by the next one.
     reloading = reloading.catch(() => {}).then(run)
@@ -214,7 +184,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         const started = performance.now()
         log('amplify/ changed: synthesizing...')
         reload().then(
-          () => log(`Reloaded the backend in ${((performance.now() - started) / 1000).toFixed(1)} s`),
+          () => log(`Reloaded the backend in ${seconds(started)} s`),
           (error: Error) => log(`${error.message}\nStill serving the last good backend.`),
         )
       }, 250)
@@ -225,7 +195,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   return {
     userPoolEndpoint,
     graphqlUrl: data.url,
-    messagesUrl: sandboxOutputs.messagesUrl,
+    messagesUrl: endpoints.messagesUrl,
     outputsPath,
     get outputs() {
       return outputs
@@ -233,6 +203,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     dataDir,
     certificatePath: tls.certPath,
     userPool,
+    reusedSynth: first.reused,
     reload,
     close() {
       closed ??= (async () => {
@@ -247,4 +218,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return closed
     },
   }
+}
+
+function seconds(since: number): string {
+  return ((performance.now() - since) / 1000).toFixed(1)
 }

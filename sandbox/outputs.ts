@@ -2,91 +2,70 @@
  * Writes `amplify_outputs.json` for the offline sandbox with Amplify's own generator
  * (`@aws-amplify/client-config`, what `ampx generate outputs` runs), so the file has exactly the
  * cloud format. The generator reads a deployed stack through CloudFormation and S3 clients; here it
- * gets stand-ins that answer from the synthesized root stack, with the local ids and endpoints.
+ * gets stand-ins that answer from the synthesized root stack, with the sandbox's ids. The local
+ * endpoints go in afterwards, so the generator's work can be kept across starts.
  */
+import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { DEFAULT_CLIENT_CONFIG_VERSION, generateClientConfig } from '@aws-amplify/client-config'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import type { CloudAssembly } from './assembly'
 import { readJsonIfExists, writeAtomically } from './fs'
-import type { CloudAssembly } from './synth'
+import type { SandboxIds } from './ids'
 import type { OfflineSandboxOutputs } from './types'
 
-export interface LocalBackendValues {
-  region: string
-  userPoolId: string
-  clientId: string
-  apiId: string
+/** Where the sandbox serves: what can change from one start to the next while the backend does not. */
+export interface LocalEndpoints extends OfflineSandboxOutputs {
   graphqlUrl: string
 }
 
+type Outputs = Record<string, unknown>
+
 const OUTPUT_BUCKET = 'offline-sandbox-assets'
 
-/** The value each root-stack output takes once "deployed" locally; literal outputs pass through. */
-function resolveOutput(key: string, value: unknown, local: LocalBackendValues): string {
+/** The value each root-stack output takes once "deployed" with the sandbox's ids; literal outputs pass through. */
+function resolveOutput(key: string, value: unknown, ids: SandboxIds): string {
   if (typeof value === 'string') return value
   switch (key) {
     case 'region':
     case 'authRegion':
     case 'awsAppsyncRegion':
-      return local.region
+      return ids.region
     case 'userPoolId':
-      return local.userPoolId
+      return ids.userPoolId
     case 'webClientId':
     case 'oauthClientId':
-      return local.clientId
+      return ids.clientId
     case 'awsAppsyncApiId':
-      return local.apiId
+      return ids.apiId
     case 'awsAppsyncApiEndpoint':
-      return local.graphqlUrl
+      // The cloud's URL for this id; withLocalEndpoints points `data.url` at the local API.
+      return `https://${ids.apiId}.appsync-api.${ids.region}.amazonaws.com/graphql`
     case 'amplifyApiModelSchemaS3Uri':
       return `s3://${OUTPUT_BUCKET}/model-schema.graphql`
     case 'identityPoolId':
       // Required by the output schema; removed again below, since no identity pool runs offline.
-      return `${local.region}:00000000-0000-0000-0000-000000000000`
+      return `${ids.region}:00000000-0000-0000-0000-000000000000`
     default:
       // Something the sandbox does not emulate (storage, functions...): a visible placeholder.
       return `offline-sandbox-unavailable:${key}`
   }
 }
 
-/** Finds the synthesized model schema the data client's `model_introspection` is generated from. */
-async function modelSchema(assembly: CloudAssembly): Promise<string> {
-  const manifest = JSON.parse(await readFile(join(assembly.dir, 'manifest.json'), 'utf8')) as {
-    artifacts: Record<string, { type: string, properties?: { file?: string } }>
-  }
-  for (const artifact of Object.values(manifest.artifacts)) {
-    if (artifact.type !== 'cdk:asset-manifest' || !artifact.properties?.file) continue
-    const assets = JSON.parse(await readFile(join(assembly.dir, artifact.properties.file), 'utf8')) as {
-      files?: Record<string, { source: { path: string, packaging?: string } }>
-    }
-    for (const asset of Object.values(assets.files ?? {})) {
-      if (asset.source.packaging !== 'zip' && asset.source.packaging !== undefined) continue
-      try {
-        return await readFile(join(assembly.dir, asset.source.path, 'model-schema.graphql'), 'utf8')
-      }
-      catch {
-        // Not this asset.
-      }
-    }
-  }
-  throw new Error('The synthesized backend has no model-schema.graphql asset')
-}
-
-export async function generateOutputs(
-  assembly: CloudAssembly,
-  local: LocalBackendValues,
-  sandbox: OfflineSandboxOutputs,
-): Promise<Record<string, unknown>> {
-  const outputs = Object.entries(assembly.root.Outputs ?? {}).map(([OutputKey, { Value }]) => ({
+/** The outputs a deploy of this assembly would have, with the sandbox's ids and the cloud's endpoints. */
+export async function generateBackendOutputs(assembly: CloudAssembly): Promise<Outputs> {
+  // About 1.5 s to load (it brings Amplify's codegen): only when the outputs are not cached.
+  const { DEFAULT_CLIENT_CONFIG_VERSION, generateClientConfig } = await import('@aws-amplify/client-config')
+  const outputs = Object.entries(assembly.outputs).map(([OutputKey, { Value }]) => ({
     OutputKey,
-    OutputValue: resolveOutput(OutputKey, Value, local),
+    OutputValue: resolveOutput(OutputKey, Value, assembly.ids),
   }))
-  const schema = outputs.some(o => o.OutputKey === 'amplifyApiModelSchemaS3Uri') ? await modelSchema(assembly) : ''
+  const schema = outputs.some(o => o.OutputKey === 'amplifyApiModelSchemaS3Uri') ? await assembly.modelSchema() : ''
 
   // Only what the generator sends: the stack's metadata and outputs, and the model schema object.
   const cloudFormation = {
     send: async (command: { constructor: { name: string } }) => {
-      if (command.constructor.name === 'GetTemplateSummaryCommand') return { Metadata: JSON.stringify(assembly.root.Metadata) }
+      if (command.constructor.name === 'GetTemplateSummaryCommand') return { Metadata: JSON.stringify(assembly.metadata) }
       if (command.constructor.name === 'DescribeStacksCommand') return { Stacks: [{ StackStatus: 'CREATE_COMPLETE', Outputs: outputs }] }
       throw new Error(`Offline sandbox: unexpected CloudFormation call ${command.constructor.name}`)
     },
@@ -106,7 +85,7 @@ export async function generateOutputs(
     getCloudFormationClient: () => cloudFormation,
     getS3Client: () => s3,
     getAmplifyClient: () => unavailable,
-  } as unknown as Parameters<typeof generateClientConfig>[2])) as unknown as Record<string, unknown>
+  } as unknown as Parameters<typeof generateClientConfig>[2])) as unknown as Outputs
 
   // The identity pool and IAM authorization are not emulated: advertising them would make the
   // client call AWS for credentials it cannot get offline.
@@ -117,9 +96,57 @@ export async function generateOutputs(
     delete auth.identity_pool_id
     delete auth.unauthenticated_identities_enabled
   }
+  return config
+}
 
+/** Backend outputs pointed at the local endpoints, with the sandbox's own block in `custom`. */
+export function withLocalEndpoints(backend: Outputs, endpoints: LocalEndpoints): Outputs {
+  const { graphqlUrl, ...sandbox } = endpoints
+  const config = structuredClone(backend)
+  if (config.data) (config.data as { url: string }).url = graphqlUrl
   config.custom = { ...(config.custom as object | undefined), offlineSandbox: sandbox }
   return config
+}
+
+export async function generateOutputs(assembly: CloudAssembly, endpoints: LocalEndpoints): Promise<Outputs> {
+  return withLocalEndpoints(await generateBackendOutputs(assembly), endpoints)
+}
+
+/** Starts loading the generator in the background (while synth runs, the CPU has time for it). */
+export function preloadOutputsGenerator(): void {
+  import('@aws-amplify/client-config').catch(() => {})
+}
+
+interface CachedOutputs {
+  /** A hash of everything the generator read: it is reused only for the same inputs. */
+  input: string
+  /** Of `outputs` as stored: a file changed since is regenerated, not served. */
+  sha256: string
+  outputs: Outputs
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
+
+/** The generator's version: new code may write the same backend differently. */
+async function generatorVersion(): Promise<string> {
+  const main = createRequire(import.meta.url).resolve('@aws-amplify/client-config')
+  const { version } = JSON.parse(await readFile(join(dirname(main), '..', 'package.json'), 'utf8')) as { version: string }
+  return version
+}
+
+/**
+ * generateBackendOutputs, kept in `cacheFile`: loading the generator is most of a start whose
+ * synth was reused, and its result only depends on the assembly's outputs and the ids.
+ */
+export async function cachedBackendOutputs(assembly: CloudAssembly, cacheFile: string): Promise<{ outputs: Outputs, reused: boolean }> {
+  const schema = await assembly.modelSchema().catch(() => '')
+  const input = sha256(JSON.stringify([await generatorVersion(), assembly.ids, assembly.outputs, assembly.metadata, schema]))
+  const cached = await readJsonIfExists<CachedOutputs>(cacheFile).catch(() => undefined)
+  if (cached?.input === input && cached.outputs && cached.sha256 === sha256(JSON.stringify(cached.outputs))) return { outputs: cached.outputs, reused: true }
+  const outputs = await generateBackendOutputs(assembly)
+  const entry: CachedOutputs = { input, sha256: sha256(JSON.stringify(outputs)), outputs }
+  await writeAtomically(cacheFile, JSON.stringify(entry), 0o644)
+  return { outputs, reused: false }
 }
 
 /** True for an outputs file this sandbox wrote (anything else came from a cloud deploy or a person). */

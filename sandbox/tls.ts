@@ -6,7 +6,6 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { generate } from 'selfsigned'
 
 export interface SandboxCertificate {
   /** PEM private key. */
@@ -30,6 +29,8 @@ export async function loadOrCreateCertificate(dir: string): Promise<SandboxCerti
   if (existing) return { ...existing, certPath }
 
   await mkdir(dir, { recursive: true })
+  // Loaded only to make one: most starts reuse the certificate.
+  const { generate } = await import('selfsigned')
   const notBeforeDate = new Date(Date.now() - 60_000)
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,

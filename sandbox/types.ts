@@ -1,9 +1,10 @@
 /**
- * Contracts between the offline sandbox's parts: the synth reader (synth.ts), the local user pool
- * (cognito/), the local AppSync API (appsync/) and the orchestrator (index.ts).
+ * Contracts between the offline sandbox's parts: the assembly reader (assembly/), the local user
+ * pool (cognito/), the local AppSync API (appsync/) and the orchestrator (index.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { JWTPayload } from 'jose'
+import type { CloudAssembly } from './assembly'
 
 /** Everything the local user pool takes from the synthesized `AWS::Cognito::UserPool(Client)`. */
 export interface UserPoolSettings {
@@ -87,14 +88,14 @@ export interface CreateUserPoolOptions {
 export interface DataApi {
   /** `http://127.0.0.1:<port>/graphql`: what goes into `amplify_outputs.json` `data.url`. */
   readonly url: string
-  /** Re-reads a (new) cloud assembly: new schema, resolvers and tables; stored items stay. */
-  reload(assemblyDir: string): Promise<void>
+  /** Serves a (new) cloud assembly: new schema, resolvers and tables; stored items stay. */
+  reload(assembly: CloudAssembly): Promise<void>
   close(): Promise<void>
 }
 
 export interface StartDataApiOptions {
-  /** The synthesized cloud assembly folder (CDK_OUTDIR of the synth). */
-  assemblyDir: string
+  /** The synthesized backend; the API's ids and region are the ones it was loaded with. */
+  assembly: CloudAssembly
   /** Folder for this API's state (the DynamoDB store); created if missing. */
   dir: string
   host: string
@@ -104,7 +105,6 @@ export interface StartDataApiOptions {
   tls: { key: string, cert: string }
   /** The user pool's verifier: every user-pool token is checked with it. */
   verifyToken: UserPool['verifyToken']
-  region: string
   /** Progress lines (tables created or migrated); silent when absent. */
   log?: (line: string) => void
 }

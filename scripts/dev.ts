@@ -6,57 +6,16 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
-import { printLog, printMessage, readyBlock, reportStartError, sandboxPorts } from '../sandbox/cli'
+import { parseCommandLine, usage } from '../sandbox/args'
+import { readyBlock } from '../sandbox/cli'
 import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, SandboxStartError, startSandbox, type Sandbox } from '../sandbox/index'
 import { outputsOwner } from '../sandbox/outputs'
+import { printLog, printMessage, reportStartError } from '../sandbox/terminal'
 
-const usage = `Usage: npm run dev -- [options] [nuxi dev options]
-
-  --reset            wipe the offline sandbox's users and items first
-  --no-watch         do not reload the backend when amplify/ changes
-  --auth-port <n>    user pool port (default ${DEFAULT_AUTH_PORT}, env SANDBOX_AUTH_PORT)
-  --data-port <n>    GraphQL port (default ${DEFAULT_DATA_PORT}, env SANDBOX_DATA_PORT)
-  --help             this text
-
-Anything else goes to \`nuxi dev\` (e.g. --port 3001), which listens on 127.0.0.1:3000 by default.
-The backend is the one amplify_outputs.json (or the file env AMPLIFY_OUTPUTS names) points at.`
+const help = usage('dev', { authPort: DEFAULT_AUTH_PORT, dataPort: DEFAULT_DATA_PORT })
 
 /** After SIGTERM, how long nuxi gets to close before it is killed. */
 const STOP_GRACE_MS = 10_000
-
-interface DevArgs {
-  reset: boolean
-  watch: boolean
-  authPort?: string
-  dataPort?: string
-  help: boolean
-  nuxi: string[]
-}
-
-/** Takes the sandbox's own flags out; everything else is nuxi's, in order. */
-function splitArgs(argv: string[]): DevArgs {
-  const args: DevArgs = { reset: false, watch: true, help: false, nuxi: [] }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!
-    if (arg === '--') {
-      args.nuxi.push(...argv.slice(i + 1))
-      break
-    }
-    const eq = arg.indexOf('=')
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg
-    if (flag === '--reset') args.reset = true
-    else if (flag === '--no-watch') args.watch = false
-    else if (flag === '--help') args.help = true
-    else if (flag === '--auth-port' || flag === '--data-port') {
-      const value = flag === arg ? argv[++i] : arg.slice(eq + 1)
-      if (value === undefined) throw new SandboxStartError(`${flag} needs a port number\n\n${usage}`)
-      if (flag === '--auth-port') args.authPort = value
-      else args.dataPort = value
-    }
-    else args.nuxi.push(arg)
-  }
-  return args
-}
 
 /** True when the outputs file exists and the offline sandbox did not write it. */
 async function isCloudOutputs(path: string): Promise<boolean> {
@@ -118,9 +77,9 @@ async function runNuxiDev(projectDir: string, extra: string[]): Promise<number> 
 async function main(): Promise<number> {
   // The AWS SDK here only talks to the local DynamoDB store: its Node-version notice is noise.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-  const args = splitArgs(process.argv.slice(2))
+  const args = parseCommandLine('dev', process.argv.slice(2))
   if (args.help) {
-    console.log(usage)
+    console.log(help)
     return 0
   }
   const projectDir = process.cwd()
@@ -132,16 +91,8 @@ async function main(): Promise<number> {
     return runNuxiDev(projectDir, args.nuxi)
   }
 
-  const sandbox: Sandbox = await startSandbox({
-    projectDir,
-    outputsPath,
-    reset: args.reset,
-    watch: args.watch,
-    ...sandboxPorts({ auth: args.authPort, data: args.dataPort }, usage),
-    log: printLog,
-    onMessage: printMessage,
-  })
-  console.log(readyBlock(sandbox, projectDir, args.watch))
+  const sandbox: Sandbox = await startSandbox({ projectDir, outputsPath, ...args.sandbox, log: printLog, onMessage: printMessage })
+  console.log(readyBlock(sandbox, projectDir, args.sandbox.watch))
   try {
     return await runNuxiDev(projectDir, args.nuxi)
   }
@@ -152,5 +103,5 @@ async function main(): Promise<number> {
 
 main().then(
   code => process.exit(code),
-  (error: Error & { code?: string }) => reportStartError(error, usage),
+  (error: Error) => reportStartError(error, help),
 )

@@ -6,7 +6,7 @@
  */
 import type { JWTPayload } from 'jose'
 import type { UserPool } from '../types'
-import type { AuthenticationType } from './assembly'
+import type { AuthenticationType } from './definition'
 
 export type AuthResult = { ok: true, claims: JWTPayload } | { ok: false, errorType: 'UnauthorizedException', message: string }
 

@@ -1,11 +1,10 @@
 /**
  * GraphQL over HTTP at `/graphql`, answering the way AppSync does (status codes and error bodies as
  * the AppSync team documented them in https://github.com/graphql/graphql-over-http/issues/81).
- * Bodies are untrusted: size-capped, parsed defensively, and no request can crash the process.
  */
-import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { DocumentNode } from 'graphql'
+import { allowCors, answerPreflight, guard, parseUrl, PayloadTooLargeError, readBody, sendJson, type CorsPolicy } from '../http'
 import { graphql } from './graphql'
 import { authorize, type AuthModes } from './auth'
 import { executeOperation } from './execute'
@@ -15,6 +14,16 @@ import type { UserPool } from '../types'
 export const GRAPHQL_PATH = '/graphql'
 /** AppSync's own request limit is of this order; local payloads are far smaller. */
 const MAX_BODY_BYTES = 1024 * 1024
+const JSON_UTF8 = 'application/json; charset=UTF-8'
+
+/** Pages served from another origin (the Nuxt dev server) call the API cross-origin, as with AppSync. */
+const CORS: CorsPolicy = {
+  methods: ['POST', 'OPTIONS'],
+  allowHeaders: ['authorization', 'content-type'],
+  // Apps may send headers of their own through the data client.
+  allowRequestedHeaders: true,
+  exposeHeaders: ['x-amzn-RequestId', 'x-amzn-ErrorType'],
+}
 
 export interface GraphqlHandlerOptions {
   simulator: LocalSimulator
@@ -22,43 +31,32 @@ export interface GraphqlHandlerOptions {
   verifyToken: UserPool['verifyToken']
 }
 
-type ErrorBody = { errors: Array<{ errorType: string, message: string }> }
-const errorBody = (errorType: string, message: string): ErrorBody => ({ errors: [{ errorType, message }] })
-
-export function createGraphqlHandler(options: GraphqlHandlerOptions) {
-  return (request: IncomingMessage, response: ServerResponse): void => {
-    handle(options, request, response).catch((error: unknown) => {
-      // Anything unexpected is this server's fault, reported as AppSync reports its own failures.
-      if (!response.headersSent) send(response, 500, errorBody('InternalFailure', (error as Error).message))
-      else response.destroy()
-    })
-  }
+export function createGraphqlHandler(options: GraphqlHandlerOptions): RequestListener {
+  // Anything unexpected is this server's fault, reported as AppSync reports its own failures.
+  return guard((request, response) => handle(options, request, response), (response, error) => fail(response, 500, 'InternalFailure', (error as Error).message))
 }
 
 async function handle(options: GraphqlHandlerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  // Pages served from another origin (the Nuxt dev server) call the API cross-origin, as with AppSync.
-  response.setHeader('Access-Control-Allow-Origin', '*')
-  response.setHeader('Access-Control-Expose-Headers', 'x-amzn-RequestId, x-amzn-ErrorType')
-  const path = new URL(request.url ?? '/', 'http://localhost').pathname
-  if (path !== GRAPHQL_PATH) return reject(request, response, 404, errorBody('NotFoundException', `No route for ${path}`))
-  if (request.method === 'OPTIONS') {
-    response.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS')
-    response.setHeader('Access-Control-Allow-Headers', String(request.headers['access-control-request-headers'] ?? 'authorization, content-type'))
-    response.setHeader('Access-Control-Max-Age', '86400')
-    response.writeHead(204).end()
-    return
-  }
-  if (request.method !== 'POST') return reject(request, response, 405, errorBody('MethodNotAllowedException', 'Use POST for queries and mutations.'))
+  allowCors(response, CORS)
+  const path = parseUrl(request.url).pathname
+  if (path !== GRAPHQL_PATH) return fail(response, 404, 'NotFoundException', `No route for ${path}`, true)
+  if (request.method === 'OPTIONS') return answerPreflight(request, response, CORS)
+  if (request.method !== 'POST') return fail(response, 405, 'MethodNotAllowedException', 'Use POST for queries and mutations.', true)
 
   const auth = await authorize(request.headers, options.modes(), options.verifyToken)
-  if (!auth.ok) return reject(request, response, 401, errorBody(auth.errorType, auth.message))
+  if (!auth.ok) return fail(response, 401, auth.errorType, auth.message, true)
 
-  const body = await readBody(request)
-  if (body === 'too-large') return reject(request, response, 413, errorBody('PayloadTooLargeException', `Request body exceeds ${MAX_BODY_BYTES} bytes.`))
-  if (body === 'aborted') return
-  if (body.trim() === '') return send(response, 400, errorBody('MalformedHttpRequestException', 'Request body is empty.'))
+  let body: string
+  try {
+    body = (await readBody(request, { limit: MAX_BODY_BYTES })).toString('utf8')
+  }
+  catch (error) {
+    if (error instanceof PayloadTooLargeError) return fail(response, 413, 'PayloadTooLargeException', `Request body exceeds ${MAX_BODY_BYTES} bytes.`, true)
+    throw error
+  }
+  if (body.trim() === '') return fail(response, 400, 'MalformedHttpRequestException', 'Request body is empty.')
 
-  const unparsable = () => send(response, 400, errorBody('MalformedHttpRequestException', 'Unable to parse GraphQL query.'))
+  const unparsable = () => fail(response, 400, 'MalformedHttpRequestException', 'Unable to parse GraphQL query.')
   let payload: { query?: unknown, variables?: unknown, operationName?: unknown }
   let document: DocumentNode
   try {
@@ -81,45 +79,10 @@ async function handle(options: GraphqlHandlerOptions, request: IncomingMessage, 
     appsyncErrors: [],
   }
   const result = await executeOperation(options.simulator.schema, document, (variables ?? undefined) as Record<string, unknown> | undefined, operationName ?? undefined, context)
-  send(response, 200, result)
+  sendJson(response, 200, result, { contentType: JSON_UTF8 })
 }
 
-/** Answers before reading the body; the connection is closed so an unread body cannot linger. */
-function reject(request: IncomingMessage, response: ServerResponse, status: number, body: unknown): void {
-  response.setHeader('Connection', 'close')
-  send(response, status, body)
-  request.resume()
-}
-
-function send(response: ServerResponse, status: number, body: unknown): void {
-  const json = JSON.stringify(body)
-  const errorType = status >= 400 ? (body as Partial<ErrorBody>).errors?.[0]?.errorType : undefined
-  response.writeHead(status, {
-    'Content-Type': 'application/json; charset=UTF-8',
-    'Content-Length': Buffer.byteLength(json),
-    'x-amzn-RequestId': randomUUID(),
-    // AWS clients (aws-amplify included) name the error after this header, not the body.
-    ...(errorType ? { 'x-amzn-ErrorType': errorType } : {}),
-  }).end(json)
-}
-
-function readBody(request: IncomingMessage): Promise<string | 'too-large' | 'aborted'> {
-  return new Promise((resolve) => {
-    const declared = Number(request.headers['content-length'])
-    if (declared > MAX_BODY_BYTES) return resolve('too-large')
-    const chunks: Buffer[] = []
-    let size = 0
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > MAX_BODY_BYTES) {
-        request.removeAllListeners('data')
-        resolve('too-large')
-        return
-      }
-      chunks.push(chunk)
-    })
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    request.on('error', () => resolve('aborted'))
-    request.on('aborted', () => resolve('aborted'))
-  })
+/** An AppSync error answer; `close` for refusals sent before the body was read. */
+function fail(response: ServerResponse, status: number, errorType: string, message: string, close = false): void {
+  sendJson(response, status, { errors: [{ errorType, message }] }, { contentType: JSON_UTF8, errorType, close })
 }

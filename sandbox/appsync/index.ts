@@ -4,8 +4,10 @@
  * queries and mutations and TLS for the realtime endpoint, with every token checked by the user pool.
  */
 import { join } from 'node:path'
+import type { CloudAssembly } from '../assembly'
+import { parseUrl } from '../http'
 import type { DataApi, StartDataApiOptions } from '../types'
-import { loadApiDefinition, toSimulatorConfig, type ApiDefinition } from './assembly'
+import { loadApiDefinition, toSimulatorConfig, type ApiDefinition } from './definition'
 import type { AuthModes } from './auth'
 import { GRAPHQL_PATH, createGraphqlHandler } from './http'
 import { createDualProtocolServer } from './listener'
@@ -13,21 +15,23 @@ import { REALTIME_PATH, RealtimeServer } from './realtime'
 import { LocalSimulator } from './simulator'
 import { ensureTables, startLocalDynamo } from './store'
 
-export { loadApiDefinition, readModelIntrospection, type ApiDefinition } from './assembly'
+export { loadApiDefinition, type ApiDefinition } from './definition'
 
 export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> {
   const log = opts.log ?? (() => {})
-  const dynamo = await startLocalDynamo(join(opts.dir, 'dynamodb'), opts.region)
+  // The region the sandbox's ids name; the local DynamoDB client signs for it.
+  const region = opts.assembly.ids.region
+  const dynamo = await startLocalDynamo(join(opts.dir, 'dynamodb'), region)
   const simulator = new LocalSimulator()
   let modes: AuthModes
 
   /** Loads an assembly into the simulator; on any failure the previous API stays in service. */
-  const apply = async (assemblyDir: string): Promise<ApiDefinition> => {
-    const api = await loadApiDefinition(assemblyDir, opts.region)
+  const apply = async (assembly: CloudAssembly): Promise<ApiDefinition> => {
+    const api = await loadApiDefinition(assembly)
     // Creating tables first is safe either way: tables are only ever added or updated in place.
     const tables = await ensureTables(dynamo.client, api.tables, log)
     if (tables.created.length) log(`Created tables ${tables.created.join(', ')}`)
-    simulator.load(toSimulatorConfig(api, { endpoint: dynamo.endpoint, region: opts.region, client: dynamo.client }))
+    simulator.load(toSimulatorConfig(api, { endpoint: dynamo.endpoint, region, client: dynamo.client }))
     modes = { defaultAuthentication: api.defaultAuthentication, additionalAuthentication: api.additionalAuthentication }
     return api
   }
@@ -35,7 +39,7 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> 
   let server: ReturnType<typeof createDualProtocolServer> | undefined
   let realtime: RealtimeServer | undefined
   try {
-    await apply(opts.assemblyDir)
+    await apply(opts.assembly)
     const handlerOptions = { simulator, modes: () => modes, verifyToken: opts.verifyToken }
     realtime = new RealtimeServer(handlerOptions)
     const realtimeServer = realtime
@@ -43,7 +47,7 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> 
       tls: opts.tls,
       onRequest: createGraphqlHandler(handlerOptions),
       onUpgrade: (request, socket, head) => {
-        if (new URL(request.url ?? '/', 'http://localhost').pathname === REALTIME_PATH) realtimeServer.handleUpgrade(request, socket, head)
+        if (parseUrl(request.url).pathname === REALTIME_PATH) realtimeServer.handleUpgrade(request, socket, head)
         else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
       },
     })
@@ -55,11 +59,11 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> 
     let closing: Promise<void> | undefined
     return {
       url,
-      reload(assemblyDir: string) {
+      reload(assembly: CloudAssembly) {
         // One reload at a time: two interleaved table migrations could copy half-moved items.
         const next = reloading.then(async () => {
           if (closing) throw new Error('The data API is closed')
-          await apply(assemblyDir)
+          await apply(assembly)
         })
         reloading = next.catch(() => {})
         return next

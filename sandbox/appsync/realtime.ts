@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { DocumentNode } from 'graphql'
 import { WebSocketServer, type WebSocket } from 'ws'
+import { parseUrl } from '../http'
 import { graphql } from './graphql'
 import { authorize, type AuthModes } from './auth'
 import { startSubscription, type AppSyncError, type GraphQLResponse } from './execute'
@@ -236,7 +237,7 @@ export class RealtimeServer {
  * Returns undefined when present but unreadable.
  */
 function connectionHeaders(request: IncomingMessage): Record<string, unknown> | undefined {
-  const url = new URL(request.url ?? '/', 'http://localhost')
+  const url = parseUrl(request.url)
   const protocols = String(request.headers['sec-websocket-protocol'] ?? '')
     .split(',')
     .map(p => p.trim())

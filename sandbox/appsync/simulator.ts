@@ -10,6 +10,7 @@
  * - data sources it cannot execute (Lambda, HTTP, …) fail with a clear error instead of breaking
  *   the whole API.
  */
+import './without-cli-core'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import {
   AmplifyAppSyncSimulator,

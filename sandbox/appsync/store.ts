@@ -18,7 +18,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb'
 import dynalite from 'dynalite'
-import type { IndexDefinition, TableDefinition } from './assembly'
+import type { IndexDefinition, TableDefinition } from './definition'
 
 export interface LocalDynamo {
   endpoint: string

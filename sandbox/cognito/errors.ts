@@ -1,5 +1,6 @@
 /**
- * Cognito's error shape and the request-parameter checks that produce its validation errors.
+ * Every error the local user pool answers with: one constructor per error, one message each, in
+ * Cognito's wording where Cognito has one. Operations throw these and nothing else.
  */
 
 /** An error Cognito would return: HTTP status, `__type` (= `x-amzn-errortype`) and message. */
@@ -10,56 +11,75 @@ export class CognitoError extends Error {
   }
 }
 
-export const incorrectCredentials = () => new CognitoError('NotAuthorizedException', 'Incorrect username or password.')
-export const codeMismatch = () => new CognitoError('CodeMismatchException', 'Invalid verification code provided, please try again.')
-export const attemptLimit = () => new CognitoError('LimitExceededException', 'Attempt limit exceeded, please try after some time.')
-export const invalidParameter = (message: string) => new CognitoError('InvalidParameterException', message)
+const invalidParameter = (message: string) => new CognitoError('InvalidParameterException', message)
+const notAuthorized = (message: string) => new CognitoError('NotAuthorizedException', message)
+const serialization = (message: string) => new CognitoError('SerializationException', message)
+
+// The request itself.
+export const unknownOperation = (target: string) => new CognitoError('UnknownOperationException', `Unknown operation: X-Amz-Target "${target.slice(0, 128)}"`)
+export const requestTooLarge = (limit: number) => new CognitoError('RequestEntityTooLargeException', `Request body exceeds ${limit} bytes`, 413)
+export const internalError = () => new CognitoError('InternalErrorException', 'Internal error', 500)
+export const bodyNotJson = () => serialization('Request body is not valid JSON')
+export const bodyNotObject = () => serialization('Request body must be a JSON object')
+export const wrongType = (expected: 'string' | 'map' | 'list' | 'structure', field: string) => serialization(`Expected ${expected} for ${field}`)
 
 /** Cognito's wording for a failed constraint, e.g. "Value null at 'clientId' failed to satisfy…". */
-function constraint(field: string, value: unknown, rule: string): CognitoError {
+export function constraintFailed(field: string, value: unknown, rule: string): CognitoError {
   const shown = value === undefined || value === null ? 'null' : `'${typeof value === 'string' ? value.slice(0, 64) : typeof value}'`
-  const name = field.charAt(0).toLowerCase() + field.slice(1)
-  return invalidParameter(`1 validation error detected: Value ${shown} at '${name}' failed to satisfy constraint: ${rule}`)
+  return invalidParameter(`1 validation error detected: Value ${shown} at '${lowerFirst(field)}' failed to satisfy constraint: ${rule}`)
 }
+/** The same check on a password, whose value Cognito does not echo. */
+export const passwordFormat = () => invalidParameter('1 validation error detected: Value at \'password\' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[\\S]+.*[\\S]+$')
+export const missingParameter = (name: string) => invalidParameter(`Missing required parameter ${name}`)
+export const clientNotFound = (clientId: string) => new CognitoError('ResourceNotFoundException', `User pool client ${clientId.slice(0, 128)} does not exist.`)
+export const flowNotEnabled = (flow: string) => invalidParameter(`${flow} flow not enabled for this client`)
+export const authFlowNotSupported = () => invalidParameter('Initiate Auth method not supported.')
+export const customAuthNotConfigured = () => invalidParameter('Custom auth lambda trigger is not configured for the user pool.')
+/** What Cognito does but this sandbox does not model. */
+export const notInSandbox = (what: string) => invalidParameter(`${what} is not supported by the offline sandbox.`)
 
-export type Body = Record<string, unknown>
+// Users and their attributes.
+export const userNotFound = () => new CognitoError('UserNotFoundException', 'User does not exist.')
+export const usernameExists = () => new CognitoError('UsernameExistsException', 'An account with the given email already exists.')
+export const aliasExists = () => new CognitoError('AliasExistsException', 'An account with the given email already exists.')
+export const usernameNotEmail = () => invalidParameter('Username should be an email.')
+export const emailMismatch = () => invalidParameter('Email attribute does not match the username.')
+export const attributeRequired = (name: string) => invalidParameter(`Attributes did not conform to the schema: ${name}: The attribute is required`)
+export const attributeNotInSchema = (name: string) => invalidParameter(`Attributes did not conform to the schema: ${name}: Attribute does not exist in the schema.`)
+export const attributeNotMutable = (name: string) => invalidParameter(`Cannot modify the non-mutable attribute ${name}`)
+export const invalidEmail = () => invalidParameter('Invalid email address format.')
+export const invalidPhoneNumber = () => invalidParameter('Invalid phone number format.')
+export const noEmail = () => invalidParameter('No email address registered for this user.')
+export const noVerifiedContact = () => invalidParameter('Cannot reset password for the user as there is no registered/verified email or phone_number')
+export const alreadyConfirmed = () => invalidParameter('User is already confirmed.')
+export const cannotConfirm = () => notAuthorized('User cannot be confirmed. Current status is CONFIRMED')
+export const userNotConfirmed = () => new CognitoError('UserNotConfirmedException', 'User is not confirmed.')
 
-export function requireString(body: Body, field: string, max = 2048): string {
-  const value = body[field]
-  if (value === undefined || value === null) throw constraint(field, value, 'Member must not be null')
-  if (typeof value !== 'string') throw new CognitoError('SerializationException', `Expected string for ${field}`)
-  if (value.length < 1 || value.length > max) throw constraint(field, value, `Member must have length between 1 and ${max}`)
-  return value
-}
+// Passwords and sign-in.
+export const passwordPolicy = (why: string) => new CognitoError('InvalidPasswordException', `Password did not conform with policy: ${why}`)
+export const incorrectCredentials = () => notAuthorized('Incorrect username or password.')
+export const invalidSrpA = () => invalidParameter('Invalid SRP_A value.')
+export const invalidTimestamp = () => invalidParameter('TIMESTAMP format is invalid.')
+export const clockSkew = () => notAuthorized('TIMESTAMP is too far from the server\'s clock.')
+export const challengeExpired = () => notAuthorized('Invalid session for the user, session is expired.')
 
-/** A `Record<string, string>` parameter such as `AuthParameters` or `ChallengeResponses`. */
-export function stringMap(body: Body, field: string): Record<string, string> {
-  const value = body[field]
-  if (value === undefined || value === null) return {}
-  if (typeof value !== 'object' || Array.isArray(value)) throw new CognitoError('SerializationException', `Expected map for ${field}`)
-  const out: Record<string, string> = Object.create(null)
-  for (const [key, entry] of Object.entries(value)) {
-    if (typeof entry !== 'string') throw new CognitoError('SerializationException', `Expected string for ${field}.${key}`)
-    out[key] = entry
-  }
-  return out
-}
+// Tokens.
+export const invalidRefreshToken = () => notAuthorized('Invalid Refresh Token')
+export const refreshTokenRevoked = () => notAuthorized('Refresh Token has been revoked')
+export const refreshTokenExpired = () => notAuthorized('Refresh Token has expired')
+/** A refresh for a user deleted while the session stayed (Cognito answers this, not UserNotFound). */
+export const refreshUserGone = () => notAuthorized('User does not exist.')
+export const invalidAccessToken = () => notAuthorized('Invalid Access Token')
+export const accessTokenExpired = () => notAuthorized('Access Token has expired')
+export const accessTokenRevoked = () => notAuthorized('Access Token has been revoked')
+export const accessTokenScope = () => notAuthorized('Access Token does not have required scopes')
 
-/** `[{ Name, Value }]` as SignUp and UpdateUserAttributes send attributes. */
-export function attributeList(body: Body, field: string, required: boolean): Array<{ name: string, value: string }> {
-  const value = body[field]
-  if (value === undefined || value === null) {
-    if (required) throw constraint(field, value, 'Member must not be null')
-    return []
-  }
-  if (!Array.isArray(value)) throw new CognitoError('SerializationException', `Expected list for ${field}`)
-  if (value.length > 100) throw constraint(field, 'list', 'Member must have length less than or equal to 100')
-  return value.map((item: unknown) => {
-    if (!item || typeof item !== 'object') throw new CognitoError('SerializationException', `Expected structure in ${field}`)
-    const { Name, Value } = item as Body
-    if (typeof Name !== 'string' || !Name || Name.length > 32) throw constraint(`${field}.member.name`, Name, 'Member must have length between 1 and 32')
-    if (Value !== undefined && typeof Value !== 'string') throw new CognitoError('SerializationException', `Expected string for ${Name}`)
-    if (typeof Value === 'string' && Value.length > 2048) throw constraint(`${field}.member.value`, Value, 'Member must have length less than or equal to 2048')
-    return { name: Name, value: Value ?? '' }
-  })
+// Codes.
+export const codeMismatch = () => new CognitoError('CodeMismatchException', 'Invalid verification code provided, please try again.')
+export const codeExpired = () => new CognitoError('ExpiredCodeException', 'Invalid code provided, please request a code again.')
+/** Too many wrong codes, or too many codes sent. */
+export const attemptLimit = () => new CognitoError('LimitExceededException', 'Attempt limit exceeded, please try after some time.')
+
+function lowerFirst(field: string): string {
+  return field.charAt(0).toLowerCase() + field.slice(1)
 }

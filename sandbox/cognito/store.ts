@@ -1,7 +1,7 @@
 /**
- * The pool's state: an in-memory model written to `<dir>/userpool.json` atomically (temp file,
- * fsync, rename) before a request is acknowledged. Writes are serialized and coalesced: requests
- * that change state while a write is running share the next one.
+ * The pool's state on disk: `<dir>/userpool.json`, written atomically (temp file, fsync, rename)
+ * before a request is acknowledged. Writes are serialized and coalesced: requests that change
+ * state while a write is running share the next one. The in-memory model is `state.ts`.
  */
 import { mkdir } from 'node:fs/promises'
 import { readJsonIfExists, writeAtomically } from '../fs'
@@ -49,7 +49,8 @@ export interface StoredSession {
   revoked: boolean
 }
 
-export interface PoolState {
+/** The whole of `userpool.json`. */
+export interface StoredPool {
   version: 1
   userPoolId: string
   users: StoredUser[]
@@ -62,13 +63,13 @@ export class StateFile {
   private pending: Promise<void> | undefined
   private writing: Promise<void> = Promise.resolve()
 
-  constructor(readonly dir: string, private readonly snapshot: () => PoolState) {
+  constructor(readonly dir: string, private readonly snapshot: () => StoredPool) {
     this.path = join(dir, 'userpool.json')
   }
 
-  async load(): Promise<PoolState | undefined> {
+  async load(): Promise<StoredPool | undefined> {
     await mkdir(this.dir, { recursive: true })
-    return readJsonIfExists<PoolState>(this.path)
+    return readJsonIfExists<StoredPool>(this.path)
   }
 
   /** Resolves once a snapshot taken after this call is on disk. */

@@ -2,23 +2,20 @@
  * Cognito's rules for passwords and user attributes, with its error wording.
  */
 import type { UserPoolSettings } from '../types'
-import { CognitoError, invalidParameter } from './errors'
+import { attributeNotInSchema, attributeNotMutable, invalidEmail, invalidPhoneNumber, passwordFormat, passwordPolicy } from './errors'
 
 /** Cognito's special characters: ^ $ * . [ ] { } ( ) ? " ! @ # % & / \ , > < ' : ; | _ ~ ` = + - and a non-edge space. */
 const SYMBOLS = new Set('^$*.[]{}()?"!@#%&/\\,><\':;|_~`=+- ')
 
 export function checkPassword(password: string, policy: UserPoolSettings['passwordPolicy']): void {
   // Cognito validates this shape before the policy (InvalidParameterException, not InvalidPassword).
-  if (password.length > 256 || !/^\S(?:.*\S)?$/su.test(password)) {
-    throw invalidParameter('1 validation error detected: Value at \'password\' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[\\S]+.*[\\S]+$')
-  }
-  const fail = (why: string) => new CognitoError('InvalidPasswordException', `Password did not conform with policy: ${why}`)
+  if (password.length > 256 || !/^\S(?:.*\S)?$/su.test(password)) throw passwordFormat()
   const chars = [...password]
-  if (chars.length < policy.minimumLength) throw fail('Password not long enough')
-  if (policy.requireLowercase && !chars.some(c => /\p{Ll}/u.test(c))) throw fail('Password must have lowercase characters')
-  if (policy.requireUppercase && !chars.some(c => /\p{Lu}/u.test(c))) throw fail('Password must have uppercase characters')
-  if (policy.requireNumbers && !chars.some(c => c >= '0' && c <= '9')) throw fail('Password must have numeric characters')
-  if (policy.requireSymbols && !chars.some(c => SYMBOLS.has(c))) throw fail('Password must have symbol characters')
+  if (chars.length < policy.minimumLength) throw passwordPolicy('Password not long enough')
+  if (policy.requireLowercase && !chars.some(c => /\p{Ll}/u.test(c))) throw passwordPolicy('Password must have lowercase characters')
+  if (policy.requireUppercase && !chars.some(c => /\p{Lu}/u.test(c))) throw passwordPolicy('Password must have uppercase characters')
+  if (policy.requireNumbers && !chars.some(c => c >= '0' && c <= '9')) throw passwordPolicy('Password must have numeric characters')
+  if (policy.requireSymbols && !chars.some(c => SYMBOLS.has(c))) throw passwordPolicy('Password must have symbol characters')
 }
 
 /** Standard attributes a user may write; `custom:*` are allowed too (the settings carry no custom schema). */
@@ -38,13 +35,13 @@ export function checkWritableAttributes(attributes: Array<{ name: string, value:
   const out: Record<string, string> = {}
   for (const { name, value } of attributes) {
     if (name === 'sub' || name === 'email_verified' || name === 'phone_number_verified') {
-      throw invalidParameter(`Cannot modify the non-mutable attribute ${name}`)
+      throw attributeNotMutable(name)
     }
     if (!WRITABLE.has(name) && !/^custom:[\w.-]{1,20}$/u.test(name)) {
-      throw invalidParameter(`Attributes did not conform to the schema: ${name}: Attribute does not exist in the schema.`)
+      throw attributeNotInSchema(name)
     }
-    if (name === 'email' && !isEmail(value)) throw invalidParameter('Invalid email address format.')
-    if (name === 'phone_number' && !/^\+\d{4,15}$/u.test(value)) throw invalidParameter('Invalid phone number format.')
+    if (name === 'email' && !isEmail(value)) throw invalidEmail()
+    if (name === 'phone_number' && !/^\+\d{4,15}$/u.test(value)) throw invalidPhoneNumber()
     out[name] = value
   }
   return out

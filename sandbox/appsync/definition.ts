@@ -4,9 +4,6 @@
  * here knows about particular models: everything comes from the `AWS::AppSync::*` and table
  * resources of the assembly, so a model added to `amplify/data/resource.ts` is served as synthesized.
  */
-import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import type {
   AmplifyAppSyncSimulatorConfig,
   AppSyncSimulatorDataSourceConfig,
@@ -16,7 +13,7 @@ import type {
   AppSyncVTLTemplate,
 } from '@aws-amplify/amplify-appsync-simulator'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { CloudAssembly, type CfnResource, type LocalEnvironment, type Stack } from './cloudformation'
+import type { CfnResource, CloudAssembly, Stack } from '../assembly'
 import { UNSUPPORTED_DATA_SOURCE, type LocalDynamoDBDataSourceConfig } from './simulator'
 
 export type AuthenticationType = 'AMAZON_COGNITO_USER_POOLS' | 'AWS_IAM' | 'API_KEY' | 'OPENID_CONNECT' | 'AWS_LAMBDA'
@@ -64,6 +61,8 @@ export interface IndexDefinition {
 
 export interface ApiDefinition {
   apiId: string
+  /** The account the API's ARNs name. */
+  accountId: string
   name: string
   /** The transformed SDL (what AppSync serves, with `@aws_*` directives). */
   schema: string
@@ -75,22 +74,16 @@ export interface ApiDefinition {
   tables: TableDefinition[]
 }
 
-/** AppSync ids are 26 lowercase alphanumerics; a fixed one keeps table names stable across runs. */
-const LOCAL_API_ID = 'local000000000000000000000'
-export const LOCAL_ACCOUNT_ID = '000000000000'
-
 /** Executed instead of resolvers the simulator cannot run, so the rest of the API still works. */
 const unsupported = (what: string) =>
   `$util.error("${what} is not served by the offline sandbox", "UnsupportedOperation")`
 
-export async function loadApiDefinition(assemblyDir: string, region: string): Promise<ApiDefinition> {
-  const env: LocalEnvironment = { region, accountId: LOCAL_ACCOUNT_ID, apiId: LOCAL_API_ID }
-  const assembly = await CloudAssembly.load(assemblyDir, env)
-
+/** What the local API serves, read from the assembly's `AWS::AppSync::*` and table resources. */
+export async function loadApiDefinition(assembly: CloudAssembly): Promise<ApiDefinition> {
   const apis = assembly.resourcesOfType('AWS::AppSync::GraphQLApi')
-  if (apis.length === 0) throw new Error(`${assemblyDir} defines no AppSync API (no defineData in the backend?)`)
+  if (apis.length === 0) throw new Error(`${assembly.dir} defines no AppSync API (no defineData in the backend?)`)
   // Every API would get the same local id and port; Gen 2 backends define one.
-  if (apis.length > 1) throw new Error(`${assemblyDir} defines ${apis.length} AppSync APIs; the offline sandbox serves one`)
+  if (apis.length > 1) throw new Error(`${assembly.dir} defines ${apis.length} AppSync APIs; the offline sandbox serves one`)
   const [api] = apis as [(typeof apis)[number]]
   const prop = (stack: Stack, logicalId: string, name: string) => assembly.property(stack, logicalId, name)
   const text = async (stack: Stack, logicalId: string, inline: string, location: string): Promise<string | undefined> => {
@@ -106,7 +99,7 @@ export async function loadApiDefinition(assemblyDir: string, region: string): Pr
   const schemas = assembly.resourcesOfType('AWS::AppSync::GraphQLSchema')
   const schemaResource = schemas[0]
   const schema = schemaResource && (await text(schemaResource.stack, schemaResource.logicalId, 'Definition', 'DefinitionS3Location'))
-  if (!schema) throw new Error(`${assemblyDir} has no GraphQL schema for the API`)
+  if (!schema) throw new Error(`${assembly.dir} has no GraphQL schema for the API`)
 
   const dataSources: DataSourceDefinition[] = assembly.resourcesOfType('AWS::AppSync::DataSource').map(({ stack, logicalId }) => {
     const type = String(prop(stack, logicalId, 'Type'))
@@ -158,7 +151,8 @@ export async function loadApiDefinition(assemblyDir: string, region: string): Pr
   ].map(({ stack, logicalId, resource }) => tableDefinition(assembly, stack, logicalId, resource))
 
   return {
-    apiId: LOCAL_API_ID,
+    apiId: String(assembly.getAttribute(api.stack, api.logicalId, 'ApiId')),
+    accountId: assembly.ids.accountId,
     name: String(prop(api.stack, api.logicalId, 'Name')),
     schema,
     defaultAuthentication,
@@ -202,16 +196,6 @@ function pascalKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(pascalKeys)
   if (value === null || typeof value !== 'object') return value
   return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key[0]!.toUpperCase() + key.slice(1), pascalKeys(inner)]))
-}
-
-/** The `model_introspection` block the synthesized assembly carries (the API itself does not need it). */
-export async function readModelIntrospection(assemblyDir: string, region: string): Promise<unknown> {
-  const assembly = await CloudAssembly.load(assemblyDir, { region, accountId: LOCAL_ACCOUNT_ID, apiId: LOCAL_API_ID })
-  for (const path of assembly.assetPaths()) {
-    const file = join(path, 'modelIntrospectionSchema.json')
-    if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8'))
-  }
-  return undefined
 }
 
 export interface SimulatorDataSourceOptions {
@@ -269,7 +253,7 @@ export function toSimulatorConfig(api: ApiDefinition, options: SimulatorDataSour
     mappingTemplates,
     appSync: {
       name: api.name,
-      accountId: LOCAL_ACCOUNT_ID,
+      accountId: api.accountId,
       defaultAuthenticationType: simulatorAuth(api.defaultAuthentication),
       additionalAuthenticationProviders: api.additionalAuthentication.map(simulatorAuth),
     },

@@ -1,19 +1,12 @@
 /**
- * Reads a CDK cloud assembly (root stacks, every nested stack, their assets) and evaluates the
- * CloudFormation intrinsics in it with stable local values, the way CloudFormation would at deploy
- * time. Evaluation is lazy: only the values the local API asks for are resolved, so resources it
+ * CloudFormation's intrinsic functions, evaluated over a set of stacks (root and nested) the way a
+ * deploy would, with the sandbox's ids standing in for what AWS would assign. No file I/O: the
+ * reader (./index.ts) adds the templates it read.
+ *
+ * Evaluation is lazy: only the values a service asks for are resolved, so resources the sandbox
  * never needs (Lambda layers, bucket deployments, IAM policies) cannot break it.
  */
-import { existsSync } from 'node:fs'
-import { readdir, readFile } from 'node:fs/promises'
-import { basename, join } from 'node:path'
-
-export interface LocalEnvironment {
-  region: string
-  accountId: string
-  /** The id every `AWS::AppSync::GraphQLApi` gets locally (AppSync's are 26 lowercase alphanumerics). */
-  apiId: string
-}
+import type { SandboxIds } from '../ids'
 
 export interface CfnResource {
   Type: string
@@ -21,56 +14,59 @@ export interface CfnResource {
   Condition?: string
 }
 
-interface CfnTemplate {
+export interface CfnOutput {
+  Value: unknown
+  Export?: { Name: unknown }
+  Condition?: string
+}
+
+export interface CfnTemplate {
   Parameters?: Record<string, { Default?: unknown }>
   Conditions?: Record<string, unknown>
   Mappings?: Record<string, Record<string, Record<string, unknown>>>
   Resources?: Record<string, CfnResource>
-  Outputs?: Record<string, { Value: unknown, Export?: { Name: unknown } }>
+  Outputs?: Record<string, CfnOutput>
+  Metadata?: unknown
 }
 
 export interface Stack {
   /** CloudFormation-like stack name: nested stacks are `<parent>-<logicalId>`. */
   readonly name: string
+  /** Where the template came from, for error messages. */
   readonly templateFile: string
   readonly template: CfnTemplate
   readonly parent?: { stack: Stack, logicalId: string }
   readonly children: Map<string, Stack>
 }
 
+export interface FoundResource {
+  stack: Stack
+  logicalId: string
+  resource: CfnResource
+}
+
 /** What `{ "Ref": "AWS::NoValue" }` evaluates to: removed from the enclosing object or list. */
 const NO_VALUE = Symbol('AWS::NoValue')
 
-export class CloudAssembly {
+export class TemplateEvaluator {
   /** Every stack, parents before children. */
   readonly stacks: Stack[] = []
-  private readonly resolving = new Set<string>()
+  /** What is being resolved right now, outermost first: a key met twice is a cycle. */
+  private readonly resolving: string[] = []
 
-  private constructor(
-    readonly dir: string,
-    readonly env: LocalEnvironment,
-    /** Asset hash → file or folder name in the assembly folder. */
-    private readonly assets: Map<string, string>,
-  ) {}
+  constructor(readonly ids: SandboxIds) {}
 
-  static async load(dir: string, env: LocalEnvironment): Promise<CloudAssembly> {
-    const files = await readdir(dir)
-    const assets = new Map<string, string>()
-    for (const file of files.filter(f => f.endsWith('.assets.json'))) {
-      const manifest = (await readJson(join(dir, file))) as { files?: Record<string, { source?: { path?: string } }> }
-      for (const [hash, entry] of Object.entries(manifest.files ?? {})) {
-        if (entry.source?.path) assets.set(hash, entry.source.path)
-      }
-    }
-    const assembly = new CloudAssembly(dir, env, assets)
-    for (const root of await rootStacks(dir, files)) await assembly.addStack(root.name, root.templateFile)
-    if (assembly.stacks.length === 0) throw new Error(`${dir} holds no CloudFormation template: is it a cloud assembly (CDK_OUTDIR)?`)
-    return assembly
+  /** Adds a template; with `parent`, as the nested stack that parent's `logicalId` resource deploys. */
+  addStack(name: string, templateFile: string, template: CfnTemplate, parent?: { stack: Stack, logicalId: string }): Stack {
+    const stack: Stack = { name, templateFile, template, parent, children: new Map() }
+    this.stacks.push(stack)
+    parent?.stack.children.set(parent.logicalId, stack)
+    return stack
   }
 
   /** Every resource of the given type in every stack, with conditions applied. */
-  resourcesOfType(type: string): Array<{ stack: Stack, logicalId: string, resource: CfnResource }> {
-    const found: Array<{ stack: Stack, logicalId: string, resource: CfnResource }> = []
+  resourcesOfType(type: string): FoundResource[] {
+    const found: FoundResource[] = []
     for (const stack of this.stacks) {
       for (const [logicalId, resource] of Object.entries(stack.template.Resources ?? {})) {
         if (resource.Type !== type) continue
@@ -83,11 +79,8 @@ export class CloudAssembly {
 
   /** One resource property, evaluated; `undefined` when absent or `AWS::NoValue`. */
   property(stack: Stack, logicalId: string, name: string): unknown {
-    const resource = this.resource(stack, logicalId)
-    const raw = resource.Properties?.[name]
-    if (raw === undefined) return undefined
-    const value = this.evaluate(stack, raw, `${stack.name}/${logicalId}.${name}`)
-    return value === NO_VALUE ? undefined : value
+    const raw = this.resource(stack, logicalId).Properties?.[name]
+    return raw === undefined ? undefined : this.evaluate(stack, raw, `${stack.name}/${logicalId}.${name}`)
   }
 
   /** `Fn::GetAtt` of a resource, evaluated. */
@@ -95,62 +88,36 @@ export class CloudAssembly {
     return this.getAtt(stack, logicalId, attribute)
   }
 
-  /** The text of the asset an `s3://…/<hash>.<ext>` (or `https://…`) location names. */
-  async readAsset(location: string): Promise<string> {
-    return readFile(this.assetPath(location), 'utf8')
-  }
-
-  /** Folders and files of the assembly that are assets, by their path in the assembly folder. */
-  assetPaths(): string[] {
-    return [...new Set(this.assets.values())].map(path => join(this.dir, path))
-  }
-
-  private assetPath(location: string): string {
-    const file = basename(location.split('?')[0] ?? location)
-    const hash = file.split('.')[0] ?? file
-    const mapped = this.assets.get(hash)
-    if (mapped) return join(this.dir, mapped)
-    // Older assemblies name file assets `asset.<hash>.<ext>` without listing them.
-    const guess = join(this.dir, `asset.${file}`)
-    if (existsSync(guess)) return guess
-    throw new Error(`The assembly has no asset for ${location}`)
-  }
-
-  private async addStack(name: string, templateFile: string, parent?: { stack: Stack, logicalId: string }): Promise<Stack> {
-    const template = (await readJson(join(this.dir, templateFile))) as CfnTemplate
-    const stack: Stack = { name, templateFile, template, parent, children: new Map() }
-    this.stacks.push(stack)
-    for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
-      if (resource.Type !== 'AWS::CloudFormation::Stack') continue
-      const url = this.evaluate(stack, resource.Properties?.TemplateURL, `${name}/${logicalId}.TemplateURL`)
-      if (typeof url !== 'string') throw new Error(`Nested stack ${logicalId} in ${templateFile} has no TemplateURL`)
-      const child = await this.addStack(`${name}-${logicalId}`, basename(this.assetPath(url)), { stack, logicalId })
-      stack.children.set(logicalId, child)
-    }
-    return stack
+  /** Any template value, evaluated in `stack`; `undefined` for `AWS::NoValue`. */
+  evaluate(stack: Stack, node: unknown, where = stack.name): unknown {
+    const value = this.eval(stack, node, where)
+    return value === NO_VALUE ? undefined : value
   }
 
   private resource(stack: Stack, logicalId: string): CfnResource {
     const resource = stack.template.Resources?.[logicalId]
-    if (!resource) throw new Error(`${stack.templateFile} has no resource ${logicalId}`)
+    if (!resource) throw new Error(`${stack.templateFile}: no resource ${logicalId}`)
     return resource
   }
 
   /** Guards every lazily computed value against reference cycles (which would recurse forever). */
   private once<T>(key: string, compute: () => T): T {
-    if (this.resolving.has(key)) throw new Error(`Circular reference while resolving ${key}`)
-    this.resolving.add(key)
+    if (this.resolving.includes(key)) {
+      const cycle = [...this.resolving.slice(this.resolving.indexOf(key)), key]
+      throw new Error(`Circular reference: ${cycle.join(' -> ')}`)
+    }
+    this.resolving.push(key)
     try {
       return compute()
     }
     finally {
-      this.resolving.delete(key)
+      this.resolving.pop()
     }
   }
 
-  private evaluate(stack: Stack, node: unknown, where: string): unknown {
+  private eval(stack: Stack, node: unknown, where: string): unknown {
     if (Array.isArray(node)) {
-      return node.map((item, i) => this.evaluate(stack, item, `${where}[${i}]`)).filter(item => item !== NO_VALUE)
+      return node.map((item, i) => this.eval(stack, item, `${where}[${i}]`)).filter(item => item !== NO_VALUE)
     }
     if (node === null || typeof node !== 'object') return node
     const entries = Object.entries(node)
@@ -160,14 +127,14 @@ export class CloudAssembly {
     }
     const out: Record<string, unknown> = {}
     for (const [key, value] of entries) {
-      const evaluated = this.evaluate(stack, value, `${where}.${key}`)
+      const evaluated = this.eval(stack, value, `${where}.${key}`)
       if (evaluated !== NO_VALUE) out[key] = evaluated
     }
     return out
   }
 
   private intrinsic(stack: Stack, fn: string, arg: unknown, where: string): unknown {
-    const ev = (value: unknown) => this.evaluate(stack, value, `${where}.${fn}`)
+    const ev = (value: unknown) => this.eval(stack, value, `${where}.${fn}`)
     switch (fn) {
       case 'Ref':
         return this.ref(stack, asString(arg, where))
@@ -210,7 +177,7 @@ export class CloudAssembly {
       case 'Fn::Base64':
         return Buffer.from(asString(ev(arg), where)).toString('base64')
       case 'Fn::GetAZs':
-        return ['a', 'b', 'c'].map(zone => `${this.env.region}${zone}`)
+        return ['a', 'b', 'c'].map(zone => `${this.ids.region}${zone}`)
       case 'Fn::ToJsonString':
         return JSON.stringify(ev(arg))
       case 'Fn::Length':
@@ -223,13 +190,14 @@ export class CloudAssembly {
   }
 
   private ref(stack: Stack, name: string): unknown {
+    const { region, accountId } = this.ids
     switch (name) {
       case 'AWS::NoValue':
         return NO_VALUE
       case 'AWS::Region':
-        return this.env.region
+        return region
       case 'AWS::AccountId':
-        return this.env.accountId
+        return accountId
       case 'AWS::Partition':
         return 'aws'
       case 'AWS::URLSuffix':
@@ -246,11 +214,13 @@ export class CloudAssembly {
     throw new Error(`${stack.templateFile}: Ref to unknown ${name}`)
   }
 
+  /** A parameter's value: what the parent stack passes, else its default. */
   private parameter(stack: Stack, name: string): unknown {
     return this.once(`${stack.name}:param:${name}`, () => {
       if (stack.parent) {
-        const passed = this.resource(stack.parent.stack, stack.parent.logicalId).Properties?.Parameters as Record<string, unknown> | undefined
-        if (passed && name in passed) return this.evaluate(stack.parent.stack, passed[name], `${stack.parent.stack.name}/${stack.parent.logicalId}.Parameters.${name}`)
+        const { stack: parent, logicalId } = stack.parent
+        const passed = this.resource(parent, logicalId).Properties?.Parameters as Record<string, unknown> | undefined
+        if (passed && name in passed) return this.eval(parent, passed[name], `${parent.name}/${logicalId}.Parameters.${name}`)
       }
       const fallback = stack.template.Parameters?.[name]?.Default
       if (fallback === undefined) throw new Error(`${stack.templateFile}: parameter ${name} has no value`)
@@ -258,16 +228,26 @@ export class CloudAssembly {
     })
   }
 
-  /** What `Ref` gives for a resource: its physical id, as stable local stand-ins. */
+  /** What `Ref` gives for a resource: its physical id, the sandbox's where it has one. */
   private physicalId(stack: Stack, logicalId: string): unknown {
+    return this.once(`${stack.name}:ref:${logicalId}`, () => this.physicalIdOf(stack, logicalId))
+  }
+
+  private physicalIdOf(stack: Stack, logicalId: string): unknown {
     const { Type: type } = this.resource(stack, logicalId)
+    const { region, accountId, apiId, userPoolId, clientId } = this.ids
     switch (type) {
       case 'Custom::AmplifyDynamoDBTable':
         return this.property(stack, logicalId, 'tableName')
       case 'AWS::DynamoDB::Table':
         return this.property(stack, logicalId, 'TableName') ?? `${stack.name}-${logicalId}`
+      // Gen 2 backends define one API, one user pool and one web client: the sandbox's ids are theirs.
       case 'AWS::AppSync::GraphQLApi':
-        return `arn:aws:appsync:${this.env.region}:${this.env.accountId}:apis/${this.env.apiId}`
+        return `arn:aws:appsync:${region}:${accountId}:apis/${apiId}`
+      case 'AWS::Cognito::UserPool':
+        return userPoolId
+      case 'AWS::Cognito::UserPoolClient':
+        return clientId
       case 'AWS::CloudFormation::Stack':
         return this.stackId(stack.children.get(logicalId) ?? stack)
       default:
@@ -278,16 +258,17 @@ export class CloudAssembly {
   private getAtt(stack: Stack, logicalId: string, attribute: string): unknown {
     return this.once(`${stack.name}:getatt:${logicalId}.${attribute}`, () => {
       const { Type: type } = this.resource(stack, logicalId)
-      const { region, accountId, apiId } = this.env
+      const { region, accountId, apiId, userPoolId, clientId } = this.ids
       if (type === 'AWS::CloudFormation::Stack' && attribute.startsWith('Outputs.')) {
         const child = stack.children.get(logicalId)
         const output = child?.template.Outputs?.[attribute.slice('Outputs.'.length)]
         if (!child || !output) throw new Error(`${stack.templateFile}: ${logicalId} has no ${attribute}`)
-        return this.evaluate(child, output.Value, `${child.name}.${attribute}`)
+        return this.eval(child, output.Value, `${child.name}.${attribute}`)
       }
       const tableName = () => String(this.physicalId(stack, logicalId))
       const tableArn = () => `arn:aws:dynamodb:${region}:${accountId}:table/${tableName()}`
       const apiArn = `arn:aws:appsync:${region}:${accountId}:apis/${apiId}`
+      const userPool = `cognito-idp.${region}.amazonaws.com/${userPoolId}`
       const byType: Record<string, Record<string, () => unknown>> = {
         'AWS::AppSync::GraphQLApi': {
           ApiId: () => apiId,
@@ -307,21 +288,28 @@ export class CloudAssembly {
           Name: () => this.property(stack, logicalId, 'Name'),
           DataSourceName: () => this.property(stack, logicalId, 'DataSourceName'),
         },
+        'AWS::Cognito::UserPool': {
+          UserPoolId: () => userPoolId,
+          Arn: () => `arn:aws:cognito-idp:${region}:${accountId}:userpool/${userPoolId}`,
+          ProviderName: () => userPool,
+          ProviderURL: () => `https://${userPool}`,
+        },
+        'AWS::Cognito::UserPoolClient': { ClientId: () => clientId },
         'Custom::AmplifyDynamoDBTable': { TableArn: tableArn, TableName: tableName, TableStreamArn: () => `${tableArn()}/stream/local` },
         'AWS::DynamoDB::Table': { Arn: tableArn, StreamArn: () => `${tableArn()}/stream/local` },
         'AWS::IAM::Role': { Arn: () => `arn:aws:iam::${accountId}:role/${stack.name}-${logicalId}`, RoleId: () => `AROA${logicalId}` },
       }
       const known = byType[type]?.[attribute]
-      // Anything else only feeds resources the local API never reads; a recognisable stand-in will do.
+      // Anything else only feeds resources the sandbox never reads; a recognisable stand-in will do.
       return known ? known() : `${stack.name}-${logicalId}.${attribute}`
     })
   }
 
   private sub(stack: Stack, arg: unknown, where: string): string {
     const [text, variables] = typeof arg === 'string' ? [arg, {}] : (asArray(arg, 2, where) as [unknown, Record<string, unknown>])
-    return asString(text, where).replace(/\$\{([^}]*)\}/g, (match, name: string) => {
+    return asString(text, where).replace(/\$\{([^}]*)\}/g, (_match, name: string) => {
       if (name.startsWith('!')) return `\${${name.slice(1)}}`
-      if (name in variables) return scalar(this.evaluate(stack, variables[name], `${where}.${name}`), where)
+      if (name in variables) return scalar(this.eval(stack, variables[name], `${where}.${name}`), where)
       const dot = name.indexOf('.')
       if (dot > 0 && !name.startsWith('AWS::')) return scalar(this.getAtt(stack, name.slice(0, dot), name.slice(dot + 1)), where)
       return scalar(this.ref(stack, name), where)
@@ -338,18 +326,18 @@ export class CloudAssembly {
 
   private conditionExpression(stack: Stack, node: unknown, where: string): boolean {
     if (typeof node === 'boolean') return node
-    if (node && typeof node === 'object' && !Array.isArray(node)) {
+    if (node && typeof node === 'object' && !Array.isArray(node) && Object.keys(node).length === 1) {
       const [[fn, arg]] = Object.entries(node) as [[string, unknown]]
       const items = () => asArray(arg, undefined, where)
       switch (fn) {
         case 'Condition':
           return this.condition(stack, asString(arg, where))
         case 'Fn::Equals': {
-          const [a, b] = asArray(arg, 2, where).map(side => this.evaluate(stack, side, where))
+          const [a, b] = asArray(arg, 2, where).map(side => this.eval(stack, side, where))
           return JSON.stringify(a) === JSON.stringify(b) || String(a) === String(b)
         }
         case 'Fn::Not':
-          return !this.conditionExpression(stack, items()[0], where)
+          return !this.conditionExpression(stack, asArray(arg, 1, where)[0], where)
         case 'Fn::And':
           return items().every(item => this.conditionExpression(stack, item, where))
         case 'Fn::Or':
@@ -365,51 +353,26 @@ export class CloudAssembly {
         if (!output.Export) continue
         let exported: unknown
         try {
-          exported = this.evaluate(stack, output.Export.Name, `${stack.name}.Outputs.${key}.Export`)
+          exported = this.eval(stack, output.Export.Name, `${stack.name}.Outputs.${key}.Export`)
         }
         catch {
+          // An export whose name cannot be evaluated is not the one asked for.
           continue
         }
-        if (exported === name) return this.evaluate(stack, output.Value, `${stack.name}.Outputs.${key}`)
+        if (exported === name) return this.eval(stack, output.Value, `${stack.name}.Outputs.${key}`)
       }
     }
     throw new Error(`Fn::ImportValue: no stack in the assembly exports ${name}`)
   }
 
   private stackId(stack: Stack): string {
-    return `arn:aws:cloudformation:${this.env.region}:${this.env.accountId}:stack/${stack.name}/local`
+    return `arn:aws:cloudformation:${this.ids.region}:${this.ids.accountId}:stack/${stack.name}/local`
   }
 }
 
 /** The id a function gets locally: unique across stacks, readable in errors. */
 function functionId(stack: Stack, logicalId: string): string {
   return `${stack.name}.${logicalId}`
-}
-
-async function rootStacks(dir: string, files: string[]): Promise<Array<{ name: string, templateFile: string }>> {
-  const manifestPath = join(dir, 'manifest.json')
-  if (existsSync(manifestPath)) {
-    const manifest = (await readJson(manifestPath)) as {
-      artifacts?: Record<string, { type?: string, properties?: { templateFile?: string, stackName?: string }, displayName?: string }>
-    }
-    const stacks = Object.entries(manifest.artifacts ?? {})
-      .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile)
-      .map(([id, artifact]) => ({ name: artifact.properties?.stackName ?? id, templateFile: artifact.properties!.templateFile! }))
-    if (stacks.length > 0) return stacks
-  }
-  return files
-    .filter(file => file.endsWith('.template.json') && !file.endsWith('.nested.template.json'))
-    .map(file => ({ name: file.replace(/\.template\.json$/, ''), templateFile: file }))
-}
-
-async function readJson(path: string): Promise<unknown> {
-  const text = await readFile(path, 'utf8')
-  try {
-    return JSON.parse(text)
-  }
-  catch (error) {
-    throw new Error(`${path} is not valid JSON: ${(error as Error).message}`, { cause: error })
-  }
 }
 
 function asString(value: unknown, where: string): string {

@@ -1,0 +1,111 @@
+/**
+ * The command line of `npm run sandbox` (sandbox/cli.ts) and `npm run dev` (scripts/dev.ts): one
+ * flag table, one parser and one usage text, so the two commands cannot drift apart. `npm run dev`
+ * hands every argument that is not the sandbox's, in order, to `nuxi dev`.
+ */
+import { parseArgs } from 'node:util'
+import type { SandboxOptions } from './index'
+
+export type Command = 'sandbox' | 'dev'
+
+/** A mistake on the command line: printed with the usage text. */
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+type Ports = { authPort: number, dataPort: number }
+
+interface Flag {
+  /** `<n>` for a flag that takes a value. */
+  value?: string
+  help: (defaults: Ports) => string
+}
+
+const FLAGS = {
+  'reset': { help: () => 'wipe the offline sandbox\'s users and items first' },
+  'no-watch': { help: () => 'do not reload the backend when amplify/ changes' },
+  'auth-port': { value: '<n>', help: defaults => `user pool port (default ${defaults.authPort}, env SANDBOX_AUTH_PORT)` },
+  'data-port': { value: '<n>', help: defaults => `GraphQL port (default ${defaults.dataPort}, env SANDBOX_DATA_PORT)` },
+  'help': { help: () => 'this text' },
+} satisfies Record<string, Flag>
+
+type FlagName = keyof typeof FLAGS
+const FLAG_LIST: Array<[string, Flag]> = Object.entries(FLAGS)
+
+export interface CommandLine {
+  help: boolean
+  /** For `startSandbox`; an absent port is its default. */
+  sandbox: Required<Pick<SandboxOptions, 'reset' | 'watch'>> & Pick<SandboxOptions, 'authPort' | 'dataPort'>
+  /** `npm run dev` only: the arguments for `nuxi dev`, in the order given. */
+  nuxi: string[]
+}
+
+/**
+ * Reads `argv` (without node and the script). Ports come from the flags, else from
+ * SANDBOX_AUTH_PORT / SANDBOX_DATA_PORT in `env`. `--help` wins over any mistake; otherwise a
+ * mistake throws `UsageError`. After `--`, everything goes to `nuxi dev` as it is.
+ */
+export function parseCommandLine(command: Command, argv: string[], env: NodeJS.ProcessEnv = process.env): CommandLine {
+  // Unknown flags are nuxi's: non-strict parsing keeps them as tokens instead of failing on them.
+  const { tokens } = parseArgs({ args: argv, options: parseOptions(), strict: false, allowPositionals: true, tokens: true })
+  const given: Partial<Record<FlagName, string>> = {}
+  const ours = new Set<number>()
+  const mistakes: string[] = []
+  let end = argv.length
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') {
+      end = token.index
+      break
+    }
+    if (token.kind !== 'option' || !Object.hasOwn(FLAGS, token.name)) continue
+    const name = token.name as FlagName
+    const flag: Flag = FLAGS[name]
+    ours.add(token.index)
+    if (token.value !== undefined && !token.inlineValue) ours.add(token.index + 1)
+    if (!flag.value && token.inlineValue) mistakes.push(`${token.rawName} takes no value`)
+    else if (flag.value && token.value === undefined) mistakes.push(`${token.rawName} needs a port number`)
+    // The last one given wins.
+    else given[name] = token.value ?? ''
+  }
+  const others = [...argv.slice(0, end).filter((_, index) => !ours.has(index)), ...argv.slice(end + 1)]
+  const args: CommandLine = {
+    help: given.help !== undefined,
+    sandbox: { reset: given.reset !== undefined, watch: given['no-watch'] === undefined },
+    nuxi: command === 'dev' ? others : [],
+  }
+  if (command === 'sandbox' && others.length) {
+    mistakes.push(others[0].startsWith('-') ? `Unknown option '${others[0]}'` : `Unexpected argument '${others[0]}'`)
+  }
+  if (args.help) return args
+  if (mistakes.length) throw new UsageError(mistakes[0])
+  args.sandbox.authPort = port('--auth-port', given['auth-port']) ?? port('SANDBOX_AUTH_PORT', env.SANDBOX_AUTH_PORT)
+  args.sandbox.dataPort = port('--data-port', given['data-port']) ?? port('SANDBOX_DATA_PORT', env.SANDBOX_DATA_PORT)
+  return args
+}
+
+/** The help text of `command`; `defaults` are the ports used when none is given. */
+export function usage(command: Command, defaults: Ports): string {
+  const flags = FLAG_LIST.map(([name, flag]) => `  ${`--${name}${flag.value ? ` ${flag.value}` : ''}`.padEnd(19)}${flag.help(defaults)}`)
+  if (command === 'sandbox') return ['Usage: npm run sandbox -- [options]', '', ...flags].join('\n')
+  return [
+    'Usage: npm run dev -- [options] [nuxi dev options]',
+    '',
+    ...flags,
+    '',
+    'Anything else goes to `nuxi dev` (e.g. --port 3001), which listens on 127.0.0.1:3000 by default;',
+    'after `--`, everything does. The backend is the one amplify_outputs.json (or the file env',
+    'AMPLIFY_OUTPUTS names) points at.',
+  ].join('\n')
+}
+
+/** An empty value is no value (the default applies); anything else must be a whole port number. */
+function port(source: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const n = Number(value)
+  if (!/^\d{1,5}$/.test(value) || n > 65_535) throw new UsageError(`${source} must be a port number (0-65535), got "${value}"`)
+  return n
+}
+
+function parseOptions() {
+  return Object.fromEntries(FLAG_LIST.map(([name, flag]) => [name, { type: flag.value ? 'string' as const : 'boolean' as const }]))
+}

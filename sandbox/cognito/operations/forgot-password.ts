@@ -1,0 +1,33 @@
+/**
+ * ForgotPassword, ConfirmForgotPassword.
+ */
+import { codeRecipient, consumeCode, sendCode } from '../codes'
+import { codeMismatch, noVerifiedContact } from '../errors'
+import { requireString, type Body } from '../params'
+import type { LocalPool } from '../pool'
+import * as srp from '../srp'
+import { checkPassword } from '../validation'
+
+export async function forgotPassword(pool: LocalPool, body: Body): Promise<Body> {
+  const { user, hidden } = codeRecipient(pool, body)
+  if (!user) return hidden
+  const email = user.attributes.email
+  if (!email || user.attributes.email_verified !== 'true') throw noVerifiedContact()
+  return { CodeDeliveryDetails: sendCode(pool, user, 'forgotPassword', email) }
+}
+
+export async function confirmForgotPassword(pool: LocalPool, body: Body): Promise<Body> {
+  pool.requireClient(body)
+  const username = requireString(body, 'Username', 128)
+  const code = requireString(body, 'ConfirmationCode', 2048)
+  const password = requireString(body, 'Password', 4096)
+  // Policy first, for everyone: checking it only for real users would reveal who exists.
+  checkPassword(password, pool.settings.passwordPolicy)
+  const user = pool.state.findUser(username)
+  if (!user) throw pool.unknownUser(codeMismatch)
+  consumeCode(pool, user, 'forgotPassword', code)
+  // Existing sessions stay valid, as in Cognito.
+  Object.assign(user, srp.createVerifier(pool.poolName, user.sub, password))
+  pool.state.touch(user)
+  return {}
+}

@@ -1,0 +1,142 @@
+/**
+ * InitiateAuth (USER_SRP_AUTH, USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH) and RespondToAuthChallenge
+ * (PASSWORD_VERIFIER, the second half of SRP).
+ */
+import { createHmac, randomUUID } from 'node:crypto'
+import {
+  authFlowNotSupported, challengeExpired, clockSkew, constraintFailed, customAuthNotConfigured, incorrectCredentials,
+  invalidSrpA, invalidTimestamp, missingParameter, notInSandbox, userNotFound,
+} from '../errors'
+import { requireString, stringMap, type Body } from '../params'
+import type { LocalPool } from '../pool'
+import * as srp from '../srp'
+import { refresh, startSession } from './session'
+
+/** How long an SRP challenge stays answerable, and how far TIMESTAMP may be from our clock. */
+const CHALLENGE_LIFETIME = 5 * 60_000
+const CLOCK_TOLERANCE = 5 * 60_000
+const AUTH_FLOWS = 'USER_SRP_AUTH, REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, USER_PASSWORD_AUTH, USER_AUTH'
+
+export async function initiateAuth(pool: LocalPool, body: Body): Promise<Body> {
+  const clientId = pool.requireClient(body)
+  const flow = requireString(body, 'AuthFlow', 64)
+  const params = stringMap(body, 'AuthParameters')
+  switch (flow) {
+    case 'USER_SRP_AUTH':
+      pool.requireFlow('ALLOW_USER_SRP_AUTH', flow)
+      return startSrp(pool, clientId, params)
+    case 'USER_PASSWORD_AUTH':
+      pool.requireFlow('ALLOW_USER_PASSWORD_AUTH', flow)
+      return passwordAuth(pool, clientId, params)
+    case 'REFRESH_TOKEN_AUTH':
+    case 'REFRESH_TOKEN':
+      pool.requireFlow('ALLOW_REFRESH_TOKEN_AUTH', 'REFRESH_TOKEN_AUTH')
+      if (!params.REFRESH_TOKEN) throw missingParameter('REFRESH_TOKEN')
+      return refresh(pool, clientId, params.REFRESH_TOKEN)
+    case 'CUSTOM_AUTH':
+      pool.requireFlow('ALLOW_CUSTOM_AUTH', flow)
+      // The sandbox runs no Lambda triggers; a pool without a DefineAuthChallenge trigger says this.
+      throw customAuthNotConfigured()
+    case 'USER_AUTH':
+      pool.requireFlow('ALLOW_USER_AUTH', flow)
+      throw notInSandbox('USER_AUTH flow')
+    case 'ADMIN_NO_SRP_AUTH':
+    case 'ADMIN_USER_PASSWORD_AUTH':
+      throw authFlowNotSupported()
+    default:
+      throw constraintFailed('AuthFlow', flow, `Member must satisfy enum value set: [${AUTH_FLOWS}]`)
+  }
+}
+
+/** The PASSWORD_VERIFIER challenge; an unknown user gets a stable fake one when existence is hidden. */
+function startSrp(pool: LocalPool, clientId: string, params: Record<string, string>): Body {
+  if (!params.USERNAME) throw missingParameter('USERNAME')
+  if (!params.SRP_A) throw missingParameter('SRP_A')
+  const A = srp.parseClientA(params.SRP_A)
+  if (A === undefined) throw invalidSrpA()
+  const user = pool.state.findUser(params.USERNAME)
+  let userId: string, salt: string, B: bigint, b = 0n
+  if (user) {
+    ({ b, B } = srp.createServerEphemeral(user.verifier))
+    userId = user.sub
+    salt = user.salt
+  }
+  else if (pool.settings.preventUserExistenceErrors) {
+    // Stable per name, so asking twice cannot tell a real user from an invented one.
+    const seed = createHmac('sha256', pool.keys.secret).update(`fake:${pool.state.normalize(params.USERNAME)}`).digest()
+    userId = uuidFromBytes(seed)
+    salt = seed.subarray(16).toString('hex')
+    B = srp.createFakeServerB()
+  }
+  else {
+    throw userNotFound()
+  }
+  const secretBlock = pool.secretBlocks.seal({
+    id: randomUUID(),
+    clientId,
+    userId,
+    fake: !user,
+    A: A.toString(16),
+    B: B.toString(16),
+    b: b.toString(16),
+    expiresAt: Date.now() + CHALLENGE_LIFETIME,
+  })
+  return {
+    ChallengeName: 'PASSWORD_VERIFIER',
+    ChallengeParameters: { SALT: salt, SECRET_BLOCK: secretBlock, SRP_B: B.toString(16), USERNAME: userId, USER_ID_FOR_SRP: userId },
+  }
+}
+
+export async function respondToAuthChallenge(pool: LocalPool, body: Body): Promise<Body> {
+  const clientId = pool.requireClient(body)
+  const challenge = requireString(body, 'ChallengeName', 64)
+  const responses = stringMap(body, 'ChallengeResponses')
+  if (challenge !== 'PASSWORD_VERIFIER') throw notInSandbox(`Challenge ${challenge.slice(0, 64)}`)
+  for (const key of ['USERNAME', 'PASSWORD_CLAIM_SECRET_BLOCK', 'TIMESTAMP', 'PASSWORD_CLAIM_SIGNATURE']) {
+    if (!responses[key]) throw missingParameter(key)
+  }
+  const block = pool.secretBlocks.open(responses.PASSWORD_CLAIM_SECRET_BLOCK)
+  if (!block || block.clientId !== clientId) throw incorrectCredentials()
+  const timestamp = srp.parseSrpTimestamp(responses.TIMESTAMP)
+  if (timestamp === undefined) throw invalidTimestamp()
+  if (Math.abs(timestamp - Date.now()) > CLOCK_TOLERANCE) throw clockSkew()
+  if (block.expiresAt < Date.now()) throw challengeExpired()
+  if (!pool.secretBlocks.claim(block)) throw incorrectCredentials()
+
+  const user = block.fake ? undefined : pool.state.userBySub(block.userId)
+  if (!user || pool.state.findUser(responses.USERNAME) !== user) throw incorrectCredentials()
+  const expected = srp.expectedSignature({
+    poolName: pool.poolName,
+    userId: user.sub,
+    verifierHex: user.verifier,
+    A: BigInt(`0x${block.A}`),
+    B: BigInt(`0x${block.B}`),
+    b: BigInt(`0x${block.b}`),
+    secretBlock: Buffer.from(responses.PASSWORD_CLAIM_SECRET_BLOCK, 'base64'),
+    timestamp: responses.TIMESTAMP,
+  })
+  if (!Buffer.from(responses.PASSWORD_CLAIM_SIGNATURE, 'base64').equals(expected)) throw incorrectCredentials()
+  return startSession(pool, user, block.clientId)
+}
+
+async function passwordAuth(pool: LocalPool, clientId: string, params: Record<string, string>): Promise<Body> {
+  if (!params.USERNAME) throw missingParameter('USERNAME')
+  if (!params.PASSWORD) throw missingParameter('PASSWORD')
+  const user = pool.state.findUser(params.USERNAME)
+  if (!user) {
+    // Same work as a real check, so timing does not reveal unknown users either.
+    srp.computeVerifier(pool.poolName, 'unknown', params.PASSWORD, '00')
+    throw pool.unknownUser(incorrectCredentials)
+  }
+  if (!srp.passwordMatches(pool.poolName, user.sub, params.PASSWORD, user.salt, user.verifier)) throw incorrectCredentials()
+  return startSession(pool, user, clientId)
+}
+
+/** A v4-shaped UUID from random-looking bytes (for invented users' ids). */
+function uuidFromBytes(bytes: Buffer): string {
+  const b = Buffer.from(bytes.subarray(0, 16))
+  b[6] = (b[6] & 0x0f) | 0x40
+  b[8] = (b[8] & 0x3f) | 0x80
+  const hex = b.toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}

@@ -1,0 +1,60 @@
+/**
+ * What the local user pool takes from the synthesized `AWS::Cognito::UserPool` and its web client,
+ * with the sandbox's ids.
+ */
+import type { CloudAssembly, FoundResource } from '../assembly'
+import type { UserPoolSettings } from '../types'
+
+/** Cognito's lifetimes when the client sets none: 60 min access/id, 30 days refresh. */
+const DEFAULT_VALIDITY = { AccessToken: 60 * 60, IdToken: 60 * 60, RefreshToken: 30 * 24 * 60 * 60 }
+const UNIT_SECONDS: Record<string, number> = { seconds: 1, minutes: 60, hours: 3600, days: 86_400 }
+/** Units Cognito assumes when `TokenValidityUnits` is absent. */
+const DEFAULT_UNITS = { AccessToken: 'hours', IdToken: 'hours', RefreshToken: 'days' }
+
+/** The pool's settings, or `undefined` when the backend defines no user pool. */
+export function userPoolSettings(assembly: CloudAssembly): UserPoolSettings | undefined {
+  // Only the properties read here are evaluated: the rest may hold intrinsics the sandbox never needs.
+  const reader = (found: FoundResource | undefined) => (name: string): unknown => found && assembly.property(found.stack, found.logicalId, name)
+  const [poolResource] = assembly.resourcesOfType('AWS::Cognito::UserPool')
+  if (!poolResource) return undefined
+  const pool = reader(poolResource)
+  // Amplify's web client is the one without a secret (a browser cannot keep one).
+  const client = reader(assembly.resourcesOfType('AWS::Cognito::UserPoolClient').find(c => !reader(c)('GenerateSecret')))
+  const policy = ((pool('Policies') as Record<string, unknown> | undefined)?.PasswordPolicy ?? {}) as Record<string, unknown>
+  const template = (pool('VerificationMessageTemplate') ?? {}) as Record<string, string>
+  const units = { ...DEFAULT_UNITS, ...(client('TokenValidityUnits') as Record<string, string> | undefined) }
+  const validity = (key: keyof typeof DEFAULT_VALIDITY, prop: string) => {
+    const value = client(prop)
+    return typeof value === 'number' ? value * (UNIT_SECONDS[units[key]] ?? 1) : DEFAULT_VALIDITY[key]
+  }
+  const { region, userPoolId, clientId } = assembly.ids
+  return {
+    region,
+    userPoolId,
+    clientId,
+    passwordPolicy: {
+      minimumLength: Number(policy.MinimumLength ?? 8),
+      requireLowercase: policy.RequireLowercase === true,
+      requireUppercase: policy.RequireUppercase === true,
+      requireNumbers: policy.RequireNumbers === true,
+      requireSymbols: policy.RequireSymbols === true,
+    },
+    usernameAttributes: (pool('UsernameAttributes') as string[] | undefined) ?? [],
+    caseSensitive: (pool('UsernameConfiguration') as { CaseSensitive?: boolean } | undefined)?.CaseSensitive ?? true,
+    autoVerifiedAttributes: (pool('AutoVerifiedAttributes') as string[] | undefined) ?? [],
+    requiredAttributes: ((pool('Schema') as Array<{ Name: string, Required?: boolean }> | undefined) ?? [])
+      .filter(a => a.Required)
+      .map(a => a.Name),
+    explicitAuthFlows: (client('ExplicitAuthFlows') as string[] | undefined) ?? [],
+    preventUserExistenceErrors: client('PreventUserExistenceErrors') === 'ENABLED',
+    tokenValidity: {
+      accessSeconds: validity('AccessToken', 'AccessTokenValidity'),
+      idSeconds: validity('IdToken', 'IdTokenValidity'),
+      refreshSeconds: validity('RefreshToken', 'RefreshTokenValidity'),
+    },
+    verificationEmail: {
+      subject: template.EmailSubject ?? String(pool('EmailVerificationSubject') ?? 'Your verification code'),
+      message: template.EmailMessage ?? String(pool('EmailVerificationMessage') ?? 'Your verification code is {####}'),
+    },
+  }
+}

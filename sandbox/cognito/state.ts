@@ -1,0 +1,183 @@
+/**
+ * The pool's in-memory model: users with their e-mail index, sessions with their refresh-token
+ * index, and sent messages. Every change bumps a version; `persisting` writes the model through
+ * `StateFile` whenever the work it wraps moved it.
+ */
+import { createHash } from 'node:crypto'
+import type { SandboxMessage, UserPoolSettings } from '../types'
+import { StateFile, type StoredPool, type StoredSession, type StoredUser } from './store'
+
+/** Revoked or expired sessions are kept this long after their refresh token expires, so tokens
+ * issued from them (at most a day, Cognito's maximum) still read as revoked rather than unknown. */
+const SESSION_GRACE = 24 * 3_600_000
+const MAX_MESSAGES = 1000
+
+export class PoolState {
+  private users = new Map<string, StoredUser>()
+  /** Normalized e-mail → sub, for the sign-in alias. */
+  private emails = new Map<string, string>()
+  private sessions = new Map<string, StoredSession>()
+  /** Refresh-token hash → origin_jti. */
+  private refreshIndex = new Map<string, string>()
+  private messages: SandboxMessage[] = []
+  private readonly file: StateFile
+  /** Bumped by every change. */
+  private version = 0
+
+  constructor(dir: string, private readonly settings: () => UserPoolSettings) {
+    this.file = new StateFile(dir, () => this.snapshot())
+  }
+
+  async load(): Promise<void> {
+    const stored = await this.file.load()
+    if (!stored) return
+    for (const user of stored.users) this.addUser(user)
+    for (const session of stored.sessions) this.indexSession(session)
+    this.messages = stored.messages
+  }
+
+  /** Runs `work`; whatever it changed is on disk before the result (or the failure) is passed on. */
+  async persisting<T>(work: () => Promise<T>): Promise<T> {
+    const before = this.version
+    try {
+      return await work()
+    }
+    finally {
+      if (this.version !== before) await this.file.save()
+    }
+  }
+
+  /** Resolves once everything acknowledged is on disk. */
+  close(): Promise<void> {
+    return this.file.flush()
+  }
+
+  changed(): void {
+    this.version++
+  }
+
+  // --- Users --------------------------------------------------------------------------------
+
+  /** A username or e-mail as the pool compares them (Gen 2 pools: case-insensitively). */
+  normalize(name: string): string {
+    return this.settings().caseSensitive ? name : name.toLowerCase()
+  }
+
+  /** By e-mail alias, or by the username itself (the sub), as Cognito accepts both. */
+  findUser(name: string): StoredUser | undefined {
+    const sub = this.emails.get(this.normalize(name))
+    return sub ? this.users.get(sub) : this.users.get(name.toLowerCase())
+  }
+
+  userBySub(sub: string): StoredUser | undefined {
+    return this.users.get(sub)
+  }
+
+  /** The sub of the user whose e-mail (alias) this is. */
+  emailOwner(email: string): string | undefined {
+    return this.emails.get(this.normalize(email))
+  }
+
+  addUser(user: StoredUser): void {
+    this.users.set(user.sub, user)
+    if (user.attributes.email) this.emails.set(this.normalize(user.attributes.email), user.sub)
+    this.changed()
+  }
+
+  /** Makes `email` the user's address and sign-in alias, freeing the old one. */
+  changeEmail(user: StoredUser, email: string): void {
+    if (user.attributes.email) this.emails.delete(this.normalize(user.attributes.email))
+    user.attributes.email = email
+    this.emails.set(this.normalize(email), user.sub)
+    this.touch(user)
+  }
+
+  deleteUser(user: StoredUser): void {
+    this.revokeSessionsOf(user.sub)
+    this.users.delete(user.sub)
+    if (user.attributes.email) this.emails.delete(this.normalize(user.attributes.email))
+    this.changed()
+  }
+
+  touch(user: StoredUser): void {
+    user.updatedAt = new Date().toISOString()
+    this.changed()
+  }
+
+  // --- Sessions -----------------------------------------------------------------------------
+
+  /** Records a sign-in; only a hash of its refresh token is kept. */
+  addSession(session: Omit<StoredSession, 'refreshHash'>, refreshToken: string): StoredSession {
+    const stored = { ...session, refreshHash: hashToken(refreshToken) }
+    this.indexSession(stored)
+    this.changed()
+    return stored
+  }
+
+  session(originJti: string): StoredSession | undefined {
+    return this.sessions.get(originJti)
+  }
+
+  sessionOfRefreshToken(refreshToken: string): StoredSession | undefined {
+    const originJti = this.refreshIndex.get(hashToken(refreshToken))
+    return originJti ? this.sessions.get(originJti) : undefined
+  }
+
+  revoke(session: StoredSession): void {
+    if (session.revoked) return
+    session.revoked = true
+    this.changed()
+  }
+
+  revokeSessionsOf(sub: string): void {
+    for (const session of this.sessions.values()) {
+      if (session.sub === sub) this.revoke(session)
+    }
+  }
+
+  // --- Messages -----------------------------------------------------------------------------
+
+  addMessage(message: SandboxMessage): void {
+    this.messages.push(message)
+    if (this.messages.length > MAX_MESSAGES) this.messages.splice(0, this.messages.length - MAX_MESSAGES)
+    this.changed()
+  }
+
+  listMessages(to?: string): SandboxMessage[] {
+    if (to === undefined) return this.messages
+    const wanted = to.toLowerCase()
+    return this.messages.filter(m => m.to.toLowerCase() === wanted)
+  }
+
+  // --- Internals ----------------------------------------------------------------------------
+
+  private indexSession(session: StoredSession): void {
+    this.sessions.set(session.originJti, session)
+    this.refreshIndex.set(session.refreshHash, session.originJti)
+  }
+
+  private snapshot(): StoredPool {
+    this.purge()
+    return {
+      version: 1,
+      userPoolId: this.settings().userPoolId,
+      users: [...this.users.values()],
+      sessions: [...this.sessions.values()],
+      messages: this.messages,
+    }
+  }
+
+  private purge(): void {
+    const cutoff = Date.now() - SESSION_GRACE
+    for (const [originJti, session] of this.sessions) {
+      if (session.expiresAt < cutoff) {
+        this.sessions.delete(originJti)
+        this.refreshIndex.delete(session.refreshHash)
+      }
+    }
+  }
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url')
+}

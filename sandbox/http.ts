@@ -1,0 +1,169 @@
+/**
+ * The HTTP plumbing every local service shares, so each service's `http.ts` is only its routes:
+ * bounded body reading, replies shaped as AWS services send them, CORS, URL parsing, and a guard
+ * that keeps one bad request from taking the process down. Requests are untrusted throughout.
+ *
+ * Bodies are read by the route that wants them, never up front: a route may stream `req` itself
+ * (large uploads), checking `declaredLength` first and answering with `close: true` to refuse.
+ */
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+
+/** The body exceeds what the route accepts; the route answers 413 in its own shape, with `close: true`. */
+export class PayloadTooLargeError extends Error {
+  override name = 'PayloadTooLargeError'
+  constructor(readonly limit: number) {
+    super(`Request body exceeds ${limit} bytes`)
+  }
+}
+
+/** The client went away before its body arrived: there is no one left to answer. */
+export class RequestAbortedError extends Error {
+  override name = 'RequestAbortedError'
+  constructor() {
+    super('The client aborted the request')
+  }
+}
+
+export function headerValue(value: string | string[] | undefined): string {
+  return (Array.isArray(value) ? value[0] : value) ?? ''
+}
+
+/** The Content-Length the client declared, if any. */
+export function declaredLength(req: IncomingMessage): number | undefined {
+  const length = Number(req.headers['content-length'])
+  return Number.isSafeInteger(length) && length >= 0 ? length : undefined
+}
+
+/**
+ * The whole body, at most `limit` bytes: rejects with `PayloadTooLargeError` as soon as the
+ * declared or received size passes it (the rest is then read and dropped), and with
+ * `RequestAbortedError` when the client disconnects first. It always settles.
+ */
+export function readBody(req: IncomingMessage, { limit }: { limit: number }): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (req.readableEnded) return reject(new Error('The request body was already read'))
+    if (req.destroyed) return reject(new RequestAbortedError())
+    if ((declaredLength(req) ?? 0) > limit) {
+      discardBody(req)
+      return reject(new PayloadTooLargeError(limit))
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    const settle = (error?: Error) => {
+      req.off('data', onData).off('end', onEnd).off('error', onAbort).off('close', onClose)
+      if (error) reject(error)
+      else resolve(Buffer.concat(chunks, size))
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= limit) chunks.push(chunk)
+      else {
+        settle(new PayloadTooLargeError(limit))
+        discardBody(req)
+      }
+    }
+    const onEnd = () => settle()
+    const onAbort = () => settle(new RequestAbortedError())
+    const onClose = () => {
+      if (!req.complete) onAbort()
+    }
+    req.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onClose)
+  })
+}
+
+/** Reads what is left of the body and drops it, so the client can finish sending and see the answer. */
+export function discardBody(req: IncomingMessage): void {
+  req.resume()
+}
+
+export interface ReplyOptions {
+  /** Default `application/json` for `sendJson`, `application/octet-stream` for `send`. */
+  contentType?: string
+  /** `x-amzn-ErrorType`: AWS clients (aws-amplify included) name the error after it, not the body. */
+  errorType?: string
+  /** Close the connection after this answer, discarding the unread body: for answers that refuse one. */
+  close?: boolean
+}
+
+export function send(res: ServerResponse, status: number, body: string | Buffer, options: ReplyOptions = {}): void {
+  if (options.close) res.setHeader('connection', 'close')
+  res.writeHead(status, {
+    'content-type': options.contentType ?? 'application/octet-stream',
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-RequestId': randomUUID(),
+    ...(options.errorType ? { 'x-amzn-ErrorType': options.errorType } : {}),
+  })
+  res.end(body)
+  if (options.close) discardBody(res.req)
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, options: ReplyOptions = {}): void {
+  send(res, status, JSON.stringify(value), { ...options, contentType: options.contentType ?? 'application/json' })
+}
+
+/** What a service lets browsers on other origins (the Nuxt dev server) do. */
+export interface CorsPolicy {
+  methods: readonly string[]
+  /** Request headers a preflight allows. */
+  allowHeaders: readonly string[]
+  /** Allow whatever headers the preflight asks for (apps may add their own); `allowHeaders` when it asks none. */
+  allowRequestedHeaders?: boolean
+  /** Response headers page scripts may read. */
+  exposeHeaders: readonly string[]
+  /** Default 204. */
+  preflightStatus?: number
+}
+
+/** Marks this answer, whatever it turns out to be, as readable from any origin. */
+export function allowCors(res: ServerResponse, policy: CorsPolicy): void {
+  res.setHeader('access-control-allow-origin', '*')
+  res.setHeader('access-control-expose-headers', policy.exposeHeaders.join(', '))
+}
+
+export function answerPreflight(req: IncomingMessage, res: ServerResponse, policy: CorsPolicy): void {
+  allowCors(res, policy)
+  const requested = policy.allowRequestedHeaders ? headerValue(req.headers['access-control-request-headers']) : ''
+  const status = policy.preflightStatus ?? 204
+  res.writeHead(status, {
+    'access-control-allow-methods': policy.methods.join(', '),
+    'access-control-allow-headers': requested || policy.allowHeaders.join(', '),
+    'access-control-max-age': '86400',
+    ...(status === 204 ? {} : { 'content-length': 0 }),
+  }).end()
+}
+
+/** The request target as a URL; one `URL` cannot parse (`//`, `http://[`) reads as `/` and routes to a 4xx. */
+export function parseUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://localhost')
+  }
+  catch {
+    return new URL('http://localhost/')
+  }
+}
+
+/**
+ * A request listener around an async route. Whatever the route throws becomes the service's own
+ * 500 (`internalError`), or a closed connection once headers are out, instead of an unhandled
+ * rejection that would stop the process.
+ */
+export function guard(
+  route: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  internalError: (res: ServerResponse, error: unknown) => void,
+): RequestListener {
+  return (req, res) => {
+    route(req, res).catch((error: unknown) => {
+      if (res.headersSent || error instanceof RequestAbortedError) {
+        res.destroy()
+        return
+      }
+      try {
+        internalError(res, error)
+      }
+      catch {
+        res.destroy()
+      }
+    })
+  }
+}

@@ -1,0 +1,55 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { LEGACY_API_ID, loadOrCreateIds } from '../../../sandbox/ids'
+
+describe('sandbox ids', () => {
+  let dir: string
+  const stored = async () => JSON.parse(await readFile(join(dir, 'sandbox.json'), 'utf8')) as Record<string, unknown>
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sandbox-ids-'))
+  })
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  it('makes AWS-shaped ids for a new sandbox and keeps them', async () => {
+    const ids = await loadOrCreateIds(dir)
+    expect(ids).toEqual({
+      region: 'us-east-1',
+      accountId: expect.stringMatching(/^\d{12}$/),
+      userPoolId: expect.stringMatching(/^us-east-1_[A-Za-z0-9]{9}$/),
+      clientId: expect.stringMatching(/^[a-z0-9]{26}$/),
+      apiId: expect.stringMatching(/^[a-z0-9]{26}$/),
+    })
+    expect(ids.apiId).not.toBe(LEGACY_API_ID)
+    expect(await stored()).toEqual({ version: 2, ...ids })
+    expect(await loadOrCreateIds(dir)).toEqual(ids)
+  })
+
+  it('moves a sandbox.json from before version 2 to the API id its tables are named after', async () => {
+    // What earlier sandboxes wrote: a random apiId that the data API never used.
+    const old = { region: 'us-east-1', userPoolId: 'us-east-1_AbCdEfGh1', clientId: 'c'.repeat(26), apiId: 'r'.repeat(26) }
+    await writeFile(join(dir, 'sandbox.json'), JSON.stringify(old))
+    const ids = await loadOrCreateIds(dir)
+    expect(ids).toEqual({ ...old, accountId: '000000000000', apiId: LEGACY_API_ID })
+    expect(await stored()).toEqual({ ...old, accountId: '000000000000', apiId: LEGACY_API_ID, version: 2 })
+    // Migrated once: the next start reads the same ids.
+    expect(await loadOrCreateIds(dir)).toEqual(ids)
+  })
+
+  it('adds an id a sandbox lacks and keeps what it does not know', async () => {
+    await writeFile(join(dir, 'sandbox.json'), JSON.stringify({ version: 2, region: 'eu-west-1', accountId: '000000000000', userPoolId: 'eu-west-1_AbCdEfGh1', apiId: 'a'.repeat(26), futureId: 'x' }))
+    const ids = await loadOrCreateIds(dir)
+    expect(ids.clientId).toMatch(/^[a-z0-9]{26}$/)
+    expect(ids.apiId).toBe('a'.repeat(26))
+    expect(await stored()).toMatchObject({ clientId: ids.clientId, futureId: 'x', version: 2 })
+  })
+
+  it('refuses a damaged sandbox.json rather than replacing the ids users and items depend on', async () => {
+    await writeFile(join(dir, 'sandbox.json'), '{"region": "us-east-1", ')
+    await expect(loadOrCreateIds(dir)).rejects.toThrow(/sandbox\.json is not valid JSON .*--reset/)
+    await writeFile(join(dir, 'sandbox.json'), JSON.stringify({ version: 2, userPoolId: 42 }))
+    await expect(loadOrCreateIds(dir)).rejects.toThrow(/sandbox\.json: userPoolId is not a string/)
+  })
+})
