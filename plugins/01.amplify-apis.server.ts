@@ -1,17 +1,17 @@
 import type { AmplifyContext } from 'aws-amplify'
 import { fetchAuthSession, fetchUserAttributes, getCurrentUser } from 'aws-amplify/auth/server'
 import { UNIVERSAL_OPERATIONS, eachModel, type AmplifyApis, type UniversalModels } from '~~/utils/amplify-apis'
-import { runAmplifyApi, serverDataClient } from '~~/server/utils/amplifyUtils'
 
 type Run = <Result>(operation: (context: AmplifyContext) => Promise<Result>) => Promise<Result>
 
 export default defineNuxtPlugin({
   name: 'amplify-apis',
   setup() {
-    const event = useRequestEvent()
-    if (!event) throw new Error('The Amplify server plugin runs only while rendering a request')
-    // All cookie, token and context work happens in runAmplifyApi; this only binds it to the request.
-    const run: Run = operation => runAmplifyApi(event, operation)
+    // Nitro made this request's Amplify (server/plugins/amplify.ts): all cookie, token and context
+    // work happens there, once per request; this only binds the universal API shape to it.
+    const amplify = useRequestEvent()?.context.amplify
+    if (!amplify) throw new Error('No Amplify on this request: server/plugins/amplify.ts puts it on event.context')
+    const run: Run = operation => amplify.run(operation)
 
     const Amplify$: AmplifyApis = {
       Auth: {
@@ -23,8 +23,8 @@ export default defineNuxtPlugin({
       },
       GraphQL: {
         client: {
-          models: bindModels(run),
-          graphql: ((...args: unknown[]) => run(context => (serverDataClient.graphql as (...a: unknown[]) => Promise<unknown>)(context, ...args))) as AmplifyApis['GraphQL']['client']['graphql'],
+          models: bindModels(amplify.data.models, run),
+          graphql: ((...args: unknown[]) => run(context => (amplify.data.graphql as (...a: unknown[]) => Promise<unknown>)(context, ...args))) as AmplifyApis['GraphQL']['client']['graphql'],
         },
         realtime: undefined,
       },
@@ -34,8 +34,8 @@ export default defineNuxtPlugin({
 })
 
 /** Every model of the schema, with the request's context filled in as the server client's first argument. */
-function bindModels(run: Run): UniversalModels {
-  const models = serverDataClient.models as unknown as Record<string, Record<string, (context: AmplifyContext, ...args: unknown[]) => Promise<unknown>>>
+function bindModels(serverModels: object, run: Run): UniversalModels {
+  const models = serverModels as Record<string, Record<string, (context: AmplifyContext, ...args: unknown[]) => Promise<unknown>>>
   return eachModel<UniversalModels>(Object.keys(models), UNIVERSAL_OPERATIONS, (name, op) =>
     (...args: unknown[]) => run(context => models[name]![op]!(context, ...args)))
 }

@@ -1,10 +1,10 @@
-import { getSessionUser } from '~~/server/utils/amplifyUtils'
-
 export default defineNuxtPlugin({
   name: 'session',
   dependsOn: ['amplify-apis'],
   async setup() {
-    const event = useRequestEvent()
-    if (event) useAuth().user.value = await getSessionUser(event)
+    // Nitro verified (and if need be refreshed) the session; a user pool that cannot be reached
+    // reads as signed out there, so no page fails because of it.
+    const amplify = useRequestEvent()?.context.amplify
+    if (amplify) useAuth().user.value = await amplify.sessionUser()
   },
 })

@@ -1,0 +1,160 @@
+/**
+ * The server's Amplify: one backend per server process (configuration, token verifier, data
+ * client), and per request a context made from that request's cookies only.
+ */
+import { createAmplifyContext, type AmplifyContext, type ResourcesConfig } from 'aws-amplify'
+import type { TokenProvider } from 'aws-amplify/auth'
+import {
+  createAWSCredentialsAndIdentityIdProvider,
+  createKeyValueStorageFromCookieStorageAdapter,
+  createUserPoolsTokenProvider,
+  type CookieStorage,
+} from 'aws-amplify/adapter-core'
+import { generateClient } from 'aws-amplify/data/server'
+import { ConsoleLogger } from 'aws-amplify/utils'
+import type { Schema } from '~~/amplify/data/resource'
+import { AUTH_COOKIE_MAX_AGE, amplifyConfigFromOutputs, authCookieAttributes, type AmplifyOutputs } from '~~/utils/amplify-config'
+import { sessionUserFrom, type SessionUser } from '~~/utils/session'
+import { isTrustedCookie, readSession } from './session'
+import { createTokenVerifier, messageOf, type TokenVerifier } from './verifier'
+
+/** The data client for server code: stateless, every call takes a request's context first. */
+export type ServerDataClient = ReturnType<typeof generateClient<Schema>>
+
+export interface AmplifyServerBackend {
+  readonly config: ResourcesConfig
+  readonly clientId: string
+  readonly verifier: TokenVerifier
+  readonly data: ServerDataClient
+  /** Says a server-side problem, at most once a minute per kind, so a broken backend cannot flood the log. */
+  report(kind: string, line: string): void
+}
+
+/** What `event.context.amplify` offers: this request's Amplify, for Nitro routes and the Vue app alike. */
+export interface RequestAmplify {
+  /** Runs `operation` with this request's context, made on first use from its cookies only. */
+  run<Result>(operation: (context: AmplifyContext) => Result | Promise<Result>): Promise<Result>
+  /** The verified user, or `null` when the request carries no usable session. */
+  sessionUser(): Promise<SessionUser | null>
+  /** Set when the session could not be refreshed for a reason other than the session itself. */
+  readonly refreshFailure: unknown
+  readonly data: ServerDataClient
+}
+
+declare module 'h3' {
+  interface H3EventContext {
+    /** Put on every request by `server/plugins/amplify.ts`. */
+    amplify?: RequestAmplify
+  }
+}
+
+const REPORT_EVERY_MS = 60_000
+
+export function createServerBackend(outputs: AmplifyOutputs, log: (line: string) => void = console.error): AmplifyServerBackend {
+  const config = amplifyConfigFromOutputs(outputs)
+  const cognito = config.Auth?.Cognito
+  if (!cognito?.userPoolId || !cognito.userPoolClientId) {
+    throw new Error('amplify_outputs.json has no user pool: the app needs `defineAuth` in amplify/backend.ts')
+  }
+  // Amplify warns "you are using a custom Cognito endpoint" each time a context is made, which on a
+  // server is every request. Against the offline sandbox that endpoint is the point, not a mistake.
+  if (cognito.userPoolEndpoint && !ConsoleLogger.LOG_LEVEL) ConsoleLogger.LOG_LEVEL = 'ERROR'
+
+  const lastReport = new Map<string, number>()
+  const report = (kind: string, line: string) => {
+    if (Date.now() - (lastReport.get(kind) ?? 0) < REPORT_EVERY_MS) return
+    lastReport.set(kind, Date.now())
+    log(line)
+  }
+  return {
+    config,
+    clientId: cognito.userPoolClientId,
+    verifier: createTokenVerifier({
+      userPoolId: cognito.userPoolId,
+      clientId: cognito.userPoolClientId,
+      userPoolEndpoint: cognito.userPoolEndpoint,
+      graceSeconds: AUTH_COOKIE_MAX_AGE,
+      log: line => report('keys', line),
+    }),
+    data: generateClient<Schema>({ config }),
+    report,
+  }
+}
+
+/**
+ * One request's Amplify. `cookies` are that request's; a refresh writes the new tokens back through
+ * `cookies.set` (the caller turns that into `Set-Cookie`).
+ */
+export function createRequestAmplify(backend: AmplifyServerBackend, cookies: CookieStorage.Adapter, options: { secure: boolean }): RequestAmplify {
+  let context: AmplifyContext | undefined
+  let refreshFailure: unknown
+
+  const makeContext = (): AmplifyContext => {
+    const Auth = backend.config.Auth!
+    const storage = createKeyValueStorageFromCookieStorageAdapter(
+      cookies,
+      { getItem: (key, value) => isTrustedCookie(backend.verifier, key, value) },
+      authCookieAttributes(options),
+    )
+    // Amplify's own token provider, made only when a session needs refreshing: it reads the same
+    // (verified) cookies, calls Cognito, and writes the new tokens back through `cookies.set`.
+    let refresher: TokenProvider | undefined
+    const tokenProvider: TokenProvider = {
+      async getTokens(getOptions) {
+        if (!getOptions?.forceRefresh) {
+          const session = await readSession(cookies, backend.clientId, backend.verifier)
+          if (session !== 'expired') return session
+        }
+        // One attempt per request: a user pool that did not answer will not answer the next call either.
+        if (refreshFailure !== undefined) return null
+        refresher ??= createUserPoolsTokenProvider(Auth, storage)
+        try {
+          const tokens = await refresher.getTokens(getOptions)
+          return tokens && (await readSession(cookies, backend.clientId, backend.verifier)) !== null ? tokens : null
+        }
+        catch (error) {
+          if (isSignedOutError(error)) return null
+          // The user pool is down or unreachable: this request is signed out, the cookies stay for
+          // the next one (Amplify keeps tokens on such errors), and a 500 is never the answer.
+          refreshFailure = error
+          backend.report('refresh', `[amplify] A session could not be refreshed, so the request reads as signed out: ${messageOf(error)}`)
+          return null
+        }
+      },
+    }
+    return createAmplifyContext(backend.config, {
+      Auth: { tokenProvider, credentialsProvider: createAWSCredentialsAndIdentityIdProvider(Auth, storage) },
+    })
+  }
+
+  const run: RequestAmplify['run'] = (operation) => {
+    context ??= makeContext()
+    return Promise.resolve(operation(context))
+  }
+
+  return {
+    run,
+    sessionUser: () => run(async (ctx) => {
+      try {
+        // Tokens only: `fetchAuthSession` would also fetch identity-pool credentials, a network call.
+        return sessionUserFrom(await ctx.getTokens({}))
+      }
+      catch (error) {
+        if (isSignedOutError(error)) return null
+        throw error
+      }
+    }),
+    get refreshFailure() {
+      return refreshFailure
+    },
+    data: backend.data,
+  }
+}
+
+/** Amplify's ways of saying "no valid session": missing, unverifiable or unrefreshable tokens. */
+export function isSignedOutError(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name
+  return name === 'UserUnAuthenticatedException' || name === 'NoSessionFoundException' || name === 'NotAuthorizedException'
+    // An expired session without a usable refresh token.
+    || name === 'TokenRefreshException'
+}
