@@ -5,10 +5,15 @@ import { defineConfig } from 'vitest/config'
 // The AWS SDK here only talks to the local DynamoDB store: its Node-version notice is noise.
 const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
 
+// Three tiers: unit (plain Node), nuxt (components in the Nuxt environment), and end to end, in
+// four parts named for what they start: the offline sandbox, the built app against one, `npm run
+// dev`, and a Hosting build.
 export default defineConfig({
   test: {
     projects: [
       {
+        // Server internals import app files as Nuxt does (`~~/utils/...`).
+        resolve: { alias: { '~~': fileURLToPath(new URL('.', import.meta.url)) } },
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
@@ -30,8 +35,8 @@ export default defineConfig({
       }),
       {
         test: {
-          name: 'sandbox',
-          include: ['test/sandbox/**/*.test.ts'],
+          name: 'e2e-sandbox',
+          include: ['test/e2e/sandbox/**/*.test.ts'],
           environment: 'node',
           env,
           // Each file starts its own sandbox servers on free ports; two cores run two at a time.
@@ -41,20 +46,20 @@ export default defineConfig({
       },
       {
         test: {
-          name: 'e2e',
-          include: ['test/e2e/**/*.test.ts'],
+          name: 'e2e-app',
+          include: ['test/e2e/app/**/*.test.ts'],
           environment: 'node',
           env,
-          // One sandbox, one production build and its server for every e2e file (test/e2e/setup.ts).
-          globalSetup: ['test/e2e/setup.ts'],
+          // One sandbox, one production build and its server for every file here (test/e2e/app/setup.ts).
+          globalSetup: ['test/e2e/app/setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
       },
       {
         test: {
-          name: 'dev',
-          include: ['test/dev/**/*.test.ts'],
+          name: 'e2e-dev',
+          include: ['test/e2e/dev/**/*.test.ts'],
           environment: 'node',
           env,
           // `npm run dev` (sandbox + nuxi dev) in a scratch copy of the app; the first page is a cold Vite build.
@@ -64,8 +69,8 @@ export default defineConfig({
       },
       {
         test: {
-          name: 'build',
-          include: ['test/build/**/*.test.ts'],
+          name: 'e2e-build',
+          include: ['test/e2e/build/**/*.test.ts'],
           environment: 'node',
           env,
           // beforeAll starts a sandbox and runs a production build (35-60 s on 2 cores).

@@ -6,11 +6,11 @@ import { Amplify } from 'aws-amplify'
 import { confirmSignUp, signIn, signOut, signUp } from 'aws-amplify/auth'
 import { generateClient } from 'aws-amplify/data'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Schema } from '../../amplify/data/resource'
-import { amplifyConfigFromOutputs } from '../../utils/amplify-config'
-import { scratchProject } from '../support/project'
-import { latestCode } from '../support/sandbox'
-import { SandboxProcess } from '../support/sandbox-process'
+import type { Schema } from '../../../amplify/data/resource'
+import { amplifyConfigFromOutputs } from '../../../utils/amplify-config'
+import { scratchProject } from '../../support/project'
+import { latestCode } from '../../support/started-sandbox'
+import { SandboxProcess } from '../../support/sandbox-command'
 
 type Outputs = Parameters<typeof amplifyConfigFromOutputs>[0] & { data?: { url: string }, custom: { offlineSandbox: { messagesUrl: string } } }
 

@@ -3,14 +3,21 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Sandbox } from '../../sandbox'
 import { projectRoot } from './project'
-import { startTestSandbox } from './sandbox'
+import { startTestSandbox } from './started-sandbox'
+
+export interface BuildOptions {
+  /** Another Nitro preset than the node server (e.g. `aws_amplify`). */
+  preset?: string
+  /** App plugins to build with another file in their place: project-relative path to replacement path. */
+  replacePlugins?: Record<string, string>
+}
 
 /**
- * A production build of the app against `outputsFile`, into `dir/.output` (see build-app.ts);
- * `preset` picks another Nitro preset than the node server. Resolves with the output folder.
+ * A production build of the app against `outputsFile`, into `dir/.output` (see nuxt-build.ts).
+ * Resolves with the output folder.
  */
-export async function buildApp(outputsFile: string, dir: string, preset?: string): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'test/support/build-app.ts'), dir, ...(preset ? [preset] : [])], {
+export async function buildApp(outputsFile: string, dir: string, options: BuildOptions = {}): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'test/support/nuxt-build.ts'), dir, JSON.stringify(options)], {
     cwd: projectRoot,
     env: { ...process.env, AMPLIFY_OUTPUTS: outputsFile, NODE_ENV: 'production', FORCE_COLOR: '0' },
   })

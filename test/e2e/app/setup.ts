@@ -3,7 +3,7 @@
  * against it, and that build's own server on a free loopback port, shared by every e2e file.
  */
 import type { TestProject } from 'vitest/node'
-import { startBuiltApp } from '../support/app'
+import { startBuiltApp } from '../../support/built-app'
 
 export interface E2eContext {
   /** The built app, e.g. http://127.0.0.1:41234 */

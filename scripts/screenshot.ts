@@ -1,5 +1,5 @@
 /**
- * `node --import tsx test/support/screenshot.ts [<app url> <sandbox messages url>]`: writes
+ * `node --import tsx scripts/screenshot.ts [<app url> <sandbox messages url>]`: writes
  * docs/todos.png, the README's picture of /todos with a signed-in user's list. Without arguments it
  * starts its own sandbox, production build and server (about a minute); with them it uses a running
  * app and its sandbox, e.g. `npm run dev`'s http://127.0.0.1:3000 and
@@ -9,10 +9,10 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { chromium } from 'playwright-core'
-import { startBuiltApp } from './app'
-import { liveSubscriptions, signUpInAuthenticator, watchedPage, UI_TIMEOUT, type PageProblem } from './browser-app'
-import { launchOptions } from './chromium'
-import { projectRoot } from './project'
+import { startBuiltApp } from '../test/support/built-app'
+import { liveSubscriptions, signUpInAuthenticator, watchedPage, UI_TIMEOUT, type PageProblem } from '../test/support/browser-tabs'
+import { launchOptions } from '../test/support/chromium'
+import { projectRoot } from '../test/support/project'
 
 const target = join(projectRoot, 'docs/todos.png')
 const todos = ['Renew the passport', 'Book the dentist for early March', 'Buy oat milk and coffee beans', 'Write the release notes for 1.2']

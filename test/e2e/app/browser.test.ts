@@ -5,9 +5,9 @@
  */
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchOptions } from '../support/chromium'
-import { latestCode } from '../support/sandbox'
-import { UI_TIMEOUT, liveSubscriptions, serverRenderedTodos, signUpInAuthenticator, watchedPage, type PageProblem } from '../support/browser-app'
+import { launchOptions } from '../../support/chromium'
+import { latestCode } from '../../support/started-sandbox'
+import { UI_TIMEOUT, liveSubscriptions, serverRenderedTodos, signUpInAuthenticator, watchedPage, type PageProblem } from '../../support/browser-tabs'
 
 const { baseUrl, messagesUrl } = inject('e2e')
 const origin = new URL(baseUrl).origin

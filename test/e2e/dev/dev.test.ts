@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net'
 import { dirname, join, sep } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { projectRoot, scratchProject } from '../support/project'
-import { latestCode } from '../support/sandbox'
-import { WatchedProcess } from '../support/watched-process'
+import { projectRoot, scratchProject } from '../../support/project'
+import { latestCode } from '../../support/started-sandbox'
+import { WatchedProcess } from '../../support/watched-process'
 
 /** `npm run dev` as a developer runs it, in `cwd`; in its own process group so Ctrl-C can be played. */
 class DevProcess extends WatchedProcess {

@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises'
 import { generateClient } from 'aws-amplify/data/server'
 import { decodeJwt } from 'jose'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import type { Schema } from '../../amplify/data/resource'
-import { amplifyContext, cookieHeader, newSignedInUser, type SignedInUser } from '../support/session'
-import { attackerKey, expiredTimes, loadPoolKey, resign, tamper, verifyWithPoolKey, type PoolKey } from '../support/tokens'
+import type { Schema } from '../../../amplify/data/resource'
+import { amplifyContext, cookieHeader, newSignedInUser, type SignedInUser } from '../../support/signed-in-user'
+import { attackerKey, expiredTimes, loadPoolKey, resign, tamper, verifyWithPoolKey, type PoolKey } from '../../support/forged-tokens'
 
 const { baseUrl, messagesUrl, outputsPath, dataDir } = inject('e2e')
 

@@ -2,14 +2,17 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateOutputs } from '../../sandbox/outputs'
-import { readAssembly, synthesize, SynthError, userPoolSettings, type CloudAssembly } from '../../sandbox/synth'
-import { amplifyConfigFromOutputs } from '../../utils/amplify-config'
-import { projectRoot, scratchProject } from '../support/project'
+import { CloudAssembly } from '../../../sandbox/assembly'
+import { synthesize, SynthError } from '../../../sandbox/assembly/synth'
+import { userPoolSettings } from '../../../sandbox/cognito/settings'
+import { generateOutputs } from '../../../sandbox/outputs'
+import { amplifyConfigFromOutputs } from '../../../utils/amplify-config'
+import { projectRoot, scratchProject } from '../../support/project'
 
 const ids = { region: 'us-east-1', userPoolId: 'us-east-1_Test12345', clientId: 'abcdefghijklmnopqrstuvwxyz' }
-const local = { ...ids, apiId: 'localapi', graphqlUrl: 'http://127.0.0.1:1/graphql' }
+const sandboxIds = { ...ids, accountId: '000000000000', apiId: 'localapi' }
 const sandboxOutputs = { userPoolEndpoint: 'http://127.0.0.1:2', messagesUrl: 'http://127.0.0.1:2/__sandbox/messages', certificatePath: '/tmp/cert.pem' }
+const endpoints = { graphqlUrl: 'http://127.0.0.1:1/graphql', ...sandboxOutputs }
 
 describe('synth of amplify/', () => {
   let out: string
@@ -18,12 +21,12 @@ describe('synth of amplify/', () => {
   beforeAll(async () => {
     out = await mkdtemp(join(tmpdir(), 'synth-'))
     await synthesize(projectRoot, out)
-    assembly = await readAssembly(out)
+    assembly = await CloudAssembly.load(out, sandboxIds)
   })
   afterAll(() => rm(out, { recursive: true, force: true }))
 
   it('reads the user pool settings Gen 2 synthesizes for email sign-in', () => {
-    const settings = userPoolSettings(assembly, ids)
+    const settings = userPoolSettings(assembly)
     expect(settings).toMatchObject({
       ...ids,
       passwordPolicy: { minimumLength: 8, requireLowercase: true, requireUppercase: true, requireNumbers: true, requireSymbols: true },
@@ -38,10 +41,10 @@ describe('synth of amplify/', () => {
   })
 
   it('generates amplify_outputs.json that configures the real client for the local endpoints', async () => {
-    const outputs = await generateOutputs(assembly, local, sandboxOutputs)
+    const outputs = await generateOutputs(assembly, endpoints)
     expect(outputs).toMatchObject({
       auth: { user_pool_id: ids.userPoolId, user_pool_client_id: ids.clientId, aws_region: 'us-east-1', username_attributes: ['email'] },
-      data: { url: local.graphqlUrl, default_authorization_type: 'AMAZON_COGNITO_USER_POOLS' },
+      data: { url: endpoints.graphqlUrl, default_authorization_type: 'AMAZON_COGNITO_USER_POOLS' },
       custom: { offlineSandbox: sandboxOutputs },
     })
     // No identity pool runs offline: advertising one would send the client to AWS for credentials.
@@ -51,11 +54,11 @@ describe('synth of amplify/', () => {
 
     const config = amplifyConfigFromOutputs(outputs as Parameters<typeof amplifyConfigFromOutputs>[0])
     expect(config.Auth?.Cognito).toMatchObject({ userPoolId: ids.userPoolId, userPoolClientId: ids.clientId, userPoolEndpoint: sandboxOutputs.userPoolEndpoint })
-    expect(config.API?.GraphQL).toMatchObject({ endpoint: local.graphqlUrl, defaultAuthMode: 'userPool' })
+    expect(config.API?.GraphQL).toMatchObject({ endpoint: endpoints.graphqlUrl, defaultAuthMode: 'userPool' })
   })
 
   it('leaves a cloud amplify_outputs.json unchanged in the configure helper', async () => {
-    const { custom: _local, ...cloud } = await generateOutputs(assembly, local, sandboxOutputs)
+    const { custom: _local, ...cloud } = await generateOutputs(assembly, endpoints)
     const config = amplifyConfigFromOutputs(cloud as Parameters<typeof amplifyConfigFromOutputs>[0])
     expect(config.Auth?.Cognito).not.toHaveProperty('userPoolEndpoint')
   })

@@ -1,7 +1,7 @@
 /**
  * One "user" of the real aws-amplify library, in its own worker thread: aws-amplify is a
  * per-process singleton, so two signed-in users with live subscriptions need two module graphs.
- * Driven by test/support/amplify-client.ts over a small request/response protocol.
+ * Driven by test/support/amplify-users.ts over a small request/response protocol.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { Amplify } from 'aws-amplify'
@@ -10,7 +10,7 @@ import { generateClient } from 'aws-amplify/data'
 import { Hub } from 'aws-amplify/utils'
 import { decodeJwt } from 'jose'
 import { WebSocket as NodeWebSocket, type ClientOptions } from 'ws'
-import type { WorkerMessage, WorkerRequest, TestTokens } from './amplify-client'
+import type { WorkerMessage, WorkerRequest, TestTokens } from './amplify-users'
 
 const { certificate } = workerData as { certificate?: string }
 

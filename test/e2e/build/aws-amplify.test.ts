@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../support/app'
-import { projectRoot } from '../support/project'
-import { startTestSandbox } from '../support/sandbox'
+import { buildApp } from '../../support/built-app'
+import { projectRoot } from '../../support/project'
+import { startTestSandbox } from '../../support/started-sandbox'
 
 interface DeployManifest {
   version: number
@@ -38,7 +38,7 @@ describe('the aws_amplify build', () => {
     const { sandbox, stop } = await startTestSandbox()
     try {
       userPoolId = sandbox.userPool.settings.userPoolId
-      out = await buildApp(sandbox.outputsPath, work, 'aws_amplify')
+      out = await buildApp(sandbox.outputsPath, work, { preset: 'aws_amplify' })
     }
     finally {
       await stop()
@@ -65,6 +65,15 @@ describe('the aws_amplify build', () => {
     expect(existsSync(join(compute, 'index.mjs'))).toBe(true)
     // AMPLIFY_OUTPUTS chose the backend the server renders against: this sandbox's pool, not the project's file.
     expect(await someFileContains((await filesUnder(compute)).filter(f => f.endsWith('.mjs') && !f.includes('node_modules')), userPoolId)).toBe(true)
+  })
+
+  it('holds one copy of the session code, which page renders and API routes share', async () => {
+    const compute = join(out, 'compute', 'default')
+    const chunks = (await filesUnder(compute)).filter(f => f.endsWith('.mjs') && !f.includes('node_modules'))
+    // A string only server/amplify/verifier.ts has: a second copy would mean a second verifier and caches.
+    const copies = []
+    for (const file of chunks) if (await someFileContains([file], 'Session tokens cannot be checked')) copies.push(file)
+    expect(copies).toHaveLength(1)
   })
 
   it('puts the client bundle in static/', async () => {

@@ -3,7 +3,7 @@
  * through the real Authenticator the way a person does.
  */
 import type { BrowserContext, Page, Request, Route, WebSocket } from 'playwright-core'
-import { latestCode } from './sandbox'
+import { latestCode } from './started-sandbox'
 
 /** How long a user-visible change may take before a wait gives up. */
 export const UI_TIMEOUT = 15_000

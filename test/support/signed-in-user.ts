@@ -4,7 +4,7 @@ import { createAWSCredentialsAndIdentityIdProvider, createUserPoolsTokenProvider
 import { confirmSignUp, signIn, signUp } from 'aws-amplify/auth'
 import { ConsoleLogger, type KeyValueStorageInterface } from 'aws-amplify/utils'
 import { amplifyConfigFromOutputs, type AmplifyOutputs } from '../../utils/amplify-config'
-import { latestCode } from './sandbox'
+import { latestCode } from './started-sandbox'
 
 /** A user signed in with the real Amplify client, holding the cookies a browser would hold. */
 export interface SignedInUser {

@@ -17,8 +17,8 @@ import { cognitoUserPoolsTokenProvider } from 'aws-amplify/auth/cognito'
 import { CognitoJwtVerifier } from 'aws-jwt-verify'
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createUserPool } from '../../sandbox/cognito'
-import type { SandboxMessage, UserPool, UserPoolSettings } from '../../sandbox/types'
+import { createUserPool } from '../../../sandbox/cognito'
+import type { SandboxMessage, UserPool, UserPoolSettings } from '../../../sandbox/types'
 
 const settings: UserPoolSettings = {
   region: 'us-east-1',

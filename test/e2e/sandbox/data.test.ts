@@ -9,12 +9,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { readModelIntrospection, startDataApi } from '../../sandbox/appsync'
-import { synthesize } from '../../sandbox/synth'
-import { loadOrCreateCertificate, type SandboxCertificate } from '../../sandbox/tls'
-import type { DataApi } from '../../sandbox/types'
-import { createAmplifyClient, createTestTokenIssuer, type AmplifyTestClient, type SubscriptionDelivery, type TestTokenIssuer, type TestTokens } from '../support/amplify-client'
-import { projectRoot, scratchProject } from '../support/project'
+import { startDataApi } from '../../../sandbox/appsync'
+import { CloudAssembly } from '../../../sandbox/assembly'
+import { synthesize } from '../../../sandbox/assembly/synth'
+import { loadOrCreateCertificate, type SandboxCertificate } from '../../../sandbox/tls'
+import type { DataApi } from '../../../sandbox/types'
+import { createAmplifyClient, type AmplifyTestClient, type SubscriptionDelivery, type TestTokens } from '../../support/amplify-users'
+import { createTestTokenIssuer, type TestTokenIssuer } from '../../support/token-issuer'
+import { projectRoot, scratchProject } from '../../support/project'
 
 const REGION = 'us-east-1'
 const ALICE = { sub: 'a1111111-1111-4111-8111-111111111111', email: 'alice@example.com' }
@@ -32,7 +34,9 @@ describe('local data API', () => {
   let alice: AmplifyTestClient
   let bob: AmplifyTestClient
 
-  const start = (assemblyDir: string) => startDataApi({ assemblyDir, dir: join(work, 'data'), host: '127.0.0.1', port: 0, tls: certificate, verifyToken: issuer.verifyToken, region: REGION })
+  /** The assembly in `dir`, evaluated with this API's ids. */
+  const load = (dir: string) => CloudAssembly.load(dir, { region: REGION, accountId: '000000000000', apiId: 'dataapitest000000000000000', userPoolId: issuer.userPoolId, clientId: issuer.clientId })
+  const start = async (assemblyDir: string) => startDataApi({ assembly: await load(assemblyDir), dir: join(work, 'data'), host: '127.0.0.1', port: 0, tls: certificate, verifyToken: issuer.verifyToken })
 
   /** `amplify_outputs.json` as the sandbox would write it for this API and assembly. */
   const outputs = async (assemblyDir: string) => ({
@@ -43,7 +47,7 @@ describe('local data API', () => {
       aws_region: REGION,
       default_authorization_type: 'AMAZON_COGNITO_USER_POOLS',
       authorization_types: ['AWS_IAM'],
-      model_introspection: await readModelIntrospection(assemblyDir, REGION),
+      model_introspection: await (await load(assemblyDir)).modelIntrospection(),
     },
   })
 
@@ -360,10 +364,10 @@ describe('local data API', () => {
     await cp(oneModel, broken, { recursive: true })
     const schema = (await readdir(broken)).find(f => f.endsWith('.graphql'))!
     await writeFile(join(broken, schema), 'type Query { broken: Todo }')
-    await expect(api.reload(broken)).rejects.toThrow()
+    await expect(api.reload(await load(broken))).rejects.toThrow()
     expect((await alice.list('Todo', { limit: 1000 })).data!.map(t => t.id).sort()).toEqual(before)
 
-    await api.reload(twoModels)
+    await api.reload(await load(twoModels))
     const config = await outputs(twoModels)
     await Promise.all([alice.configure(config, { tokens: aliceTokens }), bob.configure(config, { tokens: await issuer.tokensFor(BOB) })])
 

@@ -4,9 +4,9 @@
  */
 import { generateClient } from 'aws-amplify/data/server'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import type { Schema } from '../../amplify/data/resource'
-import { TODO_MAX_LENGTH } from '../../shared/todo'
-import { amplifyContext, newSignedInUser, type SignedInUser } from '../support/session'
+import type { Schema } from '../../../amplify/data/resource'
+import { TODO_MAX_LENGTH } from '../../../shared/todo'
+import { amplifyContext, newSignedInUser, type SignedInUser } from '../../support/signed-in-user'
 
 const { messagesUrl, outputsPath } = inject('e2e')
 

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto'
 import { generateClient } from 'aws-amplify/data/server'
 import { decodeJwt } from 'jose'
 import { beforeAll, expect, inject, it } from 'vitest'
-import type { Schema } from '../../amplify/data/resource'
-import { amplifyContext, newSignedInUser, type SignedInUser } from '../support/session'
+import type { Schema } from '../../../amplify/data/resource'
+import { amplifyContext, newSignedInUser, type SignedInUser } from '../../support/signed-in-user'
 
 const { baseUrl, messagesUrl, outputsPath } = inject('e2e')
 

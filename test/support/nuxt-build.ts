@@ -1,0 +1,40 @@
+/**
+ * `node --import tsx test/support/nuxt-build.ts <work dir> [options JSON]`: a production build of the
+ * app into `<work dir>/.output` (build files in `<work dir>/.nuxt`), so tests never touch the
+ * project's own `.nuxt/` and `.output/`. `nuxi build` cannot move them; `@nuxt/kit` can.
+ * Options are `BuildOptions` (test/support/built-app.ts).
+ */
+import { join, resolve } from 'node:path'
+import { buildNuxt, loadNuxt } from '@nuxt/kit'
+import type { BuildOptions } from './built-app'
+import { projectRoot } from './project'
+
+const [workDir, optionsJson] = process.argv.slice(2)
+if (!workDir) throw new Error('usage: nuxt-build.ts <work dir> [options JSON]')
+const dir = resolve(workDir)
+const { preset, replacePlugins = {} } = JSON.parse(optionsJson ?? '{}') as BuildOptions
+const replacements = new Map(Object.entries(replacePlugins).map(([from, to]) => [resolve(projectRoot, from), resolve(projectRoot, to)]))
+
+const nuxt = await loadNuxt({
+  cwd: projectRoot,
+  dev: false,
+  dotenv: { fileName: '/dev/null' },
+  overrides: {
+    buildDir: join(dir, '.nuxt'),
+    nitro: { output: { dir: join(dir, '.output') }, ...(preset ? { preset } : {}) },
+    hooks: {
+      'app:resolve'(app) {
+        const missing = new Set(replacements.keys())
+        for (const plugin of app.plugins) {
+          const replacement = replacements.get(plugin.src)
+          if (!replacement) continue
+          missing.delete(plugin.src)
+          plugin.src = replacement
+        }
+        if (missing.size) throw new Error(`No plugin to replace: ${[...missing].join(', ')}`)
+      },
+    },
+  },
+})
+await buildNuxt(nuxt)
+await nuxt.close()
