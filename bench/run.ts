@@ -4,15 +4,23 @@
  * (against a bare JSON handler) and how many compressed bytes a first visit downloads.
  * Prints a table with targets; exits 0 on a missed target, non-zero only when something broke.
  */
+import { mkdtemp, rm } from 'node:fs/promises'
 import { request } from 'node:http'
+import { join } from 'node:path'
 import { gunzipSync, brotliDecompressSync } from 'node:zlib'
 import autocannon, { type Result } from 'autocannon'
+import { generateClient } from 'aws-amplify/data/server'
 import { chromium, type Browser } from 'playwright-core'
-import { startBuiltApp } from '../test/support/app'
+import type { Schema } from '../amplify/data/resource'
+import { AppServer, buildApp, startBuiltApp } from '../test/support/built-app'
 import { launchOptions } from '../test/support/chromium'
-import { newSignedInUser } from '../test/support/session'
+import { projectRoot } from '../test/support/project'
+import { amplifyContext, newSignedInUser, type SignedInUser } from '../test/support/signed-in-user'
+import { IN_MEMORY_TODOS } from './in-memory/todos'
 
 const CONNECTIONS = 50
+/** Server renders are slower than API answers: fewer connections keep latency readable. */
+const SSR_CONNECTIONS = 10
 const WARMUP_SECONDS = 2
 const SECONDS = 10
 const KB = 1000
@@ -55,14 +63,15 @@ async function main() {
   if (check.status !== 200) throw new Error(`/api/current-user answered ${check.status} to a fresh session: ${await check.text()}`)
 
   await throughput(baseUrl, user.cookieHeader)
+  await serverRender(baseUrl, sandbox.outputsPath, user)
   await firstLoad(baseUrl)
 }
 
 // Requests per second ------------------------------------------------------------------------
 
-async function load(url: string, headers: Record<string, string> = {}): Promise<Result> {
-  step(`autocannon ${new URL(url).pathname}: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`)
-  const run = autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers, warmup: { connections: CONNECTIONS, duration: WARMUP_SECONDS } })
+async function load(url: string, headers: Record<string, string> = {}, connections = CONNECTIONS): Promise<Result> {
+  step(`autocannon ${new URL(url).pathname}: ${connections} connections, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`)
+  const run = autocannon({ url, connections, duration: SECONDS, headers, warmup: { connections, duration: WARMUP_SECONDS } })
   const stop = async () => run.stop()
   cleanups.push(stop)
   const result = await run
@@ -82,6 +91,57 @@ async function throughput(baseUrl: string, cookie: string) {
   row('/api/health req/s (bare JSON)', `${Math.round(bare.requests.average)} (${latency(bare)})`)
   row('/api/current-user req/s (all 200)', `${Math.round(session.requests.average)} (${latency(session)})`)
   row('current-user / health', `${ratio.toFixed(2)}x`, '>= 0.30x', ratio >= 0.3)
+}
+
+// Server render ------------------------------------------------------------------------------
+
+/** How many todos the server put into the page's list markup. */
+async function renderedTodos(url: string, cookie: string): Promise<number> {
+  const response = await fetch(url, { headers: { cookie }, redirect: 'manual' })
+  if (response.status !== 200) throw new Error(`${url} answered ${response.status}`)
+  const list = (await response.text()).match(/<ul[^>]*aria-label="Todos"[^>]*>([\s\S]*?)<\/ul>/)?.[1] ?? ''
+  return list.match(/<li\b/g)?.length ?? 0
+}
+
+/**
+ * SSR /todos with 50 todos, as the app renders it (verified session, Amplify context, the list
+ * from the local AppSync API), against the same page built with `$Amplify` and the session
+ * answered from memory (bench/in-memory/): the difference is what Amplify costs a server render.
+ */
+async function serverRender(baseUrl: string, outputsPath: string, user: SignedInUser) {
+  step(`adding ${IN_MEMORY_TODOS} todos for the bench user`)
+  const { config } = await amplifyContext(outputsPath)
+  const data = generateClient<Schema>({ config })
+  for (let i = 0; i < IN_MEMORY_TODOS; i++) {
+    const { errors } = await data.models.Todo.create(user.context, { content: `Bench todo number ${i}`, done: i % 3 === 0 })
+    if (errors?.length) throw new Error(`Creating a todo failed: ${JSON.stringify(errors)}`)
+  }
+  step('building the same app with an in-memory $Amplify (bench/in-memory/)')
+  const work = await mkdtemp(join(projectRoot, '.amplify', 'bench', 'in-memory-'))
+  cleanups.push(() => rm(work, { recursive: true, force: true }))
+  const output = await buildApp(outputsPath, work, {
+    replacePlugins: {
+      'plugins/01.amplify-apis.server.ts': 'bench/in-memory/amplify-apis.server.ts',
+      'plugins/02.session.server.ts': 'bench/in-memory/session.server.ts',
+    },
+  })
+  const server = new AppServer(output)
+  cleanups.push(() => server.stop())
+  const inMemoryUrl = await server.url
+
+  const real = `${baseUrl}/todos`
+  const memory = `${inMemoryUrl}/todos`
+  for (const url of [real, memory]) {
+    const count = await renderedTodos(url, user.cookieHeader)
+    if (count !== IN_MEMORY_TODOS) throw new Error(`${url} rendered ${count} todos, not ${IN_MEMORY_TODOS}`)
+  }
+  const amplified = await load(real, { cookie: user.cookieHeader }, SSR_CONNECTIONS)
+  const inMemory = await load(memory, { cookie: user.cookieHeader }, SSR_CONNECTIONS)
+  const latency = (r: Result) => `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`
+  row(`SSR /todos (${IN_MEMORY_TODOS} todos) req/s, Amplify`, `${Math.round(amplified.requests.average)} (${latency(amplified)})`)
+  row(`SSR /todos (${IN_MEMORY_TODOS} todos) req/s, in memory`, `${Math.round(inMemory.requests.average)} (${latency(inMemory)})`)
+  row('SSR /todos: Amplify / in memory', `${(amplified.requests.average / inMemory.requests.average).toFixed(2)}x`)
+  notes.push(`SSR rows: ${SSR_CONNECTIONS} connections; the local AppSync API runs in the bench's own process, so the Amplify row includes its work.`)
 }
 
 // First-load bytes ---------------------------------------------------------------------------
