@@ -1,0 +1,92 @@
+/**
+ * Contracts of the sandbox's IAM: credentials it issued (identity pool) or holds (admin), SigV4
+ * verification of requests signed with them, and IAM policy evaluation from the synthesized roles.
+ * Every local service that takes signed requests (Cognito admin operations, AppSync with AWS_IAM,
+ * and later S3, API Gateway and Lambda) verifies and authorizes through `Iam`.
+ */
+
+/** An IAM policy document, as in the synthesized templates (after intrinsics are evaluated). */
+export interface PolicyDocument {
+  Version?: string
+  Statement: PolicyStatement | PolicyStatement[]
+}
+
+export interface PolicyStatement {
+  Sid?: string
+  Effect: 'Allow' | 'Deny'
+  Action?: string | string[]
+  NotAction?: string | string[]
+  Resource?: string | string[]
+  NotResource?: string | string[]
+  /** e.g. `{ StringLike: { 's3:prefix': ['public/*'] } }` */
+  Condition?: Record<string, Record<string, string | string[] | boolean>>
+}
+
+/** A role of the backend, by the ARN and name it has in the sandbox (names come from the assembly). */
+export interface Role {
+  arn: string
+  name: string
+  /** Inline policies plus every `AWS::IAM::Policy` / `AWS::IAM::ManagedPolicy` attached to it. */
+  policies: PolicyDocument[]
+}
+
+/** Who an identity-pool identity is, as AppSync's `$ctx.identity` and IAM policy variables see it. */
+export interface IdentityPoolIdentity {
+  identityPoolId: string
+  /** `<region>:<uuid>` */
+  identityId: string
+  authType: 'authenticated' | 'unauthenticated'
+  /**
+   * AppSync's `cognitoIdentityAuthProvider` for an authenticated identity, e.g.
+   * `"cognito-idp.us-east-1.amazonaws.com/us-east-1_x","cognito-idp.us-east-1.amazonaws.com/us-east-1_x:CognitoSignIn:<sub>"`.
+   */
+  authProvider?: string
+}
+
+/** Who signed a request: the holder of credentials the sandbox issued or owns. */
+export interface Principal {
+  accessKeyId: string
+  /** The assumed role; for the admin credentials, a role whose policy allows everything. */
+  role: Role
+  /** `arn:aws:sts::<account>:assumed-role/<role name>/<session name>`: AppSync's `$ctx.identity.userArn`. */
+  userArn: string
+  /** Set for credentials from the identity pool (guests and signed-in users). */
+  identity?: IdentityPoolIdentity
+  /** The sandbox's own admin credentials (a developer, a script, or later a function's role). */
+  admin: boolean
+}
+
+/** What a service hands over to have a request's signature checked. */
+export interface SignedRequest {
+  method: string
+  /** Path as received, percent-encoding untouched, without the query. */
+  path: string
+  /** Query as received (without `?`), percent-encoding untouched; '' when none. */
+  query: string
+  headers: Record<string, string | string[] | undefined>
+  /** The exact body bytes (or `UNSIGNED-PAYLOAD` semantics when the service signs so, e.g. S3). */
+  body: Buffer | string
+}
+
+export type VerifyFailure = {
+  ok: false
+  /** The AWS error code the service returns, e.g. `InvalidSignatureException`, `ExpiredTokenException`, `UnrecognizedClientException`, `IncompleteSignatureException`, `MissingAuthenticationTokenException`. */
+  code: string
+  message: string
+}
+
+export type VerifyResult = { ok: true, principal: Principal } | VerifyFailure
+
+export interface Iam {
+  /**
+   * Checks a SigV4-signed request (Authorization header, or a presigned query string): the access
+   * key was issued by the sandbox and has not expired, the session token matches, the date is
+   * within AWS's skew, the credential scope names `service` and the sandbox's region, and the
+   * signature recomputed over the request matches.
+   */
+  verify(request: SignedRequest, service: string): Promise<VerifyResult>
+  /** IAM evaluation of the principal's role policies: an explicit Deny wins, else any Allow. */
+  isAllowed(principal: Principal, action: string, resource: string, context?: Record<string, string | string[]>): boolean
+  /** The roles of the current backend definition, by ARN. */
+  readonly roles: ReadonlyMap<string, Role>
+}
