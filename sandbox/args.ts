@@ -22,7 +22,7 @@ interface Flag {
 }
 
 const FLAGS = {
-  'reset': { help: () => 'wipe the offline sandbox\'s users and items first' },
+  'reset': { help: () => 'wipe the offline sandbox\'s users, items, identities and credentials (new admin keys) first' },
   'no-watch': { help: () => 'do not reload the backend when amplify/ changes' },
   'auth-port': { value: '<n>', help: defaults => `user pool port (default ${defaults.authPort}, env SANDBOX_AUTH_PORT)` },
   'data-port': { value: '<n>', help: defaults => `GraphQL port (default ${defaults.dataPort}, env SANDBOX_DATA_PORT)` },

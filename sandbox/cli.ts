@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs'
 import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseCommandLine, usage } from './args'
+import { ADMIN_PROFILE } from './iam'
 import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, startSandbox, type Sandbox } from './index'
 import { printLog, printMessage, reportStartError } from './terminal'
 
@@ -13,11 +14,14 @@ const help = usage('sandbox', { authPort: DEFAULT_AUTH_PORT, dataPort: DEFAULT_D
 /** The block printed once the sandbox serves; its first line is what scripts and tests wait for. */
 export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boolean): string {
   const show = (path: string) => relative(projectDir, path) || '.'
+  const identity = sandbox.identityPool.settings
   const realtime = sandbox.graphqlUrl.replace(/^http/, 'ws').replace(/\/graphql$/, '/graphql/realtime')
   return [
     '',
     `Offline sandbox ready in ${process.uptime().toFixed(1)} s`,
     `  User pool  ${sandbox.userPoolEndpoint}  (${sandbox.userPool.settings.userPoolId}, client ${sandbox.userPool.settings.clientId})`,
+    ...(identity ? [`  Identity   ${sandbox.identityPoolEndpoint}  (${identity.identityPoolId}, guests ${identity.allowUnauthenticated ? 'allowed' : 'refused'})`] : []),
+    `  Admin      AWS_SHARED_CREDENTIALS_FILE=${show(sandbox.adminCredentialsPath)} AWS_PROFILE=${ADMIN_PROFILE}  (signs admin calls; not in the outputs)`,
     `  GraphQL    ${sandbox.graphqlUrl}`,
     `  Realtime   ${realtime.replace(/^ws:/, 'wss:')}  (self-signed: ${show(sandbox.certificatePath)})`,
     `  Messages   ${sandbox.messagesUrl}  (sign-up and reset codes, also printed here)`,

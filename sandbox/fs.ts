@@ -1,4 +1,4 @@
-/** The sandbox's two ways of touching its files: whole-file atomic writes and optional JSON reads. */
+/** The sandbox's ways of touching its files: whole-file atomic writes (one-off or coalesced) and optional JSON reads. */
 import { open, readFile, rename } from 'node:fs/promises'
 
 let counter = 0
@@ -28,5 +28,36 @@ export async function readJsonIfExists<T>(path: string): Promise<T | undefined> 
   catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
+  }
+}
+
+export interface CoalescedWriter {
+  /** Writes a fresh snapshot; resolves once one taken after this call is on disk. */
+  save(): Promise<void>
+  /** Resolves once every save asked for so far has finished (failed ones included). */
+  flush(): Promise<void>
+}
+
+/**
+ * Keeps `path` in step with an in-memory state through `writeAtomically`, one write at a time:
+ * saves asked for while a write runs share the next one, so a burst of changes costs two writes.
+ */
+export function coalescedWriter(path: string, snapshot: () => string, mode = 0o600): CoalescedWriter {
+  let writing: Promise<void> = Promise.resolve()
+  let pending: Promise<void> | undefined
+  return {
+    save() {
+      pending ??= writing.catch(() => {}).then(() => {
+        // Taking the snapshot clears `pending`, so later changes schedule the next write.
+        pending = undefined
+        writing = writeAtomically(path, snapshot(), mode)
+        return writing
+      })
+      return pending
+    },
+    async flush() {
+      await pending?.catch(() => {})
+      await writing.catch(() => {})
+    },
   }
 }

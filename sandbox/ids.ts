@@ -3,7 +3,7 @@
  * per sandbox and kept in `<dataDir>/sandbox.json`. The assembly is evaluated with them, the outputs
  * advertise them and the services answer to them, so they cannot disagree.
  */
-import { randomInt } from 'node:crypto'
+import { randomInt, randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { readJsonIfExists, writeAtomically } from './fs'
 
@@ -17,6 +17,8 @@ export interface SandboxIds {
   clientId: string
   /** The AppSync API: 26 lowercase alphanumerics, as AppSync's. DynamoDB table names derive from it. */
   apiId: string
+  /** The identity pool: `<region>:<uuid>`, as Cognito's. */
+  identityPoolId: string
 }
 
 /** What `sandbox.json` holds: the ids and the format they were written in. */
@@ -47,6 +49,7 @@ const MAKE: { [K in keyof SandboxIds]: (made: Partial<SandboxIds>) => string } =
   userPoolId: made => `${made.region}_${randomId(9, `${LOWER}ABCDEFGHIJKLMNOPQRSTUVWXYZ`)}`,
   clientId: () => randomId(26, LOWER),
   apiId: () => randomId(26, LOWER),
+  identityPoolId: made => `${made.region}:${randomUUID()}`,
 }
 
 /** Brings a file written by an older sandbox up to the current format. */

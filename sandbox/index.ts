@@ -1,7 +1,9 @@
 /**
  * The offline sandbox: the project's real `amplify/` backend, synthesized and served locally by a
- * Cognito-compatible user pool and an AppSync-compatible GraphQL API, with `amplify_outputs.json`
- * pointing the unchanged `aws-amplify` client at them.
+ * Cognito-compatible user pool and identity pool (one port) and an AppSync-compatible GraphQL API,
+ * with `amplify_outputs.json` pointing the unchanged `aws-amplify` client at them. The sandbox's
+ * IAM issues the identity pool's credentials and checks every signed request against the roles and
+ * policies the backend synthesizes.
  */
 import { watch, type FSWatcher } from 'node:fs'
 import { mkdir, readdir, rm } from 'node:fs/promises'
@@ -12,7 +14,10 @@ import { CloudAssembly } from './assembly'
 import { synthesizeCached } from './assembly/synth'
 import { createUserPool } from './cognito'
 import { userPoolSettings } from './cognito/settings'
+import { createIam, type SandboxIam } from './iam'
+import { createIdentityPool, identityPoolSettings, isIdentityPoolRequest, type IdentityPool } from './identity'
 import { loadOrCreateIds } from './ids'
+import { unservedFeatures } from './unserved'
 import { assertOutputsReplaceable, cachedBackendOutputs, preloadOutputsGenerator, withLocalEndpoints, writeOutputs, type LocalEndpoints } from './outputs'
 import { loadOrCreateCertificate } from './tls'
 import type { DataApi, SandboxMessage, UserPool } from './types'
@@ -28,7 +33,7 @@ export interface SandboxOptions {
   /** 0 picks a free port. */
   authPort?: number
   dataPort?: number
-  /** Wipe users and items first. */
+  /** Wipe users, items, identities and credentials (the admin's too) first. */
   reset?: boolean
   /** Re-synthesize and reload when `amplify/` changes (default true). */
   watch?: boolean
@@ -38,6 +43,8 @@ export interface SandboxOptions {
 
 export interface Sandbox {
   readonly userPoolEndpoint: string
+  /** The same port as the user pool: requests are told apart by their `X-Amz-Target`. */
+  readonly identityPoolEndpoint: string
   readonly graphqlUrl: string
   readonly messagesUrl: string
   readonly outputsPath: string
@@ -45,6 +52,10 @@ export interface Sandbox {
   readonly dataDir: string
   readonly certificatePath: string
   readonly userPool: UserPool
+  readonly identityPool: IdentityPool
+  readonly iam: SandboxIam
+  /** The AWS shared credentials file (profile `amplify-sandbox`) that signs admin requests. */
+  readonly adminCredentialsPath: string
   /** True when this start served the last synth again (nothing it depends on changed) instead of running CDK. */
   readonly reusedSynth: boolean
   /** Re-synthesizes `amplify/` and reloads; rejects (and keeps serving the last good backend) on error. */
@@ -54,6 +65,8 @@ export interface Sandbox {
 
 export const DEFAULT_AUTH_PORT = 20001
 export const DEFAULT_DATA_PORT = 20002
+/** Where in the data folder the admin's AWS shared credentials file lives. */
+export const ADMIN_CREDENTIALS_FILE = 'admin-credentials'
 
 /** A start-up failure the user can act on: the CLI prints its message alone. */
 export class SandboxStartError extends Error {
@@ -85,8 +98,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (options.reset) {
     // The certificate stays: a browser that was told to trust it keeps doing so. The synth cache
     // stays too: it holds no user data.
-    for (const part of ['userpool', 'data', 'sandbox.json']) await rm(join(dataDir, part), { recursive: true, force: true })
-    log(`Reset: wiped users and items in ${relative(projectDir, dataDir) || dataDir}`)
+    // The admin credentials go too: a reset sandbox is a new one, and anything holding the old
+    // keys (a script, a shell's AWS_PROFILE) should fail loudly rather than act on it.
+    for (const part of ['userpool', 'data', 'identity', 'iam', ADMIN_CREDENTIALS_FILE, 'sandbox.json']) await rm(join(dataDir, part), { recursive: true, force: true })
+    log(`Reset: wiped users, items, identities and credentials in ${relative(projectDir, dataDir) || dataDir}`)
   }
   await mkdir(dataDir, { recursive: true })
   for (const entry of await readdir(dataDir)) {
@@ -108,23 +123,39 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const assembly = await CloudAssembly.load(dir, ids)
     const settings = userPoolSettings(assembly)
     if (!settings) throw new Error('amplify/backend.ts defines no auth: the offline sandbox needs defineAuth')
+    const identitySettings = identityPoolSettings(assembly)
     // Before any server starts: a backend the generator refuses fails the start cleanly.
     const backendOutputs = (await cachedBackendOutputs(assembly, outputsCache)).outputs
-    return { assembly, settings, backendOutputs, reused, synthSeconds }
+    return { assembly, settings, identitySettings, backendOutputs, reused, synthSeconds }
   }
 
   const [first, tls] = await Promise.all([synth(true), loadOrCreateCertificate(join(dataDir, 'tls'))])
   log(first.reused ? 'Reused the last synth (amplify/ unchanged)' : `Synthesized amplify/ in ${first.synthSeconds} s`)
   let assembly = first.assembly
 
+  const iam = await createIam({
+    dir: join(dataDir, 'iam'),
+    adminCredentialsFile: join(dataDir, ADMIN_CREDENTIALS_FILE),
+    assembly,
+    ids,
+  })
   const userPool = await createUserPool({
     dir: join(dataDir, 'userpool'),
     settings: first.settings,
     onMessage: options.onMessage,
+    iam,
   })
-  const authServer = createServer((req, res) => userPool.handle(req, res))
+  let identityPool: IdentityPool | undefined
   let dataApi: DataApi | undefined
+  // Cognito's two services share the port, as the client config lets them: the operation's target tells them apart.
+  const authServer = createServer((req, res) => (identityPool && isIdentityPoolRequest(req) ? identityPool : userPool).handle(req, res))
   try {
+    identityPool = await createIdentityPool({
+      dir: join(dataDir, 'identity'),
+      settings: first.identitySettings,
+      iam,
+      verifyToken: (token, use, verifyOptions) => userPool.verifyToken(token, use, verifyOptions),
+    })
     await listen(authServer, host, options.authPort ?? DEFAULT_AUTH_PORT)
     const dataPort = options.dataPort ?? DEFAULT_DATA_PORT
     const { startDataApi } = await dataModule
@@ -137,6 +168,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // AppSync checks signature, issuer and expiry but not revocation: a signed-out user's access
       // token keeps working there until it expires (aws/aws-appsync-community#298). So here too.
       verifyToken: (token, use) => userPool.verifyToken(token, use, { checkRevocation: false }),
+      iam,
       log,
     }).catch((error: unknown) => {
       throw portError(error, dataPort, 'data')
@@ -144,14 +176,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   catch (error) {
     authServer.close()
-    await userPool.close()
+    await Promise.all([userPool.close(), identityPool?.close(), iam.close()])
     throw error
   }
   const data = dataApi
+  const identity = identityPool
+  for (const problem of iam.problems) log(`IAM: ${problem}`)
+  for (const line of unservedFeatures(assembly)) log(`Not served offline: ${line}`)
   const userPoolEndpoint = `http://${host}:${(authServer.address() as AddressInfo).port}`
   const endpoints: LocalEndpoints = {
     graphqlUrl: data.url,
+    apiKey: data.apiKey,
     userPoolEndpoint,
+    identityPoolEndpoint: userPoolEndpoint,
     messagesUrl: `${userPoolEndpoint}/__sandbox/messages`,
     certificatePath: tls.certPath,
   }
@@ -163,9 +200,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const run = async () => {
       // Always a fresh synth (the watcher saw a change); it refreshes the cache for the next start.
       const next = await synth(false, [assembly.dir])
-      const nextOutputs = withLocalEndpoints(next.backendOutputs, endpoints)
       await data.reload(next.assembly)
+      // The data API may have a key now, or none any more.
+      endpoints.apiKey = data.apiKey
+      const nextOutputs = withLocalEndpoints(next.backendOutputs, endpoints)
       userPool.updateSettings(next.settings)
+      iam.reload(next.assembly)
+      identity.updateSettings(next.identitySettings)
+      for (const problem of iam.problems) log(`IAM: ${problem}`)
+      for (const line of unservedFeatures(next.assembly)) log(`Not served offline: ${line}`)
       await writeOutputs(outputsPath, nextOutputs)
       outputs = nextOutputs
       assembly = next.assembly
@@ -194,6 +237,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let closed: Promise<void> | undefined
   return {
     userPoolEndpoint,
+    identityPoolEndpoint: endpoints.identityPoolEndpoint,
     graphqlUrl: data.url,
     messagesUrl: endpoints.messagesUrl,
     outputsPath,
@@ -203,6 +247,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     dataDir,
     certificatePath: tls.certPath,
     userPool,
+    identityPool: identity,
+    iam,
+    adminCredentialsPath: iam.admin.file,
     reusedSynth: first.reused,
     reload,
     close() {
@@ -213,7 +260,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           authServer.close(() => resolve())
           authServer.closeAllConnections()
         })
-        await Promise.all([userPool.close(), data.close()])
+        await Promise.all([userPool.close(), identity.close(), data.close(), iam.close()])
       })()
       return closed
     },

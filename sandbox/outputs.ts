@@ -11,44 +11,51 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { CloudAssembly } from './assembly'
 import { readJsonIfExists, writeAtomically } from './fs'
-import type { SandboxIds } from './ids'
 import type { OfflineSandboxOutputs } from './types'
 
 /** Where the sandbox serves: what can change from one start to the next while the backend does not. */
 export interface LocalEndpoints extends OfflineSandboxOutputs {
   graphqlUrl: string
+  /** The local data API's key, when the definition has API-key auth: `data.api_key`. */
+  apiKey?: string
 }
 
 type Outputs = Record<string, unknown>
 
 const OUTPUT_BUCKET = 'offline-sandbox-assets'
 
-/** The value each root-stack output takes once "deployed" with the sandbox's ids; literal outputs pass through. */
-function resolveOutput(key: string, value: unknown, ids: SandboxIds): string {
+/**
+ * The parts of the backend (by the root stack's `AWS::Amplify::*` metadata) the sandbox serves: the
+ * generator writes only these, so `amplify_outputs.json` never points the client at a service
+ * nothing answers (storage, functions, REST...). A service that comes to be served adds its key.
+ */
+export const SERVED_OUTPUTS = ['AWS::Amplify::Platform', 'AWS::Amplify::Auth', 'AWS::Amplify::GraphQL', 'AWS::Amplify::Custom']
+/** Bumped when what generateBackendOutputs writes for the same backend changes (it is cached). */
+const OUTPUTS_FORMAT = 2
+
+/**
+ * The value a root-stack output takes once "deployed" with the sandbox's ids: literal outputs pass
+ * through, the rest are evaluated by the assembly as a deploy would (ids, ARNs, JSON lists joined
+ * from them). Undefined for one the assembly cannot evaluate: it is left out, and the generator
+ * then omits what depends on it rather than parse a placeholder.
+ */
+function resolveOutput(key: string, value: unknown, assembly: CloudAssembly): string | undefined {
   if (typeof value === 'string') return value
+  const { ids } = assembly
   switch (key) {
-    case 'region':
-    case 'authRegion':
-    case 'awsAppsyncRegion':
-      return ids.region
-    case 'userPoolId':
-      return ids.userPoolId
-    case 'webClientId':
-    case 'oauthClientId':
-      return ids.clientId
-    case 'awsAppsyncApiId':
-      return ids.apiId
     case 'awsAppsyncApiEndpoint':
       // The cloud's URL for this id; withLocalEndpoints points `data.url` at the local API.
       return `https://${ids.apiId}.appsync-api.${ids.region}.amazonaws.com/graphql`
     case 'amplifyApiModelSchemaS3Uri':
+      // Read back through the S3 stand-in below, whatever the bucket.
       return `s3://${OUTPUT_BUCKET}/model-schema.graphql`
-    case 'identityPoolId':
-      // Required by the output schema; removed again below, since no identity pool runs offline.
-      return `${ids.region}:00000000-0000-0000-0000-000000000000`
-    default:
-      // Something the sandbox does not emulate (storage, functions...): a visible placeholder.
-      return `offline-sandbox-unavailable:${key}`
+  }
+  try {
+    const evaluated = assembly.evaluate(assembly.stacks[0]!, value, `Outputs.${key}`)
+    return typeof evaluated === 'string' ? evaluated : undefined
+  }
+  catch {
+    return undefined
   }
 }
 
@@ -56,16 +63,17 @@ function resolveOutput(key: string, value: unknown, ids: SandboxIds): string {
 export async function generateBackendOutputs(assembly: CloudAssembly): Promise<Outputs> {
   // About 1.5 s to load (it brings Amplify's codegen): only when the outputs are not cached.
   const { DEFAULT_CLIENT_CONFIG_VERSION, generateClientConfig } = await import('@aws-amplify/client-config')
-  const outputs = Object.entries(assembly.outputs).map(([OutputKey, { Value }]) => ({
-    OutputKey,
-    OutputValue: resolveOutput(OutputKey, Value, assembly.ids),
-  }))
+  const outputs = Object.entries(assembly.outputs).flatMap(([OutputKey, { Value }]) => {
+    const OutputValue = resolveOutput(OutputKey, Value, assembly)
+    return OutputValue === undefined ? [] : [{ OutputKey, OutputValue }]
+  })
+  const metadata = Object.fromEntries(Object.entries((assembly.metadata ?? {}) as Record<string, unknown>).filter(([key]) => SERVED_OUTPUTS.includes(key)))
   const schema = outputs.some(o => o.OutputKey === 'amplifyApiModelSchemaS3Uri') ? await assembly.modelSchema() : ''
 
   // Only what the generator sends: the stack's metadata and outputs, and the model schema object.
   const cloudFormation = {
     send: async (command: { constructor: { name: string } }) => {
-      if (command.constructor.name === 'GetTemplateSummaryCommand') return { Metadata: JSON.stringify(assembly.metadata) }
+      if (command.constructor.name === 'GetTemplateSummaryCommand') return { Metadata: JSON.stringify(metadata) }
       if (command.constructor.name === 'DescribeStacksCommand') return { Stacks: [{ StackStatus: 'CREATE_COMPLETE', Outputs: outputs }] }
       throw new Error(`Offline sandbox: unexpected CloudFormation call ${command.constructor.name}`)
     },
@@ -81,29 +89,23 @@ export async function generateBackendOutputs(assembly: CloudAssembly): Promise<O
       throw new Error('Offline sandbox: the Amplify service is not emulated')
     },
   }
-  const config = (await generateClientConfig({ stackName: 'offline-sandbox' }, DEFAULT_CLIENT_CONFIG_VERSION, {
+  return (await generateClientConfig({ stackName: 'offline-sandbox' }, DEFAULT_CLIENT_CONFIG_VERSION, {
     getCloudFormationClient: () => cloudFormation,
     getS3Client: () => s3,
     getAmplifyClient: () => unavailable,
   } as unknown as Parameters<typeof generateClientConfig>[2])) as unknown as Outputs
-
-  // The identity pool and IAM authorization are not emulated: advertising them would make the
-  // client call AWS for credentials it cannot get offline.
-  const data = config.data as { authorization_types?: string[] } | undefined
-  if (data?.authorization_types) data.authorization_types = data.authorization_types.filter(t => t !== 'AWS_IAM')
-  const auth = config.auth as Record<string, unknown> | undefined
-  if (auth) {
-    delete auth.identity_pool_id
-    delete auth.unauthenticated_identities_enabled
-  }
-  return config
 }
 
 /** Backend outputs pointed at the local endpoints, with the sandbox's own block in `custom`. */
 export function withLocalEndpoints(backend: Outputs, endpoints: LocalEndpoints): Outputs {
-  const { graphqlUrl, ...sandbox } = endpoints
+  const { graphqlUrl, apiKey, ...sandbox } = endpoints
   const config = structuredClone(backend)
-  if (config.data) (config.data as { url: string }).url = graphqlUrl
+  if (config.data) {
+    const data = config.data as { url: string, api_key?: string }
+    data.url = graphqlUrl
+    // The generator's value is the cloud key's id; the local API has its own key.
+    if (apiKey) data.api_key = apiKey
+  }
   config.custom = { ...(config.custom as object | undefined), offlineSandbox: sandbox }
   return config
 }
@@ -140,7 +142,7 @@ async function generatorVersion(): Promise<string> {
  */
 export async function cachedBackendOutputs(assembly: CloudAssembly, cacheFile: string): Promise<{ outputs: Outputs, reused: boolean }> {
   const schema = await assembly.modelSchema().catch(() => '')
-  const input = sha256(JSON.stringify([await generatorVersion(), assembly.ids, assembly.outputs, assembly.metadata, schema]))
+  const input = sha256(JSON.stringify([OUTPUTS_FORMAT, SERVED_OUTPUTS, await generatorVersion(), assembly.ids, assembly.outputs, assembly.metadata, schema]))
   const cached = await readJsonIfExists<CachedOutputs>(cacheFile).catch(() => undefined)
   if (cached?.input === input && cached.outputs && cached.sha256 === sha256(JSON.stringify(cached.outputs))) return { outputs: cached.outputs, reused: true }
   const outputs = await generateBackendOutputs(assembly)

@@ -1,14 +1,27 @@
 /**
  * Contracts between the offline sandbox's parts: the assembly reader (assembly/), the local user
- * pool (cognito/), the local AppSync API (appsync/) and the orchestrator (index.ts).
+ * pool (cognito/), the local AppSync API (appsync/) and the orchestrator (index.ts). The sandbox's
+ * IAM (iam/) has its own in iam/types.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { JWTPayload } from 'jose'
 import type { CloudAssembly } from './assembly'
+import type { Iam } from './iam/types'
 
 /** Everything the local user pool takes from the synthesized `AWS::Cognito::UserPool(Client)`. */
+/** A group of the definition (`defineAuth({ groups })` gives each a precedence in the order given and a role). */
+export interface UserPoolGroup {
+  name: string
+  /** Lower wins; Cognito allows none (such a group ranks after every group that has one). */
+  precedence?: number
+  roleArn?: string
+  description?: string
+}
+
 export interface UserPoolSettings {
   region: string
+  /** The account in the pool's ARN, which IAM policies name. */
+  accountId: string
   /** `<region>_<id>`, generated once per sandbox and kept under `.amplify/`. */
   userPoolId: string
   /** 26 lowercase alphanumerics, as Cognito's, generated once per sandbox. */
@@ -35,6 +48,8 @@ export interface UserPoolSettings {
   tokenValidity: { accessSeconds: number, idSeconds: number, refreshSeconds: number }
   /** Verification e-mail; `{####}` stands for the code. */
   verificationEmail: { subject: string, message: string }
+  /** The pool's groups (`AWS::Cognito::UserPoolGroup`). */
+  groups: UserPoolGroup[]
 }
 
 /** A message the pool would have e-mailed: printed by the sandbox and listed for tests. */
@@ -82,12 +97,16 @@ export interface CreateUserPoolOptions {
   settings: UserPoolSettings
   /** Called for every message the pool "sends". */
   onMessage?: (message: SandboxMessage) => void
+  /** Verifies signed (admin) requests and evaluates their callers' policies. */
+  iam: Iam
 }
 
 /** The local AppSync API as the orchestrator sees it. */
 export interface DataApi {
   /** `http://127.0.0.1:<port>/graphql`: what goes into `amplify_outputs.json` `data.url`. */
   readonly url: string
+  /** The API key the data API accepts (`data.api_key` in the outputs), when it has API-key auth. */
+  readonly apiKey?: string
   /** Serves a (new) cloud assembly: new schema, resolvers and tables; stored items stay. */
   reload(assembly: CloudAssembly): Promise<void>
   close(): Promise<void>
@@ -105,6 +124,8 @@ export interface StartDataApiOptions {
   tls: { key: string, cert: string }
   /** The user pool's verifier: every user-pool token is checked with it. */
   verifyToken: UserPool['verifyToken']
+  /** Verifies SigV4-signed (AWS_IAM) requests and evaluates their callers' policies. */
+  iam: Iam
   /** Progress lines (tables created or migrated); silent when absent. */
   log?: (line: string) => void
 }
@@ -113,6 +134,8 @@ export interface StartDataApiOptions {
 export interface OfflineSandboxOutputs {
   /** The local Cognito endpoint: becomes `Auth.Cognito.userPoolEndpoint`. */
   userPoolEndpoint: string
+  /** The local Cognito Identity endpoint (the same port): becomes `Auth.Cognito.identityPoolEndpoint`. */
+  identityPoolEndpoint: string
   /** Where sent messages (confirmation codes) can be read. */
   messagesUrl: string
   /** The PEM certificate the realtime endpoint presents (trust it for `wss://`). */

@@ -6,20 +6,31 @@ export type AmplifyOutputs = Parameters<typeof parseAmplifyConfig>[0]
 
 /**
  * Turns `amplify_outputs.json` into the `Amplify.configure` object. A cloud file passes through
- * unchanged; one written by the offline sandbox also points the client at the local user pool,
- * which `amplify_outputs.json` has no field for (it rides in `custom.offlineSandbox`).
+ * unchanged; one written by the offline sandbox also points the client at the local user pool and
+ * identity pool, which `amplify_outputs.json` has no fields for (they ride in `custom.offlineSandbox`).
  */
 export function amplifyConfigFromOutputs(outputs: AmplifyOutputs): ResourcesConfig {
   const config = parseAmplifyConfig(outputs)
-  const local = (outputs as { custom?: { offlineSandbox?: { userPoolEndpoint?: unknown } } }).custom?.offlineSandbox
+  const local = (outputs as { custom?: { offlineSandbox?: { userPoolEndpoint?: unknown, identityPoolEndpoint?: unknown } } }).custom?.offlineSandbox
   if (!local) return config
   const cognito = config.Auth?.Cognito
-  if (!cognito?.userPoolId || typeof local.userPoolEndpoint !== 'string' || !URL.canParse(local.userPoolEndpoint)) {
+  if (!cognito?.userPoolId || !isUrl(local.userPoolEndpoint)) {
     throw new Error('amplify_outputs.json names an offline sandbox without a valid custom.offlineSandbox.userPoolEndpoint: restart `npm run sandbox`')
   }
-  // parseAmplifyConfig returns a new object on every call: setting the field in place is safe.
+  // parseAmplifyConfig returns a new object on every call: setting the fields in place is safe.
   Object.assign(cognito, { userPoolEndpoint: local.userPoolEndpoint })
+  if (cognito.identityPoolId) {
+    // Without it the client would ask the real Cognito for credentials to a pool that exists only here.
+    if (!isUrl(local.identityPoolEndpoint)) {
+      throw new Error('amplify_outputs.json names an offline sandbox without a valid custom.offlineSandbox.identityPoolEndpoint: restart `npm run sandbox`')
+    }
+    Object.assign(cognito, { identityPoolEndpoint: local.identityPoolEndpoint })
+  }
   return config
+}
+
+function isUrl(value: unknown): value is string {
+  return typeof value === 'string' && URL.canParse(value)
 }
 
 /**

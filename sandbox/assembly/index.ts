@@ -7,7 +7,7 @@
  * folder may go.
  */
 import { existsSync } from 'node:fs'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import type { SandboxIds } from '../ids'
 import { TemplateEvaluator, type CfnOutput, type CfnTemplate, type FoundResource, type Stack } from './intrinsics'
@@ -85,6 +85,16 @@ export class CloudAssembly {
     return this.templates.property(stack, logicalId, name)
   }
 
+  /** `Ref` of a resource, evaluated: its physical id (a role's name, a managed policy's ARN...). */
+  ref(stack: Stack, logicalId: string): unknown {
+    return this.templates.evaluate(stack, { Ref: logicalId }, `${stack.name}/${logicalId}`)
+  }
+
+  /** Any template value (e.g. an output's `Value`), evaluated in `stack`. */
+  evaluate(stack: Stack, value: unknown, where?: string): unknown {
+    return this.templates.evaluate(stack, value, where)
+  }
+
   /** `Fn::GetAtt` of a resource, evaluated. */
   getAttribute(stack: Stack, logicalId: string, attribute: string): unknown {
     return this.templates.getAttribute(stack, logicalId, attribute)
@@ -93,6 +103,14 @@ export class CloudAssembly {
   /** The text of the asset an `s3://…/<hash>.<ext>` (or `https://…`) location names. */
   async readAsset(location: string): Promise<string> {
     return readFile(this.assetPath(location), 'utf8')
+  }
+
+  /**
+   * When CDK wrote the templates. Values synth computes from its clock (an API key's `Expires`) are
+   * relative to it; the synth cache keeps the files' times, so a reused synth still tells its age.
+   */
+  async synthesizedAt(): Promise<Date> {
+    return (await stat(join(this.dir, this.stacks[0]!.templateFile))).mtime
   }
 
   /** The model schema the data client's `model_introspection` is generated from (`model-schema.graphql`). */

@@ -235,7 +235,7 @@ export class TemplateEvaluator {
 
   private physicalIdOf(stack: Stack, logicalId: string): unknown {
     const { Type: type } = this.resource(stack, logicalId)
-    const { region, accountId, apiId, userPoolId, clientId } = this.ids
+    const { region, accountId, apiId, userPoolId, clientId, identityPoolId } = this.ids
     switch (type) {
       case 'Custom::AmplifyDynamoDBTable':
         return this.property(stack, logicalId, 'tableName')
@@ -248,6 +248,13 @@ export class TemplateEvaluator {
         return userPoolId
       case 'AWS::Cognito::UserPoolClient':
         return clientId
+      case 'AWS::Cognito::IdentityPool':
+        return identityPoolId
+      // Named as their ARNs say: the data API's resolvers compare the caller's role with this name.
+      case 'AWS::IAM::Role':
+        return this.property(stack, logicalId, 'RoleName') ?? `${stack.name}-${logicalId}`
+      case 'AWS::IAM::ManagedPolicy':
+        return this.managedPolicyArn(stack, logicalId)
       case 'AWS::CloudFormation::Stack':
         return this.stackId(stack.children.get(logicalId) ?? stack)
       default:
@@ -258,7 +265,7 @@ export class TemplateEvaluator {
   private getAtt(stack: Stack, logicalId: string, attribute: string): unknown {
     return this.once(`${stack.name}:getatt:${logicalId}.${attribute}`, () => {
       const { Type: type } = this.resource(stack, logicalId)
-      const { region, accountId, apiId, userPoolId, clientId } = this.ids
+      const { region, accountId, apiId, userPoolId, clientId, identityPoolId } = this.ids
       if (type === 'AWS::CloudFormation::Stack' && attribute.startsWith('Outputs.')) {
         const child = stack.children.get(logicalId)
         const output = child?.template.Outputs?.[attribute.slice('Outputs.'.length)]
@@ -295,14 +302,35 @@ export class TemplateEvaluator {
           ProviderURL: () => `https://${userPool}`,
         },
         'AWS::Cognito::UserPoolClient': { ClientId: () => clientId },
+        'AWS::Cognito::IdentityPool': {
+          Id: () => identityPoolId,
+          Name: () => this.property(stack, logicalId, 'IdentityPoolName') ?? `${stack.name}-${logicalId}`,
+        },
         'Custom::AmplifyDynamoDBTable': { TableArn: tableArn, TableName: tableName, TableStreamArn: () => `${tableArn()}/stream/local` },
         'AWS::DynamoDB::Table': { Arn: tableArn, StreamArn: () => `${tableArn()}/stream/local` },
-        'AWS::IAM::Role': { Arn: () => `arn:aws:iam::${accountId}:role/${stack.name}-${logicalId}`, RoleId: () => `AROA${logicalId}` },
+        'AWS::IAM::Role': {
+          Arn: () => `arn:aws:iam::${accountId}:role${this.iamPath(stack, logicalId)}${String(this.physicalId(stack, logicalId))}`,
+          RoleId: () => `AROA${logicalId}`,
+        },
+        'AWS::IAM::ManagedPolicy': { PolicyArn: () => this.managedPolicyArn(stack, logicalId) },
+        // Storage access policies name objects under the bucket's ARN.
+        'AWS::S3::Bucket': { Arn: () => `arn:aws:s3:::${String(this.physicalId(stack, logicalId))}` },
       }
       const known = byType[type]?.[attribute]
       // Anything else only feeds resources the sandbox never reads; a recognisable stand-in will do.
       return known ? known() : `${stack.name}-${logicalId}.${attribute}`
     })
+  }
+
+  /** An IAM resource's `Path` (`/` unless set), which its ARN carries before the name. */
+  private iamPath(stack: Stack, logicalId: string): string {
+    const path = this.property(stack, logicalId, 'Path')
+    return typeof path === 'string' && path.startsWith('/') && path.endsWith('/') ? path : '/'
+  }
+
+  private managedPolicyArn(stack: Stack, logicalId: string): string {
+    const name = this.property(stack, logicalId, 'ManagedPolicyName') ?? `${stack.name}-${logicalId}`
+    return `arn:aws:iam::${this.ids.accountId}:policy${this.iamPath(stack, logicalId)}${String(name)}`
   }
 
   private sub(stack: Stack, arg: unknown, where: string): string {

@@ -28,6 +28,10 @@ export interface Role {
   name: string
   /** Inline policies plus every `AWS::IAM::Policy` / `AWS::IAM::ManagedPolicy` attached to it. */
   policies: PolicyDocument[]
+  /** `AROA…`: `aws:userid` is `<roleId>:<session name>` for whoever acts as the role. */
+  roleId?: string
+  /** Who may assume it (`AssumeRolePolicyDocument`): the identity pool checks it before handing it out. */
+  trustPolicy?: PolicyDocument
 }
 
 /** Who an identity-pool identity is, as AppSync's `$ctx.identity` and IAM policy variables see it. */
@@ -64,8 +68,12 @@ export interface SignedRequest {
   /** Query as received (without `?`), percent-encoding untouched; '' when none. */
   query: string
   headers: Record<string, string | string[] | undefined>
-  /** The exact body bytes (or `UNSIGNED-PAYLOAD` semantics when the service signs so, e.g. S3). */
-  body: Buffer | string
+  /**
+   * The exact body bytes. S3 may leave it out when it streams the body: the signature then covers
+   * the `x-amz-content-sha256` header as sent (`UNSIGNED-PAYLOAD`, `STREAMING-…` or a hash S3
+   * checks itself); given, a hash there must match it.
+   */
+  body?: Buffer | string
 }
 
 export type VerifyFailure = {
@@ -73,6 +81,8 @@ export type VerifyFailure = {
   /** The AWS error code the service returns, e.g. `InvalidSignatureException`, `ExpiredTokenException`, `UnrecognizedClientException`, `IncompleteSignatureException`, `MissingAuthenticationTokenException`. */
   code: string
   message: string
+  /** The HTTP status the service answers with (403 for most, 400 for a malformed signature). */
+  status: number
 }
 
 export type VerifyResult = { ok: true, principal: Principal } | VerifyFailure

@@ -18,7 +18,11 @@ export async function scratchProject(): Promise<{ dir: string, edit(file: string
     dir,
     async edit(file, change) {
       const path = join(dir, file)
-      await writeFile(path, change(await readFile(path, 'utf8')))
+      const before = await readFile(path, 'utf8')
+      const after = change(before)
+      // An edit that no longer matches the file would leave the test testing nothing.
+      if (after === before) throw new Error(`The edit of ${file} changed nothing: does it still match the file?`)
+      await writeFile(path, after)
     },
     remove: () => rm(dir, { recursive: true, force: true }),
   }

@@ -10,8 +10,8 @@ import { amplifyConfigFromOutputs } from '../../../utils/amplify-config'
 import { projectRoot, scratchProject } from '../../support/project'
 
 const ids = { region: 'us-east-1', userPoolId: 'us-east-1_Test12345', clientId: 'abcdefghijklmnopqrstuvwxyz' }
-const sandboxIds = { ...ids, accountId: '000000000000', apiId: 'localapi' }
-const sandboxOutputs = { userPoolEndpoint: 'http://127.0.0.1:2', messagesUrl: 'http://127.0.0.1:2/__sandbox/messages', certificatePath: '/tmp/cert.pem' }
+const sandboxIds = { ...ids, accountId: '000000000000', apiId: 'localapi', identityPoolId: 'us-east-1:0c9f0b4e-3f4b-4b8e-9d1e-000000000001' }
+const sandboxOutputs = { userPoolEndpoint: 'http://127.0.0.1:2', identityPoolEndpoint: 'http://127.0.0.1:2', messagesUrl: 'http://127.0.0.1:2/__sandbox/messages', certificatePath: '/tmp/cert.pem' }
 const endpoints = { graphqlUrl: 'http://127.0.0.1:1/graphql', ...sandboxOutputs }
 
 describe('synth of amplify/', () => {
@@ -43,17 +43,30 @@ describe('synth of amplify/', () => {
   it('generates amplify_outputs.json that configures the real client for the local endpoints', async () => {
     const outputs = await generateOutputs(assembly, endpoints)
     expect(outputs).toMatchObject({
-      auth: { user_pool_id: ids.userPoolId, user_pool_client_id: ids.clientId, aws_region: 'us-east-1', username_attributes: ['email'] },
-      data: { url: endpoints.graphqlUrl, default_authorization_type: 'AMAZON_COGNITO_USER_POOLS' },
+      auth: {
+        user_pool_id: ids.userPoolId,
+        user_pool_client_id: ids.clientId,
+        aws_region: 'us-east-1',
+        username_attributes: ['email'],
+        identity_pool_id: sandboxIds.identityPoolId,
+        unauthenticated_identities_enabled: true,
+      },
+      // The guest and identity-pool rules make IAM an authorization mode of the API.
+      data: { url: endpoints.graphqlUrl, default_authorization_type: 'AMAZON_COGNITO_USER_POOLS', authorization_types: ['AWS_IAM'] },
       custom: { offlineSandbox: sandboxOutputs },
     })
-    // No identity pool runs offline: advertising one would send the client to AWS for credentials.
-    expect(outputs.auth).not.toHaveProperty('identity_pool_id')
     const models = (outputs.data as { model_introspection: { models: Record<string, { fields: Record<string, unknown> }> } }).model_introspection.models
     expect(Object.keys(models.Todo.fields)).toEqual(expect.arrayContaining(['id', 'content', 'done', 'createdAt', 'updatedAt']))
 
     const config = amplifyConfigFromOutputs(outputs as Parameters<typeof amplifyConfigFromOutputs>[0])
-    expect(config.Auth?.Cognito).toMatchObject({ userPoolId: ids.userPoolId, userPoolClientId: ids.clientId, userPoolEndpoint: sandboxOutputs.userPoolEndpoint })
+    expect(config.Auth?.Cognito).toMatchObject({
+      userPoolId: ids.userPoolId,
+      userPoolClientId: ids.clientId,
+      userPoolEndpoint: sandboxOutputs.userPoolEndpoint,
+      identityPoolId: sandboxIds.identityPoolId,
+      identityPoolEndpoint: sandboxOutputs.identityPoolEndpoint,
+      allowGuestAccess: true,
+    })
     expect(config.API?.GraphQL).toMatchObject({ endpoint: endpoints.graphqlUrl, defaultAuthMode: 'userPool' })
   })
 
@@ -61,6 +74,7 @@ describe('synth of amplify/', () => {
     const { custom: _local, ...cloud } = await generateOutputs(assembly, endpoints)
     const config = amplifyConfigFromOutputs(cloud as Parameters<typeof amplifyConfigFromOutputs>[0])
     expect(config.Auth?.Cognito).not.toHaveProperty('userPoolEndpoint')
+    expect(config.Auth?.Cognito).not.toHaveProperty('identityPoolEndpoint')
   })
 })
 

@@ -21,6 +21,7 @@ describe('sandbox ids', () => {
       userPoolId: expect.stringMatching(/^us-east-1_[A-Za-z0-9]{9}$/),
       clientId: expect.stringMatching(/^[a-z0-9]{26}$/),
       apiId: expect.stringMatching(/^[a-z0-9]{26}$/),
+      identityPoolId: expect.stringMatching(/^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
     })
     expect(ids.apiId).not.toBe(LEGACY_API_ID)
     expect(await stored()).toEqual({ version: 2, ...ids })
@@ -32,8 +33,8 @@ describe('sandbox ids', () => {
     const old = { region: 'us-east-1', userPoolId: 'us-east-1_AbCdEfGh1', clientId: 'c'.repeat(26), apiId: 'r'.repeat(26) }
     await writeFile(join(dir, 'sandbox.json'), JSON.stringify(old))
     const ids = await loadOrCreateIds(dir)
-    expect(ids).toEqual({ ...old, accountId: '000000000000', apiId: LEGACY_API_ID })
-    expect(await stored()).toEqual({ ...old, accountId: '000000000000', apiId: LEGACY_API_ID, version: 2 })
+    expect(ids).toEqual({ ...old, accountId: '000000000000', apiId: LEGACY_API_ID, identityPoolId: expect.stringMatching(/^us-east-1:/) })
+    expect(await stored()).toEqual({ ...old, accountId: '000000000000', apiId: LEGACY_API_ID, identityPoolId: ids.identityPoolId, version: 2 })
     // Migrated once: the next start reads the same ids.
     expect(await loadOrCreateIds(dir)).toEqual(ids)
   })
@@ -42,6 +43,8 @@ describe('sandbox ids', () => {
     await writeFile(join(dir, 'sandbox.json'), JSON.stringify({ version: 2, region: 'eu-west-1', accountId: '000000000000', userPoolId: 'eu-west-1_AbCdEfGh1', apiId: 'a'.repeat(26), futureId: 'x' }))
     const ids = await loadOrCreateIds(dir)
     expect(ids.clientId).toMatch(/^[a-z0-9]{26}$/)
+    // A sandbox made before the identity pool gets one in its own region, keeping every other id.
+    expect(ids.identityPoolId).toMatch(/^eu-west-1:[0-9a-f-]{36}$/)
     expect(ids.apiId).toBe('a'.repeat(26))
     expect(await stored()).toMatchObject({ clientId: ids.clientId, futureId: 'x', version: 2 })
   })

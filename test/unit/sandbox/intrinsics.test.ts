@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { TemplateEvaluator, type CfnTemplate, type Stack } from '../../../sandbox/assembly/intrinsics'
 
-const ids = { region: 'eu-west-1', accountId: '123456789012', userPoolId: 'eu-west-1_Pool12345', clientId: 'client0000000000000000000', apiId: 'api00000000000000000000000' }
+const ids = { region: 'eu-west-1', accountId: '123456789012', userPoolId: 'eu-west-1_Pool12345', clientId: 'client0000000000000000000', apiId: 'api00000000000000000000000', identityPoolId: 'eu-west-1:0c9f0b4e-3f4b-4b8e-9d1e-000000000001' }
 
 /** One stack holding `template`, and a function that evaluates any value in it. */
 function single(template: CfnTemplate) {
@@ -36,6 +36,28 @@ describe('CloudFormation intrinsics, offline', () => {
     expect(ev({ Ref: 'Pool' })).toBe(ids.userPoolId)
     expect(ev({ 'Fn::GetAtt': ['Pool', 'ProviderURL'] })).toBe(`https://cognito-idp.eu-west-1.amazonaws.com/${ids.userPoolId}`)
     expect(ev({ Ref: 'Client' })).toBe(ids.clientId)
+  })
+
+  it('gives the identity pool its id, and IAM roles and policies the names and ARNs a deploy would', () => {
+    const { ev } = single({
+      Resources: {
+        IdentityPool: { Type: 'AWS::Cognito::IdentityPool' },
+        Role: { Type: 'AWS::IAM::Role' },
+        Named: { Type: 'AWS::IAM::Role', Properties: { RoleName: { 'Fn::Join': ['-', ['TodoRole', { 'Fn::GetAtt': ['Api', 'ApiId'] }]] }, Path: '/app/' } },
+        Managed: { Type: 'AWS::IAM::ManagedPolicy' },
+        Bucket: { Type: 'AWS::S3::Bucket' },
+        Api: { Type: 'AWS::AppSync::GraphQLApi' },
+      },
+    })
+    expect(ev({ Ref: 'IdentityPool' })).toBe(ids.identityPoolId)
+    // The data API's resolvers build `assumed-role/<Ref>/…` from the name: Ref and Arn must agree.
+    expect(ev({ Ref: 'Role' })).toBe('root-Role')
+    expect(ev({ 'Fn::GetAtt': ['Role', 'Arn'] })).toBe('arn:aws:iam::123456789012:role/root-Role')
+    expect(ev({ Ref: 'Named' })).toBe(`TodoRole-${ids.apiId}`)
+    expect(ev({ 'Fn::GetAtt': ['Named', 'Arn'] })).toBe(`arn:aws:iam::123456789012:role/app/TodoRole-${ids.apiId}`)
+    expect(ev({ Ref: 'Managed' })).toBe('arn:aws:iam::123456789012:policy/root-Managed')
+    // Storage policies name objects under the bucket's ARN.
+    expect(ev({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['Bucket', 'Arn'] }, '/public/*']] })).toBe('arn:aws:s3:::root-Bucket/public/*')
   })
 
   it('names tables after their evaluated properties, and other resources recognisably', () => {

@@ -1,0 +1,57 @@
+/**
+ * The offline sandbox's Cognito identity pool: guests and signed-in users get an identity id and
+ * temporary credentials (issued by the sandbox's IAM, acting as the definition's roles) from an
+ * endpoint the real aws-amplify v6 client talks to unchanged through `Auth.Cognito.identityPoolEndpoint`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { SandboxIam } from '../iam'
+import type { UserPool } from '../types'
+import { createHandler } from './http'
+import { TARGET_PREFIX } from './operations'
+import { LocalIdentityPool } from './pool'
+import type { IdentityPoolSettings } from './settings'
+import { IdentityStore } from './store'
+
+export { identityPoolSettings, type IdentityPoolSettings } from './settings'
+
+export interface CreateIdentityPoolOptions {
+  /** Folder for the identities; created if missing. */
+  dir: string
+  /** From `identityPoolSettings(assembly)`; undefined when the definition has no identity pool. */
+  settings: IdentityPoolSettings | undefined
+  iam: SandboxIam
+  /** The user pool's verifier: every login token is checked with it. */
+  verifyToken: UserPool['verifyToken']
+}
+
+export interface IdentityPool {
+  /** Undefined when the definition has no identity pool. */
+  readonly settings: IdentityPoolSettings | undefined
+  /** Handles one HTTP request to the Cognito Identity endpoint (`POST /` with its `X-Amz-Target`, CORS preflights). */
+  handle(req: IncomingMessage, res: ServerResponse): void
+  /** Applies the settings of a new backend definition; identities stay. */
+  updateSettings(settings: IdentityPoolSettings | undefined): void
+  /** Resolves once everything acknowledged is on disk. */
+  close(): Promise<void>
+}
+
+/** True for a request meant for the identity pool rather than the user pool on the same port. */
+export function isIdentityPoolRequest(req: IncomingMessage): boolean {
+  const target = req.headers['x-amz-target']
+  return typeof target === 'string' && target.startsWith(TARGET_PREFIX)
+}
+
+export async function createIdentityPool(opts: CreateIdentityPoolOptions): Promise<IdentityPool> {
+  const store = await IdentityStore.open(opts.dir)
+  const pool = new LocalIdentityPool(opts.settings, store, opts.iam, opts.verifyToken)
+  return {
+    get settings() {
+      return pool.settings
+    },
+    handle: createHandler(pool),
+    updateSettings(settings) {
+      pool.settings = settings
+    },
+    close: () => store.close(),
+  }
+}

@@ -1,0 +1,142 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { CloudAssembly } from '../../../sandbox/assembly'
+import { unservedFeatures } from '../../../sandbox/unserved'
+
+const ids = { region: 'us-east-1', accountId: '000000000000', apiId: 'unservedtest00000000000000', userPoolId: 'us-east-1_Unserved1', clientId: 'unservedclient000000000000', identityPoolId: 'us-east-1:00000000-0000-4000-8000-000000000001' }
+const tags = (name: string) => [{ Key: 'amplify:friendly-name', Value: name }, { Key: 'created-by', Value: 'amplify' }]
+const vtl = { RequestMappingTemplate: '{}', ResponseMappingTemplate: '$util.toJson({})' }
+
+type Resources = Record<string, { Type: string, Properties?: Record<string, unknown> }>
+
+/** What Gen 2 synthesizes for a backend the sandbox serves whole: auth, a model, API key and IAM. */
+const served: Record<string, Resources> = {
+  data: {
+    Api: { Type: 'AWS::AppSync::GraphQLApi', Properties: { Name: 'amplifyData', AuthenticationType: 'AMAZON_COGNITO_USER_POOLS', AdditionalAuthenticationProviders: [{ AuthenticationType: 'API_KEY' }, { AuthenticationType: 'AWS_IAM' }], Tags: tags('amplifyData') } },
+    Schema: { Type: 'AWS::AppSync::GraphQLSchema', Properties: { ApiId: { 'Fn::GetAtt': ['Api', 'ApiId'] }, Definition: 'type Query { a: String }' } },
+    Key: { Type: 'AWS::AppSync::ApiKey', Properties: { ApiId: { 'Fn::GetAtt': ['Api', 'ApiId'] }, Expires: 1796743648 } },
+    NoneDs: { Type: 'AWS::AppSync::DataSource', Properties: { Name: 'NONE_DS', Type: 'NONE' } },
+    TodoTable: { Type: 'Custom::AmplifyDynamoDBTable', Properties: { tableName: 'Todo-x-NONE' } },
+    TodoDs: { Type: 'AWS::AppSync::DataSource', Properties: { Name: 'TodoTable', Type: 'AMAZON_DYNAMODB', DynamoDBConfig: { TableName: 'Todo-x-NONE' } } },
+    AuthFn: { Type: 'AWS::AppSync::FunctionConfiguration', Properties: { Name: 'auth', DataSourceName: 'NONE_DS', ...vtl } },
+    ListTodos: { Type: 'AWS::AppSync::Resolver', Properties: { TypeName: 'Query', FieldName: 'listTodos', Kind: 'PIPELINE', PipelineConfig: { Functions: [{ 'Fn::GetAtt': ['AuthFn', 'FunctionId'] }] }, ...vtl } },
+    GetTodo: { Type: 'AWS::AppSync::Resolver', Properties: { TypeName: 'Query', FieldName: 'getTodo', Kind: 'UNIT', DataSourceName: 'TodoTable', ...vtl } },
+    TableManager: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.onEvent', Tags: tags('amplifyData') } },
+    CodegenBucket: { Type: 'AWS::S3::Bucket', Properties: { Tags: tags('amplifyData') } },
+    CustomS3AutoDeleteObjectsCustomResourceProviderHandler9D90184F: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler' } },
+    CustomCDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C1536MiBC5D8AB21: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler' } },
+    Deployment: { Type: 'Custom::CDKBucketDeployment', Properties: {} },
+    Parameter: { Type: 'AWS::SSM::Parameter', Properties: { Value: 'x' } },
+    Waiter: { Type: 'AWS::StepFunctions::StateMachine', Properties: {} },
+  },
+  auth: {
+    Pool: { Type: 'AWS::Cognito::UserPool', Properties: { UsernameAttributes: ['email'], MfaConfiguration: 'OFF', Tags: tags('amplifyAuth') } },
+    Client: { Type: 'AWS::Cognito::UserPoolClient', Properties: { UserPoolId: { Ref: 'Pool' } } },
+    Admins: { Type: 'AWS::Cognito::UserPoolGroup', Properties: { GroupName: 'Admin', UserPoolId: { Ref: 'Pool' } } },
+    Identities: { Type: 'AWS::Cognito::IdentityPool', Properties: { AllowUnauthenticatedIdentities: true, SupportedLoginProviders: {} } },
+    Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: {} } },
+    Attachment: { Type: 'AWS::Cognito::IdentityPoolRoleAttachment', Properties: { IdentityPoolId: { Ref: 'Identities' } } },
+    AmplifySecretFetcherResourceProviderLambda27823B35: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler' } },
+  },
+}
+
+/** The same backend with one of everything the sandbox does not serve. */
+function unserved(): Record<string, Resources> {
+  const data = { ...served.data! }
+  data.Api = { Type: 'AWS::AppSync::GraphQLApi', Properties: { Name: 'amplifyData', AuthenticationType: 'AMAZON_COGNITO_USER_POOLS', Tags: tags('amplifyData'), AdditionalAuthenticationProviders: [
+    { AuthenticationType: 'AWS_LAMBDA', LambdaAuthorizerConfig: { AuthorizerUri: { 'Fn::GetAtt': ['Authorizer', 'Arn'] } } },
+    { AuthenticationType: 'OPENID_CONNECT', OpenIDConnectConfig: { Issuer: 'https://issuer.example.com' } },
+  ] } }
+  Object.assign(data, {
+    LambdaDs: { Type: 'AWS::AppSync::DataSource', Properties: { Name: 'FnSayHelloLambdaDataSource', Type: 'AWS_LAMBDA', LambdaConfig: { LambdaFunctionArn: { 'Fn::GetAtt': ['SayHello', 'Arn'] } } } },
+    InvokeFn: { Type: 'AWS::AppSync::FunctionConfiguration', Properties: { Name: 'invoke', DataSourceName: 'FnSayHelloLambdaDataSource', ...vtl } },
+    SayHelloResolver: { Type: 'AWS::AppSync::Resolver', Properties: { TypeName: 'Query', FieldName: 'sayHello', Kind: 'PIPELINE', PipelineConfig: { Functions: [{ 'Fn::GetAtt': ['AuthFn', 'FunctionId'] }, { 'Fn::GetAtt': ['InvokeFn', 'FunctionId'] }] }, ...vtl } },
+    EchoResolver: { Type: 'AWS::AppSync::Resolver', Properties: { TypeName: 'Query', FieldName: 'echo', Kind: 'UNIT', DataSourceName: 'NONE_DS', Runtime: { Name: 'APPSYNC_JS', RuntimeVersion: '1.0.0' }, Code: 'export function request() {}' } },
+    HttpDs: { Type: 'AWS::AppSync::DataSource', Properties: { Name: 'WeatherApi', Type: 'HTTP', HttpConfig: { Endpoint: 'https://weather.example.com' } } },
+    WeatherResolver: { Type: 'AWS::AppSync::Resolver', Properties: { TypeName: 'Query', FieldName: 'weather', Kind: 'UNIT', DataSourceName: 'WeatherApi', ...vtl } },
+    SearchDs: { Type: 'AWS::AppSync::DataSource', Properties: { Name: 'Search', Type: 'AMAZON_OPENSEARCH_SERVICE' } },
+    // In the same stack as what refers to them: Gen 2's cross-stack references are not the point here.
+    SayHello: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', Tags: tags('say-hello') } },
+    Authorizer: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', Tags: tags('authorizer') } },
+  })
+  const auth = { ...served.auth! }
+  auth.Pool = { Type: 'AWS::Cognito::UserPool', Properties: {
+    UsernameAttributes: ['email', 'phone_number'], MfaConfiguration: 'ON', EnabledMfas: ['SOFTWARE_TOKEN_MFA'], Tags: tags('amplifyAuth'),
+    LambdaConfig: { PreSignUp: { 'Fn::GetAtt': ['PreSignUpFn', 'Arn'] }, CustomMessage: { 'Fn::GetAtt': ['PreSignUpFn', 'Arn'] } },
+  } }
+  auth.Identities = { Type: 'AWS::Cognito::IdentityPool', Properties: { AllowUnauthenticatedIdentities: true, SupportedLoginProviders: { 'accounts.google.com': 'id' } } }
+  Object.assign(auth, {
+    Google: { Type: 'AWS::Cognito::UserPoolIdentityProvider', Properties: { ProviderName: 'Google', ProviderType: 'Google', UserPoolId: { Ref: 'Pool' } } },
+    Domain: { Type: 'AWS::Cognito::UserPoolDomain', Properties: { Domain: 'x', UserPoolId: { Ref: 'Pool' } } },
+    PreSignUpFn: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', Tags: tags('pre-signup') } },
+  })
+  return {
+    data,
+    auth,
+    functions: {
+      Nightly: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', Tags: tags('nightly') } },
+      NightlySchedule: { Type: 'AWS::Scheduler::Schedule', Properties: { ScheduleExpression: 'cron(0 0 * * ? *)', Target: { Arn: { 'Fn::GetAtt': ['Nightly', 'Arn'] } } } },
+      Permission: { Type: 'AWS::Lambda::Permission', Properties: {} },
+    },
+    storage: {
+      photosBucket: { Type: 'AWS::S3::Bucket', Properties: { Tags: tags('photos') } },
+      photosPolicy: { Type: 'AWS::S3::BucketPolicy', Properties: {} },
+      CustomS3AutoDeleteObjectsCustomResourceProviderHandler9D90184F: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler' } },
+    },
+    custom: {
+      HelloApi: { Type: 'AWS::ApiGateway::RestApi', Properties: { Name: 'hello' } },
+      HelloMethod: { Type: 'AWS::ApiGateway::Method', Properties: {} },
+      Worker: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', FunctionName: 'image-worker' } },
+      Alerts: { Type: 'AWS::SNS::Topic', Properties: {} },
+      Jobs: { Type: 'AWS::SQS::Queue', Properties: {} },
+      MoreJobs: { Type: 'AWS::SQS::Queue', Properties: {} },
+    },
+  }
+}
+
+describe('unservedFeatures', () => {
+  let dir: string
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  /** An assembly with one root stack per entry (no nested stacks needed to tell Gen 2's parts apart). */
+  const assemblyOf = async (stacks: Record<string, Resources>) => {
+    dir = await mkdtemp(join(tmpdir(), 'unserved-'))
+    for (const [name, Resources] of Object.entries(stacks)) await writeFile(join(dir, `${name}.template.json`), JSON.stringify({ Resources }))
+    return CloudAssembly.load(dir, ids)
+  }
+
+  it('says nothing about a backend it serves whole, nor about what is only there to deploy it', async () => {
+    expect(unservedFeatures(await assemblyOf(served))).toEqual([])
+  })
+
+  it('names each thing it does not serve, once, with what the app sees instead', async () => {
+    const lines = unservedFeatures(await assemblyOf(unserved()))
+    const expected = [
+      /^Data: Lambda authorization \(lambdaAuthorizationMode, function authorizer\) .* refused with 401 UnauthorizedException\.$/,
+      /^Data: OIDC authorization .* refused with 401 UnauthorizedException\.$/,
+      /^Data: Query\.sayHello calls Lambda function say-hello \(a\.handler\.function\), .* UnsupportedOperation error\.$/,
+      /^Data: Query\.echo has a JavaScript resolver \(a\.handler\.custom, APPSYNC_JS\), .* UnsupportedOperation error\.$/,
+      /^Data: Query\.weather uses HTTP data source WeatherApi, .* UnsupportedOperation error\.$/,
+      /^Data: OpenSearch data source Search is not served offline; no field uses it yet\.$/,
+      /^Auth: the preSignUp trigger \(function pre-signup\) is not run offline: sign-ups go through unchecked\.$/,
+      /^Auth: the customMessage trigger \(function pre-signup\) is not run offline: messages use the pool's own text/,
+      /^Auth: multi-factor authentication \(REQUIRED: TOTP\) .* never asks for a second factor although the cloud requires one/,
+      /^Auth: sign-in with a phone number is not served offline/,
+      /^Auth: sign-in with Google \(externalProviders\) .* signInWithRedirect/,
+      /^Auth: identity-pool sign-in with accounts\.google\.com is not served offline/,
+      /^Function pre-signup is not run offline/,
+      /^Function say-hello is not run offline/,
+      /^Function authorizer is not run offline/,
+      /^Function nightly is not run offline/,
+      /^Schedule cron\(0 0 \* \* \? \*\) of function nightly does not fire offline\.$/,
+      /^Storage: bucket photos \(defineStorage\) is not served offline: Storage calls .* go to Amazon S3 and fail there\.$/,
+      /^REST API hello \(API Gateway\) is not served offline/,
+      /^Function image-worker is not run offline/,
+      /^Other resources are not served offline \(AWS::SNS::Topic, AWS::SQS::Queue ×2\): nothing local answers for them; calls to them go to AWS\.$/,
+    ]
+    for (const pattern of expected) expect(lines.filter(line => pattern.test(line)), String(pattern)).toHaveLength(1)
+    expect(lines).toHaveLength(expected.length)
+  })
+})
