@@ -2,14 +2,10 @@
  * Every error the local user pool answers with: one constructor per error, one message each, in
  * Cognito's wording where Cognito has one. Operations throw these and nothing else.
  */
+import { AwsJsonError } from '../aws-json'
 
-/** An error Cognito would return: HTTP status, `__type` (= `x-amzn-errortype`) and message. */
-export class CognitoError extends Error {
-  constructor(readonly type: string, message: string, readonly status = 400) {
-    super(message)
-    this.name = type
-  }
-}
+/** An error Cognito would return (AWS JSON protocol). */
+export class CognitoError extends AwsJsonError {}
 
 const invalidParameter = (message: string) => new CognitoError('InvalidParameterException', message)
 const notAuthorized = (message: string) => new CognitoError('NotAuthorizedException', message)
@@ -21,11 +17,13 @@ export const requestTooLarge = (limit: number) => new CognitoError('RequestEntit
 export const internalError = () => new CognitoError('InternalErrorException', 'Internal error', 500)
 export const bodyNotJson = () => serialization('Request body is not valid JSON')
 export const bodyNotObject = () => serialization('Request body must be a JSON object')
-export const wrongType = (expected: 'string' | 'map' | 'list' | 'structure', field: string) => serialization(`Expected ${expected} for ${field}`)
+export const wrongType = (expected: 'string' | 'integer' | 'map' | 'list' | 'structure', field: string) => serialization(`Expected ${expected} for ${field}`)
 
 /** Cognito's wording for a failed constraint, e.g. "Value null at 'clientId' failed to satisfy…". */
 export function constraintFailed(field: string, value: unknown, rule: string): CognitoError {
-  const shown = value === undefined || value === null ? 'null' : `'${typeof value === 'string' ? value.slice(0, 64) : typeof value}'`
+  const shown = value === undefined || value === null
+    ? 'null'
+    : `'${typeof value === 'string' ? value.slice(0, 64) : typeof value === 'number' ? value : typeof value}'`
   return invalidParameter(`1 validation error detected: Value ${shown} at '${lowerFirst(field)}' failed to satisfy constraint: ${rule}`)
 }
 /** The same check on a password, whose value Cognito does not echo. */
@@ -37,6 +35,22 @@ export const authFlowNotSupported = () => invalidParameter('Initiate Auth method
 export const customAuthNotConfigured = () => invalidParameter('Custom auth lambda trigger is not configured for the user pool.')
 /** What Cognito does but this sandbox does not model. */
 export const notInSandbox = (what: string) => invalidParameter(`${what} is not supported by the offline sandbox.`)
+
+// Signed (IAM-authorized) requests: the admin API.
+/** No SigV4 signature at all: what AWS answers before it looks at the operation. */
+export const requestNotSigned = () => new CognitoError('MissingAuthenticationTokenException', 'Missing Authentication Token')
+/**
+ * A signature the sandbox's IAM refused (unknown key, wrong secret, expired, out of scope), in its
+ * code and wording. Always 400, as Cognito's JSON API answers them (REST services such as Lambda say 403).
+ */
+export const signatureRefused = (type: string, message: string) => new CognitoError(type, message)
+/** A signer whose policies do not allow `action` (`cognito-idp:<Operation>`) on the pool. */
+export const accessDenied = (userArn: string, action: string, resource: string) =>
+  new CognitoError('AccessDeniedException', `User: ${userArn} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`)
+export const poolNotFound = (userPoolId: string) => new CognitoError('ResourceNotFoundException', `User pool ${userPoolId.slice(0, 55)} does not exist.`)
+export const groupNotFound = () => new CognitoError('ResourceNotFoundException', 'Group not found.')
+export const filterInvalid = () => invalidParameter('Error while parsing filter.')
+export const paginationTokenInvalid = () => invalidParameter('Invalid pagination token.')
 
 // Users and their attributes.
 export const userNotFound = () => new CognitoError('UserNotFoundException', 'User does not exist.')

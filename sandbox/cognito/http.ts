@@ -3,18 +3,21 @@
  * the real endpoint answers it, the JWKS and the sandbox's message list.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import { AMZ_JSON, sendError } from '../aws-json'
 import { allowCors, answerPreflight, guard, headerValue, parseUrl, PayloadTooLargeError, readBody, sendJson, type CorsPolicy } from '../http'
-import { bodyNotJson, bodyNotObject, CognitoError, internalError, requestTooLarge } from './errors'
+import { CognitoError, internalError, requestTooLarge } from './errors'
 import { call } from './operations'
-import type { Body } from './params'
 import type { LocalPool } from './pool'
 
 const MAX_BODY_BYTES = 64 * 1024
-const AMZ_JSON = 'application/x-amz-json-1.1'
 
 const CORS: CorsPolicy = {
   methods: ['POST', 'GET', 'OPTIONS'],
-  allowHeaders: ['content-type', 'x-amz-target', 'x-amz-user-agent', 'amz-sdk-invocation-id', 'amz-sdk-request', 'cache-control', 'authorization'],
+  allowHeaders: [
+    'content-type', 'x-amz-target', 'x-amz-user-agent', 'amz-sdk-invocation-id', 'amz-sdk-request', 'cache-control',
+    // A page may sign admin calls with credentials it holds (as AWS SDKs in browsers do).
+    'authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256',
+  ],
   exposeHeaders: ['x-amzn-requestid', 'x-amzn-errortype', 'date'],
   // As the real endpoint answers preflights.
   preflightStatus: 200,
@@ -45,33 +48,22 @@ async function route(pool: LocalPool, req: IncomingMessage, res: ServerResponse)
   if (req.method !== 'POST') return sendJson(res, 405, { message: 'Method Not Allowed' }, { contentType: AMZ_JSON })
 
   try {
-    const body = parseBody(await readBody(req, { limit: MAX_BODY_BYTES }))
-    sendJson(res, 200, await call(pool, headerValue(req.headers['x-amz-target']), body), { contentType: AMZ_JSON })
+    const body = await readBody(req, { limit: MAX_BODY_BYTES })
+    // As received: a signature covers the path, query, headers and body bytes exactly.
+    const url = req.url ?? '/'
+    const queryAt = url.indexOf('?')
+    const request = {
+      method: req.method,
+      path: queryAt < 0 ? url : url.slice(0, queryAt),
+      query: queryAt < 0 ? '' : url.slice(queryAt + 1),
+      headers: req.headers,
+      body,
+    }
+    sendJson(res, 200, await call(pool, headerValue(req.headers['x-amz-target']), request), { contentType: AMZ_JSON })
   }
   catch (error) {
     if (error instanceof PayloadTooLargeError) return sendError(res, requestTooLarge(error.limit))
     if (error instanceof CognitoError) return sendError(res, error)
     throw error
   }
-}
-
-function parseBody(raw: Buffer): Body {
-  let parsed: unknown
-  try {
-    parsed = raw.length ? JSON.parse(raw.toString('utf8')) : {}
-  }
-  catch {
-    throw bodyNotJson()
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw bodyNotObject()
-  return parsed as Body
-}
-
-function sendError(res: ServerResponse, error: CognitoError): void {
-  sendJson(res, error.status, { __type: error.type, message: error.message }, {
-    contentType: AMZ_JSON,
-    errorType: error.type,
-    // A refused body is not read to its end: the connection goes with the answer.
-    close: error.status === 413,
-  })
 }

@@ -15,7 +15,7 @@ import { loadOrCreateKeys } from './tokens'
 export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserPool> {
   await mkdir(opts.dir, { recursive: true })
   const keys = await loadOrCreateKeys(opts.dir)
-  const pool = new LocalPool(opts.settings, keys, opts.dir, opts.onMessage)
+  const pool = new LocalPool(opts.settings, keys, opts.dir, opts.iam, opts.onMessage)
   await pool.load()
   const handle = createHandler(pool)
   return {
@@ -27,7 +27,8 @@ export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserP
     verifyToken: (token, use, options) => pool.verifyToken(token, use, options),
     updateSettings(settings: UserPoolSettings) {
       // Ids stay: the pool name is baked into every SRP verifier and the ids into every token.
-      pool.settings = { ...settings, region: pool.settings.region, userPoolId: pool.settings.userPoolId, clientId: pool.settings.clientId }
+      const { region, accountId, userPoolId, clientId } = pool.settings
+      pool.applySettings({ ...settings, region, accountId, userPoolId, clientId })
     },
     close: () => pool.close(),
   }

@@ -2,10 +2,17 @@
  * Request-parameter checks: a JSON body is untrusted until these have read it, and they fail with
  * the validation errors Cognito gives for the same mistakes.
  */
+import { optionalString as optionalJsonString, parseBody as parseJsonBody, type Body } from '../aws-json'
+import * as errors from './errors'
 import { constraintFailed, wrongType } from './errors'
 
-/** A request or response body of Cognito's JSON protocol. */
-export type Body = Record<string, unknown>
+export type { Body }
+
+/** The request body as JSON: an object, or SerializationException. */
+export const parseBody = (raw: Buffer | string): Body => parseJsonBody(raw, errors)
+
+/** A string parameter that may be absent (`undefined`); present, it may be empty. */
+export const optionalString = (body: Body, field: string, max: number): string | undefined => optionalJsonString(body, field, max, errors)
 
 export function requireString(body: Body, field: string, max = 2048): string {
   const value = body[field]
@@ -13,6 +20,28 @@ export function requireString(body: Body, field: string, max = 2048): string {
   if (typeof value !== 'string') throw wrongType('string', field)
   if (value.length < 1 || value.length > max) throw constraintFailed(field, value, `Member must have length between 1 and ${max}`)
   return value
+}
+
+/** A page size (`Limit`): `max` when absent or 0. */
+export function pageSize(body: Body, field: string, max: number): number {
+  const value = body[field]
+  // 0 is in Cognito's range; read as "no limit given" so that paging always moves on.
+  if (value === undefined || value === null || value === 0) return max
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw wrongType('integer', field)
+  if (value < 0) throw constraintFailed(field, value, 'Member must have value greater than or equal to 0')
+  if (value > max) throw constraintFailed(field, value, `Member must have value less than or equal to ${max}`)
+  return value
+}
+
+/** Names such as `AttributesToGet`; `undefined` when absent. */
+export function stringList(body: Body, field: string): string[] | undefined {
+  const value = body[field]
+  if (value === undefined || value === null) return undefined
+  if (!Array.isArray(value)) throw wrongType('list', field)
+  return value.map((item: unknown) => {
+    if (typeof item !== 'string') throw wrongType('string', `${field}.member`)
+    return item
+  })
 }
 
 /** A `Record<string, string>` parameter such as `AuthParameters` or `ChallengeResponses`. */

@@ -1,19 +1,24 @@
 /**
  * The local user pool as its operations see it: settings, keys, state, and the checks several
- * operation families share (the app client, enabled flows, the caller of an AccessToken operation).
- * The operations themselves are in `operations/`.
+ * operation families share (the app client, enabled flows, the caller of an AccessToken operation,
+ * the signer of an IAM-authorized one). The operations themselves are in `operations/`.
  */
 import { errors as joseErrors, type JWTPayload } from 'jose'
+import type { Iam, Principal, SignedRequest } from '../iam/types'
 import type { SandboxMessage, TokenUse, UserPoolSettings } from '../types'
 import {
   accessTokenExpired, accessTokenRevoked, accessTokenScope, clientNotFound, flowNotEnabled, invalidAccessToken,
-  userNotFound, type CognitoError,
+  requestNotSigned, signatureRefused, userNotFound, type CognitoError,
 } from './errors'
+import { groupClaims, type GroupClaims } from './groups'
 import { requireString, type Body } from './params'
 import { SecretBlocks } from './secret-block'
 import { PoolState } from './state'
 import type { StoredUser } from './store'
 import { verifyJwt, type PoolKeys } from './tokens'
+
+/** The service name IAM-signed Cognito requests carry in their credential scope. */
+const SIGNING_SERVICE = 'cognito-idp'
 
 export class LocalPool {
   readonly state: PoolState
@@ -26,6 +31,8 @@ export class LocalPool {
     public settings: UserPoolSettings,
     readonly keys: PoolKeys,
     dir: string,
+    /** Checks the signature and policy of every IAM-authorized (admin) request. */
+    readonly iam: Iam,
     /** Told of every message the pool "sends". */
     readonly onMessage?: (message: SandboxMessage) => void,
   ) {
@@ -43,8 +50,18 @@ export class LocalPool {
     return this.settings.userPoolId.split('_')[1] ?? ''
   }
 
-  load(): Promise<void> {
-    return this.state.load()
+  async load(): Promise<void> {
+    await this.state.load()
+    // The definition may have changed while the sandbox was stopped.
+    this.state.syncGroups(this.settings.groups)
+  }
+
+  /** New settings from a new synth; groups the definition dropped go, with their memberships. */
+  applySettings(settings: UserPoolSettings): void {
+    this.settings = settings
+    this.state.syncGroups(settings.groups)
+    // Not awaited (a reload is not a request): `close` waits for it, and a failed write is retried by the next change.
+    this.state.save().catch(() => {})
   }
 
   close(): Promise<void> {
@@ -83,6 +100,21 @@ export class LocalPool {
     const user = this.state.userBySub(claims.sub as string)
     if (!user) throw userNotFound()
     return { user, claims }
+  }
+
+  /**
+   * Who signed an IAM-authorized request, with AWS's answer for an unsigned or badly signed one.
+   * It runs before the body is read, as AWS checks the signature first.
+   */
+  async signer(request: SignedRequest): Promise<Principal> {
+    const verified = await this.iam.verify(request, SIGNING_SERVICE)
+    if (verified.ok) return verified.principal
+    throw verified.code === 'MissingAuthenticationTokenException' ? requestNotSigned() : signatureRefused(verified.code, verified.message)
+  }
+
+  /** What the user's memberships put in the tokens issued now. */
+  groupClaims(user: StoredUser): GroupClaims | undefined {
+    return groupClaims(this.settings.groups, user.groups ?? [])
   }
 
   /** `UserPool.verifyToken`: a valid token of this pool and client whose session is not revoked. */

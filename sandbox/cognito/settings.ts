@@ -1,9 +1,9 @@
 /**
- * What the local user pool takes from the synthesized `AWS::Cognito::UserPool` and its web client,
- * with the sandbox's ids.
+ * What the local user pool takes from the synthesized `AWS::Cognito::UserPool`, its web client and
+ * its `AWS::Cognito::UserPoolGroup`s, with the sandbox's ids.
  */
 import type { CloudAssembly, FoundResource } from '../assembly'
-import type { UserPoolSettings } from '../types'
+import type { UserPoolGroup, UserPoolSettings } from '../types'
 
 /** Cognito's lifetimes when the client sets none: 60 min access/id, 30 days refresh. */
 const DEFAULT_VALIDITY = { AccessToken: 60 * 60, IdToken: 60 * 60, RefreshToken: 30 * 24 * 60 * 60 }
@@ -27,9 +27,10 @@ export function userPoolSettings(assembly: CloudAssembly): UserPoolSettings | un
     const value = client(prop)
     return typeof value === 'number' ? value * (UNIT_SECONDS[units[key]] ?? 1) : DEFAULT_VALIDITY[key]
   }
-  const { region, userPoolId, clientId } = assembly.ids
+  const { region, accountId, userPoolId, clientId } = assembly.ids
   return {
     region,
+    accountId,
     userPoolId,
     clientId,
     passwordPolicy: {
@@ -56,5 +57,24 @@ export function userPoolSettings(assembly: CloudAssembly): UserPoolSettings | un
       subject: template.EmailSubject ?? String(pool('EmailVerificationSubject') ?? 'Your verification code'),
       message: template.EmailMessage ?? String(pool('EmailVerificationMessage') ?? 'Your verification code is {####}'),
     },
+    groups: poolGroups(assembly, userPoolId),
   }
+}
+
+/** The pool's `AWS::Cognito::UserPoolGroup`s (a backend may define pools of its own; the sandbox serves the first). */
+function poolGroups(assembly: CloudAssembly, userPoolId: string): UserPoolGroup[] {
+  const groups: UserPoolGroup[] = []
+  for (const { stack, logicalId } of assembly.resourcesOfType('AWS::Cognito::UserPoolGroup')) {
+    const property = (name: string) => assembly.property(stack, logicalId, name)
+    if (property('UserPoolId') !== userPoolId) continue
+    const [name, precedence, roleArn, description] = ['GroupName', 'Precedence', 'RoleArn', 'Description'].map(property)
+    groups.push({
+      // CloudFormation names a group without GroupName itself; its logical id stands in.
+      name: typeof name === 'string' ? name : logicalId,
+      ...(typeof precedence === 'number' ? { precedence } : {}),
+      ...(typeof roleArn === 'string' ? { roleArn } : {}),
+      ...(typeof description === 'string' ? { description } : {}),
+    })
+  }
+  return groups
 }

@@ -1,11 +1,12 @@
 /**
- * The pool's in-memory model: users with their e-mail index, sessions with their refresh-token
- * index, and sent messages. Every change bumps a version; `persisting` writes the model through
- * `StateFile` whenever the work it wraps moved it.
+ * The pool's in-memory model: users with their e-mail index and group memberships, the groups the
+ * definition has, sessions with their refresh-token index, and sent messages. Every change bumps a
+ * version; `persisting` writes the model through `StateFile` whenever the work it wraps moved it.
  */
 import { createHash } from 'node:crypto'
-import type { SandboxMessage, UserPoolSettings } from '../types'
-import { StateFile, type StoredPool, type StoredSession, type StoredUser } from './store'
+import type { SandboxMessage, UserPoolGroup, UserPoolSettings } from '../types'
+import { byPrecedence } from './groups'
+import { StateFile, type StoredGroup, type StoredPool, type StoredSession, type StoredUser } from './store'
 
 /** Revoked or expired sessions are kept this long after their refresh token expires, so tokens
  * issued from them (at most a day, Cognito's maximum) still read as revoked rather than unknown. */
@@ -20,6 +21,8 @@ export class PoolState {
   /** Refresh-token hash → origin_jti. */
   private refreshIndex = new Map<string, string>()
   private messages: SandboxMessage[] = []
+  /** The definition's groups by name, with the dates the admin API reports. */
+  private groups = new Map<string, StoredGroup>()
   private readonly file: StateFile
   /** Bumped by every change. */
   private version = 0
@@ -34,6 +37,12 @@ export class PoolState {
     for (const user of stored.users) this.addUser(user)
     for (const session of stored.sessions) this.indexSession(session)
     this.messages = stored.messages
+    for (const group of stored.groups ?? []) this.groups.set(group.name, group)
+  }
+
+  /** Schedules a write of the model; `close` waits for it. */
+  save(): Promise<void> {
+    return this.file.save()
   }
 
   /** Runs `work`; whatever it changed is on disk before the result (or the failure) is passed on. */
@@ -104,6 +113,65 @@ export class PoolState {
     this.changed()
   }
 
+  /** Every user, ordered by sub: a stable order to page through. */
+  listUsers(): StoredUser[] {
+    return [...this.users.values()].sort((a, b) => (a.sub < b.sub ? -1 : a.sub > b.sub ? 1 : 0))
+  }
+
+  // --- Groups -------------------------------------------------------------------------------
+
+  /**
+   * Brings the groups in line with the definition, as a deploy does to Cognito: a new group is
+   * created, a changed one modified, and a removed one deleted with every membership in it.
+   */
+  syncGroups(defined: readonly UserPoolGroup[]): void {
+    const now = new Date().toISOString()
+    const names = new Set(defined.map(group => group.name))
+    for (const name of this.groups.keys()) {
+      if (names.has(name)) continue
+      this.groups.delete(name)
+      this.changed()
+    }
+    for (const user of this.users.values()) {
+      const kept = user.groups?.filter(name => names.has(name))
+      if (kept?.length === user.groups?.length) continue
+      user.groups = kept
+      this.changed()
+    }
+    for (const { name, precedence, roleArn, description } of defined) {
+      const stored = this.groups.get(name)
+      if (stored && stored.precedence === precedence && stored.roleArn === roleArn && stored.description === description) continue
+      this.groups.set(name, { name, precedence, roleArn, description, createdAt: stored?.createdAt ?? now, updatedAt: now })
+      this.changed()
+    }
+  }
+
+  group(name: string): StoredGroup | undefined {
+    return this.groups.get(name)
+  }
+
+  /** Every group, highest precedence first. */
+  listGroups(): StoredGroup[] {
+    return [...this.groups.values()].sort(byPrecedence)
+  }
+
+  /** The user's groups, highest precedence first. */
+  groupsOfUser(user: StoredUser): StoredGroup[] {
+    return (user.groups ?? []).flatMap(name => this.groups.get(name) ?? []).sort(byPrecedence)
+  }
+
+  addToGroup(user: StoredUser, group: StoredGroup): void {
+    if (user.groups?.includes(group.name)) return
+    user.groups = [...(user.groups ?? []), group.name]
+    this.changed()
+  }
+
+  removeFromGroup(user: StoredUser, group: StoredGroup): void {
+    if (!user.groups?.includes(group.name)) return
+    user.groups = user.groups.filter(name => name !== group.name)
+    this.changed()
+  }
+
   // --- Sessions -----------------------------------------------------------------------------
 
   /** Records a sign-in; only a hash of its refresh token is kept. */
@@ -164,6 +232,7 @@ export class PoolState {
       users: [...this.users.values()],
       sessions: [...this.sessions.values()],
       messages: this.messages,
+      groups: [...this.groups.values()],
     }
   }
 

@@ -31,6 +31,18 @@ export interface StoredUser {
   codes: Partial<Record<CodeKind, StoredCode>>
   /** Epoch ms of recent code deliveries, for LimitExceededException. */
   codeSends: number[]
+  /** Names of the groups the user is in (absent in files from before groups). */
+  groups?: string[]
+  createdAt: string
+  updatedAt: string
+}
+
+/** When the pool first served a group of the definition, and when its definition last changed. */
+export interface StoredGroup {
+  name: string
+  precedence?: number
+  roleArn?: string
+  description?: string
   createdAt: string
   updatedAt: string
 }
@@ -56,6 +68,8 @@ export interface StoredPool {
   users: StoredUser[]
   sessions: StoredSession[]
   messages: SandboxMessage[]
+  /** Absent in files from before groups. */
+  groups?: StoredGroup[]
 }
 
 export class StateFile {

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { calculateJwkThumbprint, exportJWK, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import type { TokenUse } from '../types'
 import { readJsonIfExists, writeAtomically } from '../fs'
+import type { GroupClaims } from './groups'
 
 export interface PoolKeys {
   kid: string
@@ -60,6 +61,8 @@ export interface IssueInput {
   attributes: Record<string, string>
   accessSeconds: number
   idSeconds: number
+  /** The user's groups; absent for a user in none. */
+  groups?: GroupClaims
 }
 
 /** Attributes Cognito puts in an id token as booleans rather than strings. */
@@ -80,9 +83,17 @@ export async function issueTokens(keys: PoolKeys, input: IssueInput): Promise<{ 
   for (const [name, value] of Object.entries(input.attributes)) {
     profile[name] = BOOLEAN_CLAIMS.has(name) ? value === 'true' : value
   }
+  const { groups } = input
+  // Both tokens list the groups; only the id token names their roles (what identity pools map).
+  const groupClaim = groups ? { 'cognito:groups': groups.groups } : {}
+  const roleClaims = {
+    ...(groups?.roles.length ? { 'cognito:roles': groups.roles } : {}),
+    ...(groups?.preferredRole ? { 'cognito:preferred_role': groups.preferredRole } : {}),
+  }
   const [AccessToken, IdToken] = await Promise.all([
     sign({
       sub: input.sub,
+      ...groupClaim,
       iss: input.issuer,
       client_id: input.clientId,
       origin_jti: input.originJti,
@@ -95,6 +106,8 @@ export async function issueTokens(keys: PoolKeys, input: IssueInput): Promise<{ 
     sign({
       ...profile,
       'sub': input.sub,
+      ...groupClaim,
+      ...roleClaims,
       'iss': input.issuer,
       'cognito:username': input.sub,
       'origin_jti': input.originJti,

@@ -1,10 +1,15 @@
 /**
  * The router: every operation the pool answers, by its `X-Amz-Target` name. Adding one is a
- * function in its family's file and a line here.
+ * function in its family's file and a line here, in `SIGNED` for an operation AWS authorizes with
+ * IAM (the admin API) and in `OPERATIONS` for one a user calls unsigned.
  */
+import type { SignedRequest } from '../../iam/types'
 import { unknownOperation } from '../errors'
-import type { Body } from '../params'
+import { parseBody, type Body } from '../params'
 import type { LocalPool } from '../pool'
+import {
+  adminAddUserToGroup, adminGetUser, adminListGroupsForUser, adminRemoveUserFromGroup, listGroups, listUsers, type Caller,
+} from './admin'
 import { confirmForgotPassword, forgotPassword } from './forgot-password'
 import { getTokensFromRefreshToken, globalSignOut, revokeToken } from './session'
 import { initiateAuth, respondToAuthChallenge } from './sign-in'
@@ -13,6 +18,8 @@ import { changePassword, deleteUser, getUser, getUserAttributeVerificationCode, 
 
 /** Reads the request body, changes state and answers; throws `CognitoError` for Cognito's errors. */
 export type Operation = (pool: LocalPool, body: Body) => Promise<Body>
+/** The same, for a request whose signature was verified: it authorizes `caller` itself. */
+export type SignedOperation = (pool: LocalPool, body: Body, caller: Caller) => Promise<Body>
 
 const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.'
 
@@ -35,11 +42,31 @@ const OPERATIONS: Record<string, Operation> = {
   ConfirmForgotPassword: confirmForgotPassword,
 }
 
-/** Runs the operation `target` names; whatever it changed is on disk before this resolves or rejects. */
-export async function call(pool: LocalPool, target: string, body: Body): Promise<Body> {
+const SIGNED: Record<string, SignedOperation> = {
+  AdminAddUserToGroup: adminAddUserToGroup,
+  AdminRemoveUserFromGroup: adminRemoveUserFromGroup,
+  AdminListGroupsForUser: adminListGroupsForUser,
+  ListGroups: listGroups,
+  AdminGetUser: adminGetUser,
+  ListUsers: listUsers,
+}
+
+/**
+ * Runs the operation `target` names on the request as received (signed operations verify its
+ * exact bytes); whatever it changed is on disk before this resolves or rejects.
+ */
+export async function call(pool: LocalPool, target: string, request: SignedRequest): Promise<Body> {
   const name = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : ''
   // Own properties only: `constructor` or `toString` must not reach Object.prototype.
+  const signed = Object.hasOwn(SIGNED, name) ? SIGNED[name] : undefined
+  if (signed) {
+    // AWS refuses an unsigned or badly signed request before it reads the body.
+    const principal = await pool.signer(request)
+    const body = parseBody(request.body ?? '')
+    return pool.state.persisting(() => signed(pool, body, { principal, action: `cognito-idp:${name}` }))
+  }
   const operation = Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined
   if (!operation) throw unknownOperation(target)
+  const body = parseBody(request.body ?? '')
   return pool.state.persisting(() => operation(pool, body))
 }

@@ -68,6 +68,8 @@ async function tokensFor(pool: LocalPool, user: StoredUser, session: StoredSessi
     originJti: session.originJti,
     authTime: session.authTime,
     attributes: user.attributes,
+    // Read at every issue, so a refresh carries memberships changed since sign-in.
+    groups: pool.groupClaims(user),
     accessSeconds,
     idSeconds,
   })

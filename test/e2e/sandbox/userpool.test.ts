@@ -18,10 +18,12 @@ import { CognitoJwtVerifier } from 'aws-jwt-verify'
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createUserPool } from '../../../sandbox/cognito'
+import { createIam, type SandboxIam } from '../../../sandbox/iam'
 import type { SandboxMessage, UserPool, UserPoolSettings } from '../../../sandbox/types'
 
 const settings: UserPoolSettings = {
   region: 'us-east-1',
+  accountId: '000000000000',
   userPoolId: 'us-east-1_Sandbox42',
   clientId: 'abcdefghijklmnopqrstuvwxyz',
   passwordPolicy: { minimumLength: 8, requireLowercase: true, requireUppercase: true, requireNumbers: true, requireSymbols: true },
@@ -33,6 +35,7 @@ const settings: UserPoolSettings = {
   preventUserExistenceErrors: true,
   tokenValidity: { accessSeconds: 3600, idSeconds: 3600, refreshSeconds: 30 * 86400 },
   verificationEmail: { subject: 'Your verification code', message: 'Your verification code is {####}' },
+  groups: [],
 }
 
 /** Every password the tests set, to prove none reaches the disk. */
@@ -45,6 +48,8 @@ function remember(password: string): string {
 }
 
 let dir: string
+let iamDir: string
+let iam: SandboxIam
 let pool: UserPool
 let server: Server
 let endpoint: string
@@ -55,7 +60,7 @@ const targets: string[] = []
 const storage = new Map<string, string>()
 
 async function startPool(): Promise<void> {
-  pool = await createUserPool({ dir, settings, onMessage: m => delivered.push(m) })
+  pool = await createUserPool({ dir, settings, iam, onMessage: m => delivered.push(m) })
   server = createServer((req, res) => {
     targets.push(String(req.headers['x-amz-target'] ?? '').replace('AWSCognitoIdentityProviderService.', ''))
     pool.handle(req, res)
@@ -82,6 +87,15 @@ async function stopPool(): Promise<void> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'userpool-test-'))
+  const { region, userPoolId, clientId } = settings
+  // The admin API is tested in groups.test.ts; this pool only needs an IAM to be whole. Beside the
+  // pool's folder, whose files the persistence test inspects.
+  iamDir = await mkdtemp(join(tmpdir(), 'userpool-test-iam-'))
+  iam = await createIam({
+    dir: iamDir,
+    adminCredentialsFile: join(iamDir, 'admin-credentials'),
+    ids: { region, userPoolId, clientId, accountId: '000000000000', apiId: 'userpoolapi', identityPoolId: 'us-east-1:00000000-0000-4000-8000-000000000001' },
+  })
   await startPool()
 })
 
@@ -93,7 +107,9 @@ afterEach(async () => {
 
 afterAll(async () => {
   await stopPool()
+  await iam.close()
   await rm(dir, { recursive: true, force: true })
+  await rm(iamDir, { recursive: true, force: true })
 })
 
 async function messages(to?: string): Promise<SandboxMessage[]> {

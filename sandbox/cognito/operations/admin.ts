@@ -1,0 +1,150 @@
+/**
+ * The admin API, authorized by IAM as in AWS: the caller signs the request (SigV4) with credentials
+ * the sandbox trusts, and its policies must allow `cognito-idp:<Operation>` on the pool's ARN.
+ * Group membership (AdminAddUserToGroup, AdminRemoveUserFromGroup, AdminListGroupsForUser,
+ * ListGroups) and the look-ups a script or function does first (AdminGetUser, ListUsers).
+ */
+import type { Principal } from '../../iam/types'
+import { accessDenied, groupNotFound, paginationTokenInvalid, poolNotFound, userNotFound } from '../errors'
+import { optionalString, pageSize, requireString, stringList, type Body } from '../params'
+import type { LocalPool } from '../pool'
+import type { StoredGroup, StoredUser } from '../store'
+import { matchesFilter, parseUserFilter } from '../user-filter'
+
+/** Who signed the request, and the IAM action it asks for (`cognito-idp:AdminAddUserToGroup`). */
+export interface Caller {
+  principal: Principal
+  action: string
+}
+
+/** Cognito's largest page for these operations. */
+const MAX_PAGE = 60
+
+export async function adminAddUserToGroup(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
+  authorize(pool, body, caller)
+  const user = requireUser(pool, body)
+  pool.state.addToGroup(user, requireGroup(pool, body))
+  return {}
+}
+
+export async function adminRemoveUserFromGroup(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
+  authorize(pool, body, caller)
+  const user = requireUser(pool, body)
+  pool.state.removeFromGroup(user, requireGroup(pool, body))
+  return {}
+}
+
+export async function adminListGroupsForUser(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
+  authorize(pool, body, caller)
+  const user = requireUser(pool, body)
+  const { items, next } = pageByOffset(pool.state.groupsOfUser(user), body)
+  return { Groups: items.map(group => groupType(pool, group)), ...(next ? { NextToken: next } : {}) }
+}
+
+export async function listGroups(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
+  authorize(pool, body, caller)
+  const { items, next } = pageByOffset(pool.state.listGroups(), body)
+  return { Groups: items.map(group => groupType(pool, group)), ...(next ? { NextToken: next } : {}) }
+}
+
+export async function adminGetUser(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
+  authorize(pool, body, caller)
+  const { Attributes, ...user } = userType(requireUser(pool, body))
+  return { ...user, UserAttributes: Attributes }
+}
+
+export async function listUsers(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
+  authorize(pool, body, caller)
+  const filter = parseUserFilter(optionalString(body, 'Filter', 256) ?? '')
+  const attributesToGet = stringList(body, 'AttributesToGet')
+  const limit = pageSize(body, 'Limit', MAX_PAGE)
+  const token = optionalString(body, 'PaginationToken', 2048)
+  // Users are listed by sub; the token is the last sub returned, so deletions between pages skip no one.
+  const after = token === undefined ? '' : decodeToken(token)
+  const { caseSensitive } = pool.settings
+  const matching = pool.state.listUsers().filter(user => user.sub > after && (!filter || matchesFilter(filter, user, caseSensitive)))
+  const users = matching.slice(0, limit)
+  return {
+    Users: users.map((user) => {
+      const listed = userType(user)
+      return attributesToGet ? { ...listed, Attributes: listed.Attributes.filter(a => attributesToGet.includes(a.Name)) } : listed
+    }),
+    ...(matching.length > limit ? { PaginationToken: encodeToken(users.at(-1)!.sub) } : {}),
+  }
+}
+
+/**
+ * The request names this pool and the signer may act on it. IAM decides on the ARN of the pool the
+ * request names, so a caller not allowed learns nothing about which pools exist.
+ */
+function authorize(pool: LocalPool, body: Body, { principal, action }: Caller): void {
+  const userPoolId = requireString(body, 'UserPoolId', 55)
+  const { region, accountId } = pool.settings
+  const resource = `arn:aws:cognito-idp:${region}:${accountId}:userpool/${userPoolId}`
+  if (!pool.iam.isAllowed(principal, action, resource)) throw accessDenied(principal.userArn, action, resource)
+  if (userPoolId !== pool.settings.userPoolId) throw poolNotFound(userPoolId)
+}
+
+/** By username (the sub) or e-mail alias, as Cognito's admin API accepts either. */
+function requireUser(pool: LocalPool, body: Body): StoredUser {
+  const user = pool.state.findUser(requireString(body, 'Username', 128))
+  if (!user) throw userNotFound()
+  return user
+}
+
+function requireGroup(pool: LocalPool, body: Body): StoredGroup {
+  const group = pool.state.group(requireString(body, 'GroupName', 128))
+  if (!group) throw groupNotFound()
+  return group
+}
+
+/** Cognito's GroupType; dates in epoch seconds, as its JSON protocol sends timestamps. */
+function groupType(pool: LocalPool, group: StoredGroup): Body {
+  return {
+    GroupName: group.name,
+    UserPoolId: pool.settings.userPoolId,
+    ...(group.description !== undefined ? { Description: group.description } : {}),
+    ...(group.roleArn !== undefined ? { RoleArn: group.roleArn } : {}),
+    ...(group.precedence !== undefined ? { Precedence: group.precedence } : {}),
+    CreationDate: epochSeconds(group.createdAt),
+    LastModifiedDate: epochSeconds(group.updatedAt),
+  }
+}
+
+/** Cognito's UserType. */
+function userType(user: StoredUser): Body & { Attributes: Array<{ Name: string, Value: string }> } {
+  return {
+    Username: user.sub,
+    Attributes: [{ Name: 'sub', Value: user.sub }, ...Object.entries(user.attributes).map(([Name, Value]) => ({ Name, Value }))],
+    UserCreateDate: epochSeconds(user.createdAt),
+    UserLastModifiedDate: epochSeconds(user.updatedAt),
+    Enabled: true,
+    UserStatus: user.status,
+  }
+}
+
+/** A page of a short list (groups change only with the definition): the token is the next offset. */
+function pageByOffset<T>(all: T[], body: Body): { items: T[], next?: string } {
+  const limit = pageSize(body, 'Limit', MAX_PAGE)
+  const token = optionalString(body, 'NextToken', 2048)
+  const start = token === undefined ? 0 : Number(decodeToken(token))
+  if (!Number.isSafeInteger(start) || start < 0) throw paginationTokenInvalid()
+  const end = start + limit
+  return { items: all.slice(start, end), ...(end < all.length ? { next: encodeToken(String(end)) } : {}) }
+}
+
+const TOKEN_PREFIX = 'sandbox:'
+
+function encodeToken(position: string): string {
+  return Buffer.from(`${TOKEN_PREFIX}${position}`).toString('base64url')
+}
+
+function decodeToken(token: string): string {
+  const decoded = Buffer.from(token, 'base64url').toString('utf8')
+  if (!decoded.startsWith(TOKEN_PREFIX)) throw paginationTokenInvalid()
+  return decoded.slice(TOKEN_PREFIX.length)
+}
+
+function epochSeconds(iso: string): number {
+  return Date.parse(iso) / 1000
+}
