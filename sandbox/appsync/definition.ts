@@ -14,6 +14,7 @@ import type {
 } from '@aws-amplify/amplify-appsync-simulator'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { CfnResource, CloudAssembly, Stack } from '../assembly'
+import { apiKeyLifetimeMs, type ApiKeySetting } from './api-key'
 import { UNSUPPORTED_DATA_SOURCE, type LocalDynamoDBDataSourceConfig } from './simulator'
 
 export type AuthenticationType = 'AMAZON_COGNITO_USER_POOLS' | 'AWS_IAM' | 'API_KEY' | 'OPENID_CONNECT' | 'AWS_LAMBDA'
@@ -68,6 +69,8 @@ export interface ApiDefinition {
   schema: string
   defaultAuthentication: AuthenticationType
   additionalAuthentication: AuthenticationType[]
+  /** The `AWS::AppSync::ApiKey` the API has (API-key authorization), if any. */
+  apiKey?: ApiKeySetting
   dataSources: DataSourceDefinition[]
   functions: FunctionDefinition[]
   resolvers: ResolverDefinition[]
@@ -145,6 +148,12 @@ export async function loadApiDefinition(assembly: CloudAssembly): Promise<ApiDef
     })
   }
 
+  const apiKeys = assembly.resourcesOfType('AWS::AppSync::ApiKey')
+  const apiKey = apiKeys[0] && {
+    logicalId: apiKeys[0].logicalId,
+    lifetimeMs: apiKeyLifetimeMs(prop(apiKeys[0].stack, apiKeys[0].logicalId, 'Expires'), await assembly.synthesizedAt()),
+  }
+
   const tables: TableDefinition[] = [
     ...assembly.resourcesOfType('Custom::AmplifyDynamoDBTable'),
     ...assembly.resourcesOfType('AWS::DynamoDB::Table'),
@@ -157,6 +166,7 @@ export async function loadApiDefinition(assembly: CloudAssembly): Promise<ApiDef
     schema,
     defaultAuthentication,
     additionalAuthentication: additional.map(provider => provider.AuthenticationType),
+    ...(apiKey ? { apiKey } : {}),
     dataSources,
     functions,
     resolvers,

@@ -6,10 +6,9 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { DocumentNode } from 'graphql'
 import { allowCors, answerPreflight, guard, parseUrl, PayloadTooLargeError, readBody, sendJson, type CorsPolicy } from '../http'
 import { graphql } from './graphql'
-import { authorize, type AuthModes } from './auth'
+import { authenticate, authorizeFields, executionIdentity, type Authenticator } from './auth'
 import { executeOperation } from './execute'
 import type { LocalExecutionContext, LocalSimulator } from './simulator'
-import type { UserPool } from '../types'
 
 export const GRAPHQL_PATH = '/graphql'
 /** AppSync's own request limit is of this order; local payloads are far smaller. */
@@ -19,7 +18,7 @@ const JSON_UTF8 = 'application/json; charset=UTF-8'
 /** Pages served from another origin (the Nuxt dev server) call the API cross-origin, as with AppSync. */
 const CORS: CorsPolicy = {
   methods: ['POST', 'OPTIONS'],
-  allowHeaders: ['authorization', 'content-type'],
+  allowHeaders: ['authorization', 'content-type', 'x-api-key', 'x-amz-date', 'x-amz-security-token', 'x-amz-user-agent'],
   // Apps may send headers of their own through the data client.
   allowRequestedHeaders: true,
   exposeHeaders: ['x-amzn-RequestId', 'x-amzn-ErrorType'],
@@ -27,8 +26,9 @@ const CORS: CorsPolicy = {
 
 export interface GraphqlHandlerOptions {
   simulator: LocalSimulator
-  modes: () => AuthModes
-  verifyToken: UserPool['verifyToken']
+  auth: Authenticator
+  /** `arn:aws:appsync:<region>:<account>:apis/<apiId>`: what IAM policies name fields under. */
+  apiArn: string
 }
 
 export function createGraphqlHandler(options: GraphqlHandlerOptions): RequestListener {
@@ -43,24 +43,36 @@ async function handle(options: GraphqlHandlerOptions, request: IncomingMessage, 
   if (request.method === 'OPTIONS') return answerPreflight(request, response, CORS)
   if (request.method !== 'POST') return fail(response, 405, 'MethodNotAllowedException', 'Use POST for queries and mutations.', true)
 
-  const auth = await authorize(request.headers, options.modes(), options.verifyToken)
-  if (!auth.ok) return fail(response, 401, auth.errorType, auth.message, true)
-
-  let body: string
+  // Read first: a SigV4 signature covers the body.
+  let body: Buffer
   try {
-    body = (await readBody(request, { limit: MAX_BODY_BYTES })).toString('utf8')
+    body = await readBody(request, { limit: MAX_BODY_BYTES })
   }
   catch (error) {
     if (error instanceof PayloadTooLargeError) return fail(response, 413, 'PayloadTooLargeException', `Request body exceeds ${MAX_BODY_BYTES} bytes.`, true)
     throw error
   }
-  if (body.trim() === '') return fail(response, 400, 'MalformedHttpRequestException', 'Request body is empty.')
+  const target = request.url ?? '/'
+  const queryStart = target.indexOf('?')
+  const auth = await authenticate({
+    headers: request.headers,
+    signed: {
+      method: 'POST',
+      path: queryStart === -1 ? target : target.slice(0, queryStart),
+      query: queryStart === -1 ? '' : target.slice(queryStart + 1),
+      body,
+    },
+  }, options.auth)
+  if (!auth.ok) return fail(response, auth.status, auth.errorType, auth.message)
+
+  const text = body.toString('utf8')
+  if (text.trim() === '') return fail(response, 400, 'MalformedHttpRequestException', 'Request body is empty.')
 
   const unparsable = () => fail(response, 400, 'MalformedHttpRequestException', 'Unable to parse GraphQL query.')
   let payload: { query?: unknown, variables?: unknown, operationName?: unknown }
   let document: DocumentNode
   try {
-    payload = JSON.parse(body) as typeof payload
+    payload = JSON.parse(text) as typeof payload
     if (!payload || typeof payload !== 'object' || Array.isArray(payload) || typeof payload.query !== 'string') return unparsable()
     document = graphql.parse(payload.query)
   }
@@ -71,14 +83,17 @@ async function handle(options: GraphqlHandlerOptions, request: IncomingMessage, 
   if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return unparsable()
   if (operationName != null && typeof operationName !== 'string') return unparsable()
 
+  const { schema } = options.simulator
+  const denied = authorizeFields(auth.caller, schema, document, operationName ?? undefined, options.auth.iam, options.apiArn)
+  if (denied) return fail(response, denied.status, denied.errorType, denied.message)
+
   const context: LocalExecutionContext = {
-    jwt: auth.claims as Record<string, unknown>,
-    requestAuthorizationMode: 'AMAZON_COGNITO_USER_POOLS',
+    ...executionIdentity(auth.caller),
     sourceIp: request.socket.remoteAddress,
     headers: request.headers,
     appsyncErrors: [],
   }
-  const result = await executeOperation(options.simulator.schema, document, (variables ?? undefined) as Record<string, unknown> | undefined, operationName ?? undefined, context)
+  const result = await executeOperation(schema, document, (variables ?? undefined) as Record<string, unknown> | undefined, operationName ?? undefined, context)
   sendJson(response, 200, result, { contentType: JSON_UTF8 })
 }
 

@@ -1,14 +1,17 @@
 /**
  * The local AppSync API: the synthesized schema and VTL resolvers executed by
  * `@aws-amplify/amplify-appsync-simulator` on dynalite, behind one port that speaks plain HTTP for
- * queries and mutations and TLS for the realtime endpoint, with every token checked by the user pool.
+ * queries and mutations and TLS for the realtime endpoint. Every caller is authenticated first
+ * (./auth.ts): user pool tokens by the user pool, SigV4 by the sandbox's IAM, API keys against the
+ * API's own key (./api-key.ts).
  */
 import { join } from 'node:path'
 import type { CloudAssembly } from '../assembly'
 import { parseUrl } from '../http'
 import type { DataApi, StartDataApiOptions } from '../types'
+import { deployApiKey, type ApiKey } from './api-key'
+import type { AuthModes, Authenticator } from './auth'
 import { loadApiDefinition, toSimulatorConfig, type ApiDefinition } from './definition'
-import type { AuthModes } from './auth'
 import { GRAPHQL_PATH, createGraphqlHandler } from './http'
 import { createDualProtocolServer } from './listener'
 import { REALTIME_PATH, RealtimeServer } from './realtime'
@@ -24,6 +27,19 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> 
   const dynamo = await startLocalDynamo(join(opts.dir, 'dynamodb'), region)
   const simulator = new LocalSimulator()
   let modes: AuthModes
+  let apiKey: ApiKey | undefined
+  let expiryReported: string | undefined
+  const auth: Authenticator = {
+    modes: () => modes,
+    verifyToken: opts.verifyToken,
+    iam: opts.iam,
+    apiKey: () => apiKey,
+    onExpiredApiKey(key) {
+      if (expiryReported === key.expiresAt) return
+      expiryReported = key.expiresAt
+      log(`The API key expired on ${key.expiresAt}: requests with it are refused (401), as AppSync refuses them. Save a file in amplify/ or restart the sandbox to deploy again, which extends it by expiresInDays.`)
+    },
+  }
 
   /** Loads an assembly into the simulator; on any failure the previous API stays in service. */
   const apply = async (assembly: CloudAssembly): Promise<ApiDefinition> => {
@@ -31,16 +47,22 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> 
     // Creating tables first is safe either way: tables are only ever added or updated in place.
     const tables = await ensureTables(dynamo.client, api.tables, log)
     if (tables.created.length) log(`Created tables ${tables.created.join(', ')}`)
+    // Every start and reload deploys the key as `ampx sandbox` does: made once, its expiry renewed.
+    // Before the new API is served: a key lifetime AppSync would refuse fails the load.
+    const deployed = await deployApiKey(opts.dir, api.apiKey)
     simulator.load(toSimulatorConfig(api, { endpoint: dynamo.endpoint, region, client: dynamo.client }))
     modes = { defaultAuthentication: api.defaultAuthentication, additionalAuthentication: api.additionalAuthentication }
+    apiKey = deployed.key
+    for (const note of deployed.notes) log(note)
     return api
   }
 
   let server: ReturnType<typeof createDualProtocolServer> | undefined
   let realtime: RealtimeServer | undefined
   try {
-    await apply(opts.assembly)
-    const handlerOptions = { simulator, modes: () => modes, verifyToken: opts.verifyToken }
+    const api = await apply(opts.assembly)
+    // The API id is the sandbox's and stays the same across reloads.
+    const handlerOptions = { simulator, auth, apiArn: `arn:aws:appsync:${region}:${api.accountId}:apis/${api.apiId}` }
     realtime = new RealtimeServer(handlerOptions)
     const realtimeServer = realtime
     server = createDualProtocolServer({
@@ -59,6 +81,9 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> 
     let closing: Promise<void> | undefined
     return {
       url,
+      get apiKey() {
+        return apiKey?.value
+      },
       reload(assembly: CloudAssembly) {
         // One reload at a time: two interleaved table migrations could copy half-moved items.
         const next = reloading.then(async () => {

@@ -12,12 +12,18 @@ import type { DocumentNode } from 'graphql'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { parseUrl } from '../http'
 import { graphql } from './graphql'
-import { authorize, type AuthModes } from './auth'
+import { authenticate, authorizeFields, executionIdentity, type Authenticator } from './auth'
 import { startSubscription, type AppSyncError, type GraphQLResponse } from './execute'
+import { GRAPHQL_PATH } from './http'
 import type { LocalExecutionContext, LocalSimulator } from './simulator'
-import type { UserPool } from '../types'
 
-export const REALTIME_PATH = '/graphql/realtime'
+export const REALTIME_PATH = `${GRAPHQL_PATH}/realtime`
+/**
+ * What an IAM client signs instead of the connection itself: a POST of `{}` to `<graphql url>/connect`;
+ * each subscription signs a POST of its `data` to the GraphQL URL.
+ * https://docs.aws.amazon.com/appsync/latest/devguide/real-time-websocket-client.html#iam
+ */
+const CONNECT_PATH = `${GRAPHQL_PATH}/connect`
 const PROTOCOL = 'graphql-ws'
 /** What AppSync announces in `connection_ack`; the client drops the socket after this much silence. */
 const CONNECTION_TIMEOUT_MS = 300_000
@@ -30,8 +36,9 @@ const MAX_MESSAGE_BYTES = 256 * 1024
 
 export interface RealtimeOptions {
   simulator: LocalSimulator
-  modes: () => AuthModes
-  verifyToken: UserPool['verifyToken']
+  auth: Authenticator
+  /** `arn:aws:appsync:<region>:<account>:apis/<apiId>`: what IAM policies name fields under. */
+  apiArn: string
 }
 
 interface Connection {
@@ -128,10 +135,10 @@ export class RealtimeServer {
   }
 
   private async onInit(connection: Connection): Promise<void> {
-    const auth = await authorize(connection.headers, this.options.modes(), this.options.verifyToken)
+    const auth = await authenticate({ headers: connection.headers, signed: { method: 'POST', path: CONNECT_PATH, query: '', body: '{}' } }, this.options.auth)
     if (!auth.ok) {
-      // errorCode 401 makes the client give up instead of retrying with the same token.
-      this.send(connection, { type: 'connection_error', payload: { errors: [{ errorType: auth.errorType, message: auth.message, errorCode: 401 }] } })
+      // A 4xx errorCode makes the client give up instead of retrying with the same credentials.
+      this.send(connection, { type: 'connection_error', payload: { errors: [{ errorType: auth.errorType, message: auth.message, errorCode: auth.status }] } })
       await this.drop(connection, 1000, 'Unauthorized')
       return
     }
@@ -164,14 +171,16 @@ export class RealtimeServer {
 
     // Every subscription is authorized on its own (the token may differ from the connection's).
     const headers = extensions?.authorization && typeof extensions.authorization === 'object' ? (extensions.authorization as Record<string, unknown>) : {}
-    const auth = await authorize(headers, this.options.modes(), this.options.verifyToken)
+    const auth = await authenticate({ headers, signed: { method: 'POST', path: GRAPHQL_PATH, query: '', body: String(data) } }, this.options.auth)
     if (!auth.ok) return fail([{ errorType: auth.errorType, message: auth.message }])
+    const { schema } = this.options.simulator
+    const denied = authorizeFields(auth.caller, schema, document, operationName, this.options.auth.iam, this.options.apiArn)
+    if (denied) return fail([{ errorType: denied.errorType, message: denied.message }])
 
     await this.stopSubscription(connection, id)
     connection.starting.add(id)
     const context: LocalExecutionContext = {
-      jwt: auth.claims as Record<string, unknown>,
-      requestAuthorizationMode: 'AMAZON_COGNITO_USER_POOLS',
+      ...executionIdentity(auth.caller),
       sourceIp: connection.sourceIp,
       headers,
       appsyncErrors: [],
@@ -179,7 +188,7 @@ export class RealtimeServer {
     let started: Awaited<ReturnType<typeof startSubscription>>
     let cancelled: boolean
     try {
-      started = await startSubscription(this.options.simulator.schema, document, variables, operationName, context)
+      started = await startSubscription(schema, document, variables, operationName, context)
     }
     catch (error) {
       console.error('[sandbox:data] Subscription failed to start', error)

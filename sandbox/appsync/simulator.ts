@@ -8,7 +8,8 @@
  * - DynamoDB data sources share one client with explicit fake credentials and do not log every
  *   failed condition check;
  * - data sources it cannot execute (Lambda, HTTP, …) fail with a clear error instead of breaking
- *   the whole API.
+ *   the whole API;
+ * - its Velocity engine behaves as AppSync's where Gen 2's templates need it (./velocity.ts).
  */
 import './without-cli-core'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
@@ -23,11 +24,26 @@ import { DynamoDBDataLoader } from '@aws-amplify/amplify-appsync-simulator/lib/d
 import { Unauthorized } from '@aws-amplify/amplify-appsync-simulator/lib/velocity/util/errors'
 import type { GraphQLResolveInfo } from 'graphql'
 import { parseSubscriptionFilter, toSubscriptionFilter, type SubscriptionFilter } from './filters'
+import { patchVelocity } from './velocity'
+
+/** What the simulator builds an IAM caller's `$ctx.identity` from. */
+export interface IamIdentity {
+  username: string
+  userArn: string
+  cognitoIdentityPoolId?: string
+  cognitoIdentityId?: string
+  cognitoIdentityAuthType?: string
+  cognitoIdentityAuthProvider?: string
+}
 
 /** What the local API puts in the simulator's per-request context (the GraphQL context value). */
 export interface LocalExecutionContext {
-  jwt: Record<string, unknown>
-  requestAuthorizationMode: 'AMAZON_COGNITO_USER_POOLS'
+  /** The verified user-pool claims (user pool callers). */
+  jwt?: Record<string, unknown>
+  /** The verified IAM caller (AWS_IAM callers). */
+  iamToken?: IamIdentity
+  /** How the caller authenticated: what `$util.authType()` and the `@aws_*` directives check. */
+  requestAuthorizationMode: 'AMAZON_COGNITO_USER_POOLS' | 'API_KEY' | 'AWS_IAM'
   sourceIp?: string
   headers: Record<string, unknown>
   appsyncErrors: unknown[]
@@ -52,6 +68,7 @@ function patchSimulator(): void {
   const prototype = VelocityTemplate.prototype as unknown as { buildRenderContext: BuildRenderContext, [PATCHED]?: true }
   if (prototype[PATCHED]) return
   prototype[PATCHED] = true
+  patchVelocity()
 
   // The simulator builds a fresh `$util`/`$ctx` for every template render; extend that object.
   const buildRenderContext = prototype.buildRenderContext

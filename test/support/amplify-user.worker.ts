@@ -85,15 +85,19 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
       tokens: session.tokens
         ? { accessToken: session.tokens.accessToken.toString(), idToken: session.tokens.idToken?.toString() }
         : undefined,
+      identityId: session.identityId,
+      credentials: session.credentials
+        ? { accessKeyId: session.credentials.accessKeyId, secretAccessKey: session.credentials.secretAccessKey, sessionToken: session.credentials.sessionToken, expiration: session.credentials.expiration?.toISOString() }
+        : undefined,
     }
   },
   getCurrentUser: () => getCurrentUser(),
-  create: (name: string, input: unknown) => model(name).create!(input),
-  get: (name: string, key: unknown) => model(name).get!(key),
+  create: (name: string, input: unknown, options?: unknown) => model(name).create!(input, options),
+  get: (name: string, key: unknown, options?: unknown) => model(name).get!(key, options),
   list: (name: string, options?: unknown) => model(name).list!(options),
-  update: (name: string, input: unknown) => model(name).update!(input),
-  delete: (name: string, key: unknown) => model(name).delete!(key),
-  async subscribe(name: string, operation: 'onCreate' | 'onUpdate' | 'onDelete') {
+  update: (name: string, input: unknown, options?: unknown) => model(name).update!(input, options),
+  delete: (name: string, key: unknown, options?: unknown) => model(name).delete!(key, options),
+  async subscribe(name: string, operation: 'onCreate' | 'onUpdate' | 'onDelete', options?: unknown) {
     const id = `s${nextSubscription++}`
     const field = `${operation}${name}`
     // The observable says nothing when AppSync acknowledges the subscription; the library's Hub
@@ -112,7 +116,7 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
         else resolve()
       }
     })
-    const observable = model(name)[operation]!() as { subscribe: (observer: object) => { unsubscribe: () => void } }
+    const observable = model(name)[operation]!(options) as { subscribe: (observer: object) => { unsubscribe: () => void } }
     const subscription = observable.subscribe({
       next: (event: unknown) => post({ kind: 'event', subscription: id, event: plain(event) }),
       error: (error: unknown) => {

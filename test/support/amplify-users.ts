@@ -13,6 +13,12 @@ export interface TestTokens {
 
 export type SubscriptionOperation = 'onCreate' | 'onUpdate' | 'onDelete'
 
+/** Per-call options the data client takes: which auth mode, and a token to send instead of the session's. */
+export interface CallOptions {
+  authMode?: 'userPool' | 'apiKey' | 'iam' | 'identityPool' | 'oidc' | 'lambda'
+  authToken?: string
+}
+
 /** What the data client returns: `data` (items for `list`), `errors`, `nextToken`. */
 export interface DataResult<T = Record<string, unknown>> {
   data: T | null
@@ -37,15 +43,20 @@ export interface AmplifyTestClient {
   confirmSignUp(input: Record<string, unknown>): Promise<Record<string, unknown>>
   signIn(input: Record<string, unknown>): Promise<Record<string, unknown>>
   signOut(input?: Record<string, unknown>): Promise<void>
-  fetchAuthSession(options?: Record<string, unknown>): Promise<{ userSub?: string, tokens?: { accessToken: string, idToken?: string } }>
+  fetchAuthSession(options?: Record<string, unknown>): Promise<{
+    userSub?: string
+    tokens?: { accessToken: string, idToken?: string }
+    identityId?: string
+    credentials?: { accessKeyId: string, secretAccessKey: string, sessionToken?: string, expiration?: string }
+  }>
   getCurrentUser(): Promise<{ username: string, userId: string, signInDetails?: Record<string, unknown> }>
-  create(model: string, input: Record<string, unknown>): Promise<DataResult>
-  get(model: string, key: Record<string, unknown>): Promise<DataResult>
-  list(model: string, options?: { filter?: Record<string, unknown>, limit?: number, nextToken?: string | null }): Promise<DataResult<Array<Record<string, unknown>>>>
-  update(model: string, input: Record<string, unknown>): Promise<DataResult>
-  delete(model: string, key: Record<string, unknown>): Promise<DataResult>
-  /** Subscribes and resolves once AppSync acknowledged it (no later event can be missed). */
-  subscribe(model: string, operation: SubscriptionOperation): Promise<string>
+  create(model: string, input: Record<string, unknown>, options?: CallOptions): Promise<DataResult>
+  get(model: string, key: Record<string, unknown>, options?: CallOptions): Promise<DataResult>
+  list(model: string, options?: CallOptions & { filter?: Record<string, unknown>, limit?: number, nextToken?: string | null }): Promise<DataResult<Array<Record<string, unknown>>>>
+  update(model: string, input: Record<string, unknown>, options?: CallOptions): Promise<DataResult>
+  delete(model: string, key: Record<string, unknown>, options?: CallOptions): Promise<DataResult>
+  /** Subscribes and resolves once AppSync acknowledged it (no later event can be missed); rejects when it is refused. */
+  subscribe(model: string, operation: SubscriptionOperation, options?: CallOptions & { filter?: Record<string, unknown> }): Promise<string>
   /** Everything delivered so far to a subscription. */
   events(subscription: string): SubscriptionDelivery[]
   /** Resolves with the first delivery (past or future) that matches; rejects after `timeoutMs`. */
@@ -123,12 +134,12 @@ export async function createAmplifyClient(options: { config?: Record<string, unk
     signOut: input => call('signOut', input),
     fetchAuthSession: fetchOptions => call('fetchAuthSession', fetchOptions),
     getCurrentUser: () => call('getCurrentUser'),
-    create: (model, input) => call('create', model, input),
-    get: (model, key) => call('get', model, key),
+    create: (model, input, callOptions) => call('create', model, input, callOptions),
+    get: (model, key, callOptions) => call('get', model, key, callOptions),
     list: (model, listOptions) => call('list', model, listOptions),
-    update: (model, input) => call('update', model, input),
-    delete: (model, key) => call('delete', model, key),
-    subscribe: (model, operation) => call('subscribe', model, operation),
+    update: (model, input, callOptions) => call('update', model, input, callOptions),
+    delete: (model, key, callOptions) => call('delete', model, key, callOptions),
+    subscribe: (model, operation, subscribeOptions) => call('subscribe', model, operation, subscribeOptions),
     events: subscription => [...(deliveries.get(subscription) ?? [])],
     waitForEvent(subscription, predicate, timeoutMs = 5_000) {
       const seen = (deliveries.get(subscription) ?? []).find(predicate)

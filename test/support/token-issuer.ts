@@ -16,8 +16,11 @@ export interface TestTokenIssuer {
   userPoolId: string
   clientId: string
   issuer: string
-  /** Tokens shaped like Cognito's for a user; `expiresIn` in seconds (negative: already expired). */
-  tokensFor(user: TestUser, options?: { expiresIn?: number }): Promise<TestTokens>
+  /**
+   * Tokens shaped like Cognito's for a user; `expiresIn` in seconds (negative: already expired);
+   * `groups` go into `cognito:groups` of both tokens, as Cognito puts them (absent when none).
+   */
+  tokensFor(user: TestUser, options?: { expiresIn?: number, groups?: string[] }): Promise<TestTokens>
   /** Checks a token the way the user pool's `verifyToken` does (signature, issuer, expiry, client, revocation). */
   verifyToken(token: string): Promise<JWTPayload>
   /** Revokes every token minted with this `origin_jti`. */
@@ -55,14 +58,16 @@ export async function createTestTokenIssuer(region = 'us-east-1'): Promise<TestT
       const expiresIn = options.expiresIn ?? 3600
       const originJti = randomUUID()
       const authTime = Math.floor(Date.now() / 1000)
+      const groups = options.groups?.length ? { 'cognito:groups': options.groups } : {}
       const [accessToken, idToken] = await Promise.all([
         sign(
-          { sub: user.sub, client_id: clientId, origin_jti: originJti, event_id: randomUUID(), token_use: 'access', scope: 'aws.cognito.signin.user.admin', auth_time: authTime, username: user.sub },
+          { sub: user.sub, ...groups, client_id: clientId, origin_jti: originJti, event_id: randomUUID(), token_use: 'access', scope: 'aws.cognito.signin.user.admin', auth_time: authTime, username: user.sub },
           expiresIn,
         ),
         sign(
           {
             'sub': user.sub,
+            ...groups,
             'aud': clientId,
             'email_verified': true,
             'cognito:username': user.sub,

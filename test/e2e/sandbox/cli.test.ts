@@ -76,10 +76,7 @@ describe('npm run sandbox', () => {
   it('serves a model added to amplify/ without a restart, keeping the data', async () => {
     const from = sandbox.output.length
     await project.edit('amplify/data/resource.ts', text =>
-      text.replace(
-        '    .authorization(allow => [allow.owner()]),\n})',
-        '    .authorization(allow => [allow.owner()]),\n  Note: a.model({ text: a.string() }).authorization((allow) => [allow.owner()]),\n})',
-      ),
+      text.replace('const schema = a.schema({\n', 'const schema = a.schema({\n  Note: a.model({ text: a.string() }).authorization(allow => [allow.owner()]),\n'),
     )
     await sandbox.waitFor(/Reloaded the backend in/, 60_000, from)
     await configure()

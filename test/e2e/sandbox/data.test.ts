@@ -12,6 +12,7 @@ import { WebSocket } from 'ws'
 import { startDataApi } from '../../../sandbox/appsync'
 import { CloudAssembly } from '../../../sandbox/assembly'
 import { synthesize } from '../../../sandbox/assembly/synth'
+import { createIam, type SandboxIam } from '../../../sandbox/iam'
 import { loadOrCreateCertificate, type SandboxCertificate } from '../../../sandbox/tls'
 import type { DataApi } from '../../../sandbox/types'
 import { createAmplifyClient, type AmplifyTestClient, type SubscriptionDelivery, type TestTokens } from '../../support/amplify-users'
@@ -29,14 +30,16 @@ describe('local data API', () => {
   let twoModels: string
   let certificate: SandboxCertificate
   let issuer: TestTokenIssuer
+  let iam: SandboxIam
   let api: DataApi
   let aliceTokens: TestTokens
   let alice: AmplifyTestClient
   let bob: AmplifyTestClient
 
   /** The assembly in `dir`, evaluated with this API's ids. */
-  const load = (dir: string) => CloudAssembly.load(dir, { region: REGION, accountId: '000000000000', apiId: 'dataapitest000000000000000', userPoolId: issuer.userPoolId, clientId: issuer.clientId })
-  const start = async (assemblyDir: string) => startDataApi({ assembly: await load(assemblyDir), dir: join(work, 'data'), host: '127.0.0.1', port: 0, tls: certificate, verifyToken: issuer.verifyToken })
+  const ids = () => ({ region: REGION, accountId: '000000000000', apiId: 'dataapitest000000000000000', userPoolId: issuer.userPoolId, clientId: issuer.clientId, identityPoolId: `${REGION}:00000000-0000-4000-8000-0000000000da` })
+  const load = (dir: string) => CloudAssembly.load(dir, ids())
+  const start = async (assemblyDir: string) => startDataApi({ assembly: await load(assemblyDir), dir: join(work, 'data'), host: '127.0.0.1', port: 0, tls: certificate, verifyToken: issuer.verifyToken, iam })
 
   /** `amplify_outputs.json` as the sandbox would write it for this API and assembly. */
   const outputs = async (assemblyDir: string) => ({
@@ -60,16 +63,21 @@ describe('local data API', () => {
     twoModels = join(work, 'assembly-2')
     // The second assembly adds a model and gives Todo an index (its table must be rebuilt, items kept).
     project = await scratchProject()
-    await project.edit('amplify/data/resource.ts', text =>
-      text
-        .replace('    .authorization(allow => [allow.owner()]),\n})', '    .secondaryIndexes((index) => [index(\'content\')])\n    .authorization((allow) => [allow.owner()]),\n  Note: a.model({ title: a.string().required(), category: a.string() }).authorization((allow) => [allow.owner()]),\n})'),
-    )
+    await project.edit('amplify/data/resource.ts', (text) => {
+      // Todo is the schema's first model: its first rule list is Todo's.
+      const edited = text
+        .replace('const schema = a.schema({\n', 'const schema = a.schema({\n  Note: a.model({ title: a.string().required(), category: a.string() }).authorization(allow => [allow.owner()]),\n')
+        .replace('    .authorization(allow => [allow.owner()]),\n', '    .secondaryIndexes(index => [index(\'content\')])\n    .authorization(allow => [allow.owner()]),\n')
+      if (!edited.includes('Note: a.model') || !edited.includes('secondaryIndexes')) throw new Error('amplify/data/resource.ts no longer has the shape this test edits')
+      return edited
+    })
     ;[, , certificate, issuer] = await Promise.all([
       synthesize(projectRoot, oneModel),
       synthesize(project.dir, twoModels),
       loadOrCreateCertificate(join(work, 'tls')),
       createTestTokenIssuer(REGION),
     ])
+    iam = await createIam({ dir: join(work, 'iam'), adminCredentialsFile: join(work, 'admin-credentials'), assembly: await load(oneModel), ids: ids() })
     api = await start(oneModel)
     aliceTokens = await issuer.tokensFor(ALICE)
     const config = await outputs(oneModel)
@@ -82,6 +90,7 @@ describe('local data API', () => {
   afterAll(async () => {
     await Promise.all([alice?.close(), bob?.close()])
     await api?.close()
+    await iam?.close()
     await project?.remove()
     if (work) await rm(work, { recursive: true, force: true })
   })
@@ -193,9 +202,14 @@ describe('local data API', () => {
       expect(response.status, name).toBe(401)
       expect(await response.json(), name).toEqual(unauthorized(message))
     }
-    const iam = await post(query, { authorization: 'AWS4-HMAC-SHA256 Credential=AKIA/20240101/us-east-1/appsync/aws4_request' })
-    expect(iam.status).toBe(401)
-    expect(((await iam.json()) as { errors: Array<{ message: string }> }).errors[0]!.message).toMatch(/IAM .* not served by the offline sandbox/)
+    // A SigV4 header goes to the sandbox's IAM, which answers as AWS does for one without a signature.
+    const unsigned = await post(query, { authorization: 'AWS4-HMAC-SHA256 Credential=AKIA/20240101/us-east-1/appsync/aws4_request' })
+    expect(unsigned.status).toBe(400)
+    expect(await unsigned.json()).toMatchObject({ errors: [{ errorType: 'IncompleteSignatureException' }] })
+    // This API has no API-key authorization: a key is no credential here.
+    const keyed = await post(query, { 'x-api-key': 'da2-abcdefghijklmnopqrstuvwxyz' })
+    expect(keyed.status).toBe(401)
+    expect(await keyed.json()).toEqual(unauthorized('Valid authorization header not provided.'))
 
     // The real client names the refusal after AppSync's x-amzn-ErrorType header.
     const expired = await createAmplifyClient({ config: await outputs(oneModel), certificate: certificate.cert, tokens: await issuer.tokensFor(ALICE, { expiresIn: -60 }) })
