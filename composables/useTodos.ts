@@ -2,6 +2,7 @@ import type { Schema } from '~~/amplify/data/resource'
 import { CONNECTION_STATE_CHANGE, ConnectionState } from 'aws-amplify/data'
 import { Hub } from 'aws-amplify/utils'
 import { checkTodoContent } from '~~/shared/todo'
+import { dataErrorMessage as messageOf, orThrow } from '~~/utils/data-errors'
 
 export type Todo = Pick<Schema['Todo']['type'], 'id' | 'content' | 'done' | 'createdAt' | 'updatedAt'>
 
@@ -121,22 +122,4 @@ function plain(todo: Todo): Todo {
 
 function byCreation(a: Todo, b: Todo) {
   return a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)
-}
-
-/** A data API result's value, or its errors thrown as one readable error. */
-function orThrow<T>(result: { data: T, errors?: ReadonlyArray<{ message: string }> }): T {
-  if (result.errors?.length) throw new Error(result.errors.map(error => error.message).join('; '))
-  return result.data
-}
-
-/**
- * How Amplify says "this browser has no usable session" (it ended in another tab, or expired):
- * auth error names, and the data client's `GraphQLAuthError` messages.
- */
-const SESSION_ENDED = new Set(['UserUnAuthenticatedException', 'TokenRefreshException', 'No current user', 'No federated jwt', 'No auth token specified'])
-
-function messageOf(cause: unknown): string {
-  const { name, message } = (cause ?? {}) as { name?: string, message?: string }
-  if (SESSION_ENDED.has(name ?? '') || SESSION_ENDED.has(message ?? '')) return 'your session has ended, sign in again'
-  return cause instanceof Error ? cause.message : String(cause)
 }

@@ -24,6 +24,10 @@ export default defineNuxtPlugin({
     const Amplify$: AmplifyApis = {
       Auth: {
         fetchAuthSession: async () => (await auth()).fetchAuthSession(),
+        fetchTokens: async () => {
+          await ready()
+          return (await (await import('aws-amplify/auth/cognito')).cognitoUserPoolsTokenProvider.getTokens()) ?? undefined
+        },
         fetchUserAttributes: async () => (await auth()).fetchUserAttributes(),
         getCurrentUser: async () => (await auth()).getCurrentUser(),
         signIn: async (input: SignInInput) => (await auth()).signIn(input),

@@ -16,6 +16,7 @@ export default defineNuxtPlugin({
     const Amplify$: AmplifyApis = {
       Auth: {
         fetchAuthSession: () => run(context => fetchAuthSession(context)),
+        fetchTokens: () => run(async context => (await context.getTokens({})) ?? undefined),
         fetchUserAttributes: () => run(context => fetchUserAttributes(context)),
         getCurrentUser: () => run(context => getCurrentUser(context)),
         signIn: undefined,

@@ -11,7 +11,7 @@ export default defineNuxtPlugin({
     const { Auth } = nuxtApp.$Amplify as AmplifyApis
     const reload = async () => {
       try {
-        user.value = sessionUserFrom((await Auth.fetchAuthSession()).tokens)
+        user.value = sessionUserFrom(await Auth.fetchTokens())
       }
       catch {
         // No readable session after all: the pages show the signed-out state, which is the truth.

@@ -1,5 +1,5 @@
 import type { Client } from 'aws-amplify/data'
-import type { SignInInput, SignInOutput, SignOutInput, fetchAuthSession, fetchUserAttributes, getCurrentUser } from 'aws-amplify/auth'
+import type { AuthTokens, SignInInput, SignInOutput, SignOutInput, fetchAuthSession, fetchUserAttributes, getCurrentUser } from 'aws-amplify/auth'
 import type { Schema } from '~~/amplify/data/resource'
 
 type BrowserClient = Client<Schema>
@@ -34,6 +34,12 @@ export type ClientOnly<T> = T | undefined
 export interface AmplifyApis {
   Auth: {
     fetchAuthSession: () => ReturnType<typeof fetchAuthSession>
+    /**
+     * The session's tokens (refreshed if due), without the identity-pool credentials
+     * `fetchAuthSession` also fetches; `undefined` when signed out. For calls that must send the id
+     * token (`authToken`), whose claims (such as `email`) the access token lacks.
+     */
+    fetchTokens: () => Promise<AuthTokens | undefined>
     fetchUserAttributes: () => ReturnType<typeof fetchUserAttributes>
     getCurrentUser: () => ReturnType<typeof getCurrentUser>
     signIn: ClientOnly<(input: SignInInput) => Promise<SignInOutput>>

@@ -1,4 +1,5 @@
 import { a, defineData, type ClientSchema } from '@aws-amplify/backend'
+import { LIST_TITLE_MAX_LENGTH } from '../../shared/lists'
 import { TODO_MAX_LENGTH } from '../../shared/todo'
 
 const schema = a.schema({
@@ -11,6 +12,42 @@ const schema = a.schema({
       done: a.boolean(),
     })
     .authorization(allow => [allow.owner()]),
+
+  /** One item of a shared list: a copy of a todo at the time the list was published. */
+  SharedItem: a.customType({
+    id: a.id().required(),
+    content: a.string().required(),
+    done: a.boolean().required(),
+  }),
+
+  /**
+   * Todos published under a shareable URL (`/lists/<id>`). Anyone with the URL reads it: guests and
+   * signed-in users through the identity pool, by id only (no one can list them but Admin). Its
+   * owner and the editors the owner adds by email change it; Admin may unpublish any list.
+   */
+  SharedList: a
+    .model({
+      title: a.string().required().validate(v => v
+        .minLength(1, 'A list needs a title.')
+        .maxLength(LIST_TITLE_MAX_LENGTH, `A list title can be at most ${LIST_TITLE_MAX_LENGTH} characters.`)),
+      items: a.ref('SharedItem').required().array().required(),
+      // Editors' email addresses, matched against the `email` claim of their id token. Only the
+      // owner may change who edits; the public never sees who does. (Admin needs `delete` here
+      // too: a rule may delete an item only if it may delete every field with rules of its own.)
+      editors: a.string().required().array()
+        .authorization(allow => [
+          allow.owner(),
+          allow.ownersDefinedIn('editors').identityClaim('email').to(['read']),
+          allow.groups(['Admin']).to(['read', 'delete']),
+        ]),
+    })
+    .authorization(allow => [
+      allow.owner(),
+      allow.ownersDefinedIn('editors').identityClaim('email').to(['read', 'update']),
+      allow.guest().to(['get']),
+      allow.authenticated('identityPool').to(['get']),
+      allow.groups(['Admin']).to(['read', 'delete']),
+    ]),
 })
 
 export type Schema = ClientSchema<typeof schema>

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { createAmplifyContext, type AmplifyContext } from 'aws-amplify'
 import { createAWSCredentialsAndIdentityIdProvider, createUserPoolsTokenProvider } from 'aws-amplify/adapter-core'
 import { confirmSignUp, signIn, signUp } from 'aws-amplify/auth'
+import { fetchAuthSession } from 'aws-amplify/auth/server'
 import { ConsoleLogger, type KeyValueStorageInterface } from 'aws-amplify/utils'
 import { amplifyConfigFromOutputs, type AmplifyOutputs } from '../../utils/amplify-config'
 import { latestCode } from './started-sandbox'
@@ -12,8 +13,8 @@ export interface SignedInUser {
   password: string
   /** Cookie name to value, exactly as Amplify's cookie storage writes them. */
   cookies: Map<string, string>
-  /** The `Cookie` request header for those cookies. */
-  cookieHeader: string
+  /** The `Cookie` request header for those cookies, as they are now. */
+  readonly cookieHeader: string
   context: AmplifyContext
 }
 
@@ -49,7 +50,25 @@ export async function newSignedInUser(outputsFile: string, messagesUrl: string, 
   await confirmSignUp(context, { username: email, confirmationCode: await latestCode(messagesUrl, email) })
   const result = await signIn(context, { username: email, password })
   if (!result.isSignedIn) throw new Error(`sign-in stopped at ${result.nextStep.signInStep}`)
-  return { email, password, cookies: jar, cookieHeader: cookieHeader(jar), context }
+  return {
+    email,
+    password,
+    cookies: jar,
+    get cookieHeader() {
+      return cookieHeader(jar)
+    },
+    context,
+  }
+}
+
+/** New tokens for the user's session (e.g. to carry a group just joined), written to their cookies. */
+export async function refreshSession(user: SignedInUser): Promise<void> {
+  await fetchAuthSession(user.context, { forceRefresh: true })
+}
+
+/** The user's cookies for a browser at `url`: a signed-in tab without going through the sign-in form. */
+export function browserCookies(user: SignedInUser, url: string): Array<{ name: string, value: string, url: string }> {
+  return [...user.cookies].map(([name, value]) => ({ name, value: encodeURIComponent(value), url }))
 }
 
 export function cookieHeader(cookies: Map<string, string>): string {

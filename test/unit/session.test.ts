@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { safeRedirect, sessionUserFrom } from '../../utils/session'
+import { isAdmin, safeRedirect, sessionUserFrom } from '../../utils/session'
 
 describe('safeRedirect', () => {
   it('keeps paths on this site, query and hash included', () => {
@@ -23,13 +23,21 @@ describe('safeRedirect', () => {
 })
 
 describe('sessionUserFrom', () => {
-  const jwt = (payload: Record<string, string>) => ({ payload, toString: () => 'token' })
+  const jwt = (payload: Record<string, unknown>) => ({ payload: payload as Record<string, string>, toString: () => 'token' })
 
   it('takes the user id from the access token and the email from the id token', () => {
     expect(sessionUserFrom({
       accessToken: jwt({ sub: 'u-1', username: 'u-1' }),
       idToken: jwt({ sub: 'u-1', email: 'ada@example.com' }),
-    })).toEqual({ userId: 'u-1', username: 'u-1', email: 'ada@example.com' })
+    })).toEqual({ userId: 'u-1', username: 'u-1', email: 'ada@example.com', groups: [] })
+  })
+
+  it('takes the groups from the access token, and only strings', () => {
+    const user = sessionUserFrom({ accessToken: jwt({ 'sub': 'u-1', 'username': 'u-1', 'cognito:groups': ['Admin', 7, 'Editors'] }) })
+    expect(user?.groups).toEqual(['Admin', 'Editors'])
+    expect(isAdmin(user)).toBe(true)
+    expect(isAdmin(sessionUserFrom({ accessToken: jwt({ 'sub': 'u-1', 'username': 'u-1', 'cognito:groups': 'Admin' }) }))).toBe(false)
+    expect(isAdmin(null)).toBe(false)
   })
 
   it('is signed out without tokens', () => {

@@ -120,7 +120,7 @@ describe('which cookies make a session', () => {
     const { adapter } = jar(sessionCookies(ALICE, await tokensFor(ALICE), { [`${PREFIX}.${ALICE.sub}.signInDetails`]: details }))
     const session = await readSession(adapter, CLIENT_ID, backend.verifier)
     expect(session).toMatchObject({ accessToken: { payload: { sub: ALICE.sub } }, idToken: { payload: { email: ALICE.email } }, signInDetails: JSON.parse(details) })
-    expect(await createRequestAmplify(backend, adapter, { secure: false }).sessionUser()).toEqual({ userId: ALICE.sub, username: ALICE.sub, email: ALICE.email })
+    expect(await createRequestAmplify(backend, adapter, { secure: false }).sessionUser()).toEqual({ userId: ALICE.sub, username: ALICE.sub, email: ALICE.email, groups: [] })
   })
 
   it.each([

@@ -1,0 +1,67 @@
+import { dataErrorMessage, orThrow } from '~~/utils/data-errors'
+import { sharedAccess } from '~~/utils/shared-lists'
+
+export interface SharedListSummary {
+  id: string
+  title: string
+  itemCount: number
+  /** `<sub>::<username>` of its owner. */
+  owner: string | null
+  mine: boolean
+  createdAt: string
+}
+
+const summaryFields = ['id', 'title', 'owner', 'items.id', 'createdAt'] as const
+
+/**
+ * Shared lists, server-rendered: `mine` are the lists the user owns or edits (the data API filters
+ * by owner and by the editors' emails); `all` is every published list, for Admin. Either can be
+ * unpublished from here; the data API decides who may.
+ */
+export function useSharedLists(scope: 'mine' | 'all') {
+  const { $Amplify } = useNuxtApp()
+  const { SharedList } = $Amplify.GraphQL.client.models
+  const { user } = useAuth()
+
+  const { data: lists, status, error, refresh } = useAsyncData(`shared-lists:${scope}`, async () => {
+    // Editors match on the email claim of the id token; Admin's group is in either token.
+    const access = scope === 'mine' ? await sharedAccess($Amplify) : { authMode: 'userPool' as const }
+    const all: SharedListSummary[] = []
+    let nextToken: string | null | undefined
+    do {
+      const page = await SharedList.list({ ...access, selectionSet: summaryFields, nextToken })
+      for (const list of orThrow(page)) {
+        all.push({
+          id: list.id,
+          title: list.title,
+          itemCount: list.items.length,
+          owner: list.owner ?? null,
+          mine: list.owner?.split('::')[0] === user.value?.userId,
+          createdAt: list.createdAt,
+        })
+      }
+      nextToken = page.nextToken
+    } while (nextToken)
+    return all.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id))
+  }, { default: () => [] as SharedListSummary[] })
+
+  const busy = ref(new Set<string>())
+  const actionError = ref<string | null>(null)
+
+  async function unpublish(list: SharedListSummary): Promise<void> {
+    actionError.value = null
+    busy.value.add(list.id)
+    try {
+      orThrow(await SharedList.delete({ id: list.id }, { authMode: 'userPool', selectionSet: ['id'] }))
+      lists.value = lists.value.filter(other => other.id !== list.id)
+    }
+    catch (cause) {
+      actionError.value = `“${list.title}” could not be unpublished: ${dataErrorMessage(cause)}`
+    }
+    finally {
+      busy.value.delete(list.id)
+    }
+  }
+
+  return { lists, status, error, refresh, busy, actionError, unpublish }
+}
