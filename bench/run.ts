@@ -64,6 +64,7 @@ async function main() {
 
   await throughput(baseUrl, user.cookieHeader)
   await serverRender(baseUrl, sandbox.outputsPath, user)
+  await guestRender(baseUrl, sandbox.outputsPath, user)
   await firstLoad(baseUrl)
 }
 
@@ -142,6 +143,28 @@ async function serverRender(baseUrl: string, outputsPath: string, user: SignedIn
   row(`SSR /todos (${IN_MEMORY_TODOS} todos) req/s, in memory`, `${Math.round(inMemory.requests.average)} (${latency(inMemory)})`)
   row('SSR /todos: Amplify / in memory', `${(amplified.requests.average / inMemory.requests.average).toFixed(2)}x`)
   notes.push(`SSR rows: ${SSR_CONNECTIONS} connections; the local AppSync API runs in the bench's own process, so the Amplify row includes its work.`)
+}
+
+/**
+ * SSR of a published list with 50 items for a guest: identity-pool credentials for the guest (the
+ * identity id comes back as a cookie, as a returning browser sends it), then the list from the
+ * local AppSync API over IAM.
+ */
+async function guestRender(baseUrl: string, outputsPath: string, user: SignedInUser) {
+  step(`publishing a list of ${IN_MEMORY_TODOS} items`)
+  const { config } = await amplifyContext(outputsPath)
+  const data = generateClient<Schema>({ config })
+  const items = Array.from({ length: IN_MEMORY_TODOS }, (_, i) => ({ id: `item-${i}`, content: `Shared item number ${i}`, done: i % 4 === 0 }))
+  const { data: list, errors } = await data.models.SharedList.create(user.context, { title: 'Bench list', items, editors: [] })
+  if (errors?.length || !list) throw new Error(`Publishing failed: ${JSON.stringify(errors)}`)
+  const url = `${baseUrl}/lists/${list.id}`
+  const first = await fetch(url)
+  const html = await first.text()
+  if (first.status !== 200 || !html.includes(items.at(-1)!.content)) throw new Error(`${url} answered ${first.status} without the list for a guest`)
+  const identity = first.headers.getSetCookie().find(cookie => cookie.split('=')[0]!.endsWith('.identityId'))
+  if (!identity) throw new Error(`${url} gave the guest no identity cookie`)
+  const guest = await load(url, { cookie: identity.split(';')[0]! }, SSR_CONNECTIONS)
+  row(`SSR /lists/<id> (${IN_MEMORY_TODOS} items) req/s, guest`, `${Math.round(guest.requests.average)} (p50 ${guest.latency.p50} ms, p99 ${guest.latency.p99} ms)`)
 }
 
 // First-load bytes ---------------------------------------------------------------------------

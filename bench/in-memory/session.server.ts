@@ -3,6 +3,6 @@ export default defineNuxtPlugin({
   name: 'session',
   dependsOn: ['amplify-apis'],
   setup() {
-    useAuth().user.value = { userId: 'in-memory-user', username: 'in-memory-user', email: 'bench@example.com' }
+    useAuth().user.value = { userId: 'in-memory-user', username: 'in-memory-user', email: 'bench@example.com', groups: [] }
   },
 })
