@@ -13,7 +13,7 @@ export class UsageError extends Error {
   override name = 'UsageError'
 }
 
-type Ports = { authPort: number, dataPort: number }
+type Ports = { authPort: number, dataPort: number, storagePort: number }
 
 interface Flag {
   /** `<n>` for a flag that takes a value. */
@@ -22,10 +22,11 @@ interface Flag {
 }
 
 const FLAGS = {
-  'reset': { help: () => 'wipe the offline sandbox\'s users, items, identities and credentials (new admin keys) first' },
+  'reset': { help: () => 'wipe the offline sandbox\'s users, items, identities, credentials (new admin keys) and files first' },
   'no-watch': { help: () => 'do not reload the backend when amplify/ changes' },
   'auth-port': { value: '<n>', help: defaults => `user pool port (default ${defaults.authPort}, env SANDBOX_AUTH_PORT)` },
   'data-port': { value: '<n>', help: defaults => `GraphQL port (default ${defaults.dataPort}, env SANDBOX_DATA_PORT)` },
+  'storage-port': { value: '<n>', help: defaults => `Storage (S3) port (default ${defaults.storagePort}, env SANDBOX_STORAGE_PORT)` },
   'help': { help: () => 'this text' },
 } satisfies Record<string, Flag>
 
@@ -35,14 +36,14 @@ const FLAG_LIST: Array<[string, Flag]> = Object.entries(FLAGS)
 export interface CommandLine {
   help: boolean
   /** For `startSandbox`; an absent port is its default. */
-  sandbox: Required<Pick<SandboxOptions, 'reset' | 'watch'>> & Pick<SandboxOptions, 'authPort' | 'dataPort'>
+  sandbox: Required<Pick<SandboxOptions, 'reset' | 'watch'>> & Pick<SandboxOptions, 'authPort' | 'dataPort' | 'storagePort'>
   /** `npm run dev` only: the arguments for `nuxi dev`, in the order given. */
   nuxi: string[]
 }
 
 /**
  * Reads `argv` (without node and the script). Ports come from the flags, else from
- * SANDBOX_AUTH_PORT / SANDBOX_DATA_PORT in `env`. `--help` wins over any mistake; otherwise a
+ * SANDBOX_AUTH_PORT / SANDBOX_DATA_PORT / SANDBOX_STORAGE_PORT in `env`. `--help` wins over any mistake; otherwise a
  * mistake throws `UsageError`. After `--`, everything goes to `nuxi dev` as it is.
  */
 export function parseCommandLine(command: Command, argv: string[], env: NodeJS.ProcessEnv = process.env): CommandLine {
@@ -80,12 +81,13 @@ export function parseCommandLine(command: Command, argv: string[], env: NodeJS.P
   if (mistakes.length) throw new UsageError(mistakes[0])
   args.sandbox.authPort = port('--auth-port', given['auth-port']) ?? port('SANDBOX_AUTH_PORT', env.SANDBOX_AUTH_PORT)
   args.sandbox.dataPort = port('--data-port', given['data-port']) ?? port('SANDBOX_DATA_PORT', env.SANDBOX_DATA_PORT)
+  args.sandbox.storagePort = port('--storage-port', given['storage-port']) ?? port('SANDBOX_STORAGE_PORT', env.SANDBOX_STORAGE_PORT)
   return args
 }
 
 /** The help text of `command`; `defaults` are the ports used when none is given. */
 export function usage(command: Command, defaults: Ports): string {
-  const flags = FLAG_LIST.map(([name, flag]) => `  ${`--${name}${flag.value ? ` ${flag.value}` : ''}`.padEnd(19)}${flag.help(defaults)}`)
+  const flags = FLAG_LIST.map(([name, flag]) => `  ${`--${name}${flag.value ? ` ${flag.value}` : ''}`.padEnd(22)}${flag.help(defaults)}`)
   if (command === 'sandbox') return ['Usage: npm run sandbox -- [options]', '', ...flags].join('\n')
   return [
     'Usage: npm run dev -- [options] [nuxi dev options]',

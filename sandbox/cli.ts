@@ -6,10 +6,10 @@ import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseCommandLine, usage } from './args'
 import { ADMIN_PROFILE } from './iam'
-import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, startSandbox, type Sandbox } from './index'
+import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, DEFAULT_STORAGE_PORT, startSandbox, type Sandbox } from './index'
 import { printLog, printMessage, reportStartError } from './terminal'
 
-const help = usage('sandbox', { authPort: DEFAULT_AUTH_PORT, dataPort: DEFAULT_DATA_PORT })
+const help = usage('sandbox', { authPort: DEFAULT_AUTH_PORT, dataPort: DEFAULT_DATA_PORT, storagePort: DEFAULT_STORAGE_PORT })
 
 /** The block printed once the sandbox serves; its first line is what scripts and tests wait for. */
 export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boolean): string {
@@ -24,6 +24,7 @@ export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boole
     `  Admin      AWS_SHARED_CREDENTIALS_FILE=${show(sandbox.adminCredentialsPath)} AWS_PROFILE=${ADMIN_PROFILE}  (signs admin calls; not in the outputs)`,
     `  GraphQL    ${sandbox.graphqlUrl}`,
     `  Realtime   ${realtime.replace(/^ws:/, 'wss:')}  (self-signed: ${show(sandbox.certificatePath)})`,
+    `  Storage    https://${sandbox.storageEndpoint}  (customEndpoint '${sandbox.storageEndpoint}'; ${storageBuckets(sandbox)})`,
     `  Messages   ${sandbox.messagesUrl}  (sign-up and reset codes, also printed here)`,
     `  Outputs    ${show(sandbox.outputsPath)}`,
     `  Data       ${show(sandbox.dataDir)}  (wipe with: npm run sandbox -- --reset)`,
@@ -31,6 +32,11 @@ export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boole
     watching ? 'Watching amplify/ for changes. Ctrl-C to stop.' : '',
     '',
   ].join('\n')
+}
+
+function storageBuckets(sandbox: Sandbox): string {
+  const names = sandbox.storage.buckets.map(bucket => `${bucket.friendlyName} = ${bucket.name}`)
+  return names.length ? `bucket${names.length > 1 ? 's' : ''} ${names.join(', ')}` : 'no buckets in amplify/'
 }
 
 async function main(): Promise<void> {

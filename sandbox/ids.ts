@@ -19,6 +19,8 @@ export interface SandboxIds {
   apiId: string
   /** The identity pool: `<region>:<uuid>`, as Cognito's. */
   identityPoolId: string
+  /** 12 lowercase alphanumerics: the part after the dot of every local bucket's name (`localBucketName`). */
+  bucketSuffix: string
 }
 
 /** What `sandbox.json` holds: the ids and the format they were written in. */
@@ -50,6 +52,24 @@ const MAKE: { [K in keyof SandboxIds]: (made: Partial<SandboxIds>) => string } =
   clientId: () => randomId(26, LOWER),
   apiId: () => randomId(26, LOWER),
   identityPoolId: made => `${made.region}:${randomUUID()}`,
+  // A letter first: the name's last label then never reads as part of an IP address.
+  bucketSuffix: () => randomId(1, 'abcdefghijklmnopqrstuvwxyz') + randomId(11, LOWER),
+}
+
+/** S3's longest bucket name. */
+const MAX_BUCKET_NAME = 63
+
+/**
+ * The name a bucket of the definition has in this sandbox: `<its name>.<bucketSuffix>`, e.g.
+ * `files.k3x9m2p7q4zt`, from its `amplify:friendly-name` (or logical id). A deploy names buckets
+ * `amplify-<app>-…-<hash>`; here the name carries a dot on purpose: aws-amplify's Storage client puts
+ * the bucket in the host name (`<bucket>.<endpoint>`, which no local resolver answers) unless the
+ * name has a dot, and then uses the path (`https://127.0.0.1:<port>/<bucket>/<key>`). It stays a
+ * valid DNS name, as S3 and that client require: lowercase letters, digits, `-`, at most 63.
+ */
+export function localBucketName(ids: Pick<SandboxIds, 'bucketSuffix'>, name: string): string {
+  const label = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, MAX_BUCKET_NAME - ids.bucketSuffix.length - 1).replace(/-+$/, '')
+  return `${label || 'bucket'}.${ids.bucketSuffix}`
 }
 
 /** Brings a file written by an older sandbox up to the current format. */

@@ -1,9 +1,9 @@
 /**
  * The offline sandbox: the project's real `amplify/` backend, synthesized and served locally by a
- * Cognito-compatible user pool and identity pool (one port) and an AppSync-compatible GraphQL API,
- * with `amplify_outputs.json` pointing the unchanged `aws-amplify` client at them. The sandbox's
- * IAM issues the identity pool's credentials and checks every signed request against the roles and
- * policies the backend synthesizes.
+ * Cognito-compatible user pool and identity pool (one port), an AppSync-compatible GraphQL API and
+ * an S3-compatible Storage, with `amplify_outputs.json` pointing the unchanged `aws-amplify` client
+ * at them. The sandbox's IAM issues the identity pool's credentials and checks every signed request
+ * against the roles and policies the backend synthesizes.
  */
 import { watch, type FSWatcher } from 'node:fs'
 import { mkdir, readdir, rm } from 'node:fs/promises'
@@ -19,6 +19,7 @@ import { createIdentityPool, identityPoolSettings, isIdentityPoolRequest, type I
 import { loadOrCreateIds } from './ids'
 import { unservedFeatures } from './unserved'
 import { assertOutputsReplaceable, cachedBackendOutputs, preloadOutputsGenerator, withLocalEndpoints, writeOutputs, type LocalEndpoints } from './outputs'
+import { startStorage, type LocalStorage } from './storage'
 import { loadOrCreateCertificate } from './tls'
 import type { DataApi, SandboxMessage, UserPool } from './types'
 
@@ -33,7 +34,8 @@ export interface SandboxOptions {
   /** 0 picks a free port. */
   authPort?: number
   dataPort?: number
-  /** Wipe users, items, identities and credentials (the admin's too) first. */
+  storagePort?: number
+  /** Wipe users, items, identities, credentials (the admin's too) and stored files first. */
   reset?: boolean
   /** Re-synthesize and reload when `amplify/` changes (default true). */
   watch?: boolean
@@ -46,6 +48,9 @@ export interface Sandbox {
   /** The same port as the user pool: requests are told apart by their `X-Amz-Target`. */
   readonly identityPoolEndpoint: string
   readonly graphqlUrl: string
+  /** `127.0.0.1:<port>` (no scheme): what Storage calls pass as `customEndpoint` (`custom.offlineSandbox.storageEndpoint`). */
+  readonly storageEndpoint: string
+  readonly storage: LocalStorage
   readonly messagesUrl: string
   readonly outputsPath: string
   readonly outputs: Record<string, unknown>
@@ -65,6 +70,7 @@ export interface Sandbox {
 
 export const DEFAULT_AUTH_PORT = 20001
 export const DEFAULT_DATA_PORT = 20002
+export const DEFAULT_STORAGE_PORT = 20003
 /** Where in the data folder the admin's AWS shared credentials file lives. */
 export const ADMIN_CREDENTIALS_FILE = 'admin-credentials'
 
@@ -73,7 +79,7 @@ export class SandboxStartError extends Error {
   override name = 'SandboxStartError'
 }
 
-function portError(error: unknown, port: number, what: 'auth' | 'data'): unknown {
+function portError(error: unknown, port: number, what: 'auth' | 'data' | 'storage'): unknown {
   return (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
     ? new SandboxStartError(`Port ${port} (${what}) is in use: is another sandbox running? Pick another with --${what}-port.`)
     : error
@@ -100,8 +106,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // stays too: it holds no user data.
     // The admin credentials go too: a reset sandbox is a new one, and anything holding the old
     // keys (a script, a shell's AWS_PROFILE) should fail loudly rather than act on it.
-    for (const part of ['userpool', 'data', 'identity', 'iam', ADMIN_CREDENTIALS_FILE, 'sandbox.json']) await rm(join(dataDir, part), { recursive: true, force: true })
-    log(`Reset: wiped users, items, identities and credentials in ${relative(projectDir, dataDir) || dataDir}`)
+    for (const part of ['userpool', 'data', 'identity', 'iam', 'storage', ADMIN_CREDENTIALS_FILE, 'sandbox.json']) await rm(join(dataDir, part), { recursive: true, force: true })
+    log(`Reset: wiped users, items, identities, credentials and files in ${relative(projectDir, dataDir) || dataDir}`)
   }
   await mkdir(dataDir, { recursive: true })
   for (const entry of await readdir(dataDir)) {
@@ -147,6 +153,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   })
   let identityPool: IdentityPool | undefined
   let dataApi: DataApi | undefined
+  let storageService: LocalStorage | undefined
   // Cognito's two services share the port, as the client config lets them: the operation's target tells them apart.
   const authServer = createServer((req, res) => (identityPool && isIdentityPoolRequest(req) ? identityPool : userPool).handle(req, res))
   try {
@@ -173,14 +180,27 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }).catch((error: unknown) => {
       throw portError(error, dataPort, 'data')
     })
+    const storagePort = options.storagePort ?? DEFAULT_STORAGE_PORT
+    storageService = await startStorage({
+      assembly,
+      dir: join(dataDir, 'storage'),
+      host,
+      port: storagePort,
+      tls: { key: tls.key, cert: tls.cert },
+      iam,
+      log,
+    }).catch((error: unknown) => {
+      throw portError(error, storagePort, 'storage')
+    })
   }
   catch (error) {
     authServer.close()
-    await Promise.all([userPool.close(), identityPool?.close(), iam.close()])
+    await Promise.all([userPool.close(), identityPool?.close(), dataApi?.close(), iam.close()])
     throw error
   }
   const data = dataApi
   const identity = identityPool
+  const storage = storageService
   for (const problem of iam.problems) log(`IAM: ${problem}`)
   for (const line of unservedFeatures(assembly)) log(`Not served offline: ${line}`)
   const userPoolEndpoint = `http://${host}:${(authServer.address() as AddressInfo).port}`
@@ -191,6 +211,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     identityPoolEndpoint: userPoolEndpoint,
     messagesUrl: `${userPoolEndpoint}/__sandbox/messages`,
     certificatePath: tls.certPath,
+    storageEndpoint: storage.endpoint,
   }
   let outputs = withLocalEndpoints(first.backendOutputs, endpoints)
   await writeOutputs(outputsPath, outputs)
@@ -201,6 +222,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // Always a fresh synth (the watcher saw a change); it refreshes the cache for the next start.
       const next = await synth(false, [assembly.dir])
       await data.reload(next.assembly)
+      await storage.reload(next.assembly)
       // The data API may have a key now, or none any more.
       endpoints.apiKey = data.apiKey
       const nextOutputs = withLocalEndpoints(next.backendOutputs, endpoints)
@@ -239,6 +261,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     userPoolEndpoint,
     identityPoolEndpoint: endpoints.identityPoolEndpoint,
     graphqlUrl: data.url,
+    storageEndpoint: storage.endpoint,
+    storage,
     messagesUrl: endpoints.messagesUrl,
     outputsPath,
     get outputs() {
@@ -260,7 +284,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           authServer.close(() => resolve())
           authServer.closeAllConnections()
         })
-        await Promise.all([userPool.close(), identity.close(), data.close(), iam.close()])
+        await Promise.all([userPool.close(), identity.close(), data.close(), storage.close(), iam.close()])
       })()
       return closed
     },

@@ -29,9 +29,9 @@ const OUTPUT_BUCKET = 'offline-sandbox-assets'
  * generator writes only these, so `amplify_outputs.json` never points the client at a service
  * nothing answers (storage, functions, REST...). A service that comes to be served adds its key.
  */
-export const SERVED_OUTPUTS = ['AWS::Amplify::Platform', 'AWS::Amplify::Auth', 'AWS::Amplify::GraphQL', 'AWS::Amplify::Custom']
+export const SERVED_OUTPUTS = ['AWS::Amplify::Platform', 'AWS::Amplify::Auth', 'AWS::Amplify::GraphQL', 'AWS::Amplify::Storage', 'AWS::Amplify::Custom']
 /** Bumped when what generateBackendOutputs writes for the same backend changes (it is cached). */
-const OUTPUTS_FORMAT = 2
+const OUTPUTS_FORMAT = 3
 
 /**
  * The value a root-stack output takes once "deployed" with the sandbox's ids: literal outputs pass

@@ -138,6 +138,11 @@ export interface OfflineSandboxOutputs {
   identityPoolEndpoint: string
   /** Where sent messages (confirmation codes) can be read. */
   messagesUrl: string
-  /** The PEM certificate the realtime endpoint presents (trust it for `wss://`). */
+  /** The PEM certificate the realtime and Storage endpoints present (trust it for `wss://` and `https://`). */
   certificatePath: string
+  /**
+   * Where the local S3 listens, `127.0.0.1:<port>`: a host and port without a scheme, as
+   * aws-amplify's per-call `options.customEndpoint` takes it (it always adds `https://`).
+   */
+  storageEndpoint: string
 }

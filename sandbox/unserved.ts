@@ -59,14 +59,20 @@ const NOTHING_TO_SERVE = new Set([
 ])
 /** Judged below, one resource at a time. */
 const JUDGED = new Set([
-  'AWS::Lambda::Function', 'AWS::S3::Bucket', 'AWS::Scheduler::Schedule', 'AWS::Events::Rule', 'AWS::Lambda::EventSourceMapping',
+  'AWS::Lambda::Function', 'AWS::S3::Bucket', 'Custom::S3BucketNotifications', 'AWS::Scheduler::Schedule', 'AWS::Events::Rule', 'AWS::Lambda::EventSourceMapping',
   'AWS::ApiGateway::RestApi', 'AWS::ApiGatewayV2::Api', 'AWS::Cognito::UserPoolIdentityProvider', 'AWS::Cognito::UserPoolDomain',
   'AWS::AppSync::ApiCache',
   // Served only inside the data API, as its tables' waiter; anywhere else a step function of the developer's.
   'AWS::StepFunctions::StateMachine',
 ])
 /** CDK's custom-resource providers and Amplify's deploy-time helpers, by the logical ids CDK gives them. */
-const PROVIDER_FUNCTION = /Provider|CustomResource|BucketDeployment|^AWS679f53fac002430cb0da5b7982bd2287|^LogRetention/
+const PROVIDER_FUNCTION = /Provider|CustomResource|BucketDeployment|^BucketNotificationsHandler|^AWS679f53fac002430cb0da5b7982bd2287|^LogRetention/
+
+/** What a storage trigger is called in `defineStorage({ triggers })`, by the S3 events it listens to. */
+const STORAGE_TRIGGERS: Record<string, { name: string, effect: string }> = {
+  's3:ObjectCreated:*': { name: 'onUpload', effect: 'uploads complete without it' },
+  's3:ObjectRemoved:*': { name: 'onDelete', effect: 'deletions complete without it' },
+}
 
 /** One line for each thing the definition uses that the sandbox does not serve, saying what the app will see. */
 export function unservedFeatures(assembly: CloudAssembly): string[] {
@@ -198,9 +204,15 @@ function otherLines(reader: Reader): string[] {
             lines.push(`Function ${reader.functionName(found)} is not run offline: nothing local invokes it (what would is listed here), and an SDK call to Lambda goes to AWS.`)
           }
           break
+        // Buckets are served; notifications set on one directly (not through CDK's custom resource) are not.
         case 'AWS::S3::Bucket':
-          if (!inData(stack)) lines.push(`Storage: bucket ${reader.friendlyName(found)} (defineStorage) is not served offline: Storage calls (uploadData, downloadData, getUrl, list, remove) go to Amazon S3 and fail there.`)
+          if (!inData(stack)) lines.push(...notificationLines(reader, reader.friendlyName(found), reader.value(found, 'NotificationConfiguration')))
           break
+        case 'Custom::S3BucketNotifications': {
+          const bucket = assembly.resourcesOfType('AWS::S3::Bucket').find(b => reader.ref(b) === reader.value(found, 'BucketName'))
+          lines.push(...notificationLines(reader, bucket ? reader.friendlyName(bucket) : String(reader.value(found, 'BucketName')), reader.value(found, 'NotificationConfiguration')))
+          break
+        }
         case 'AWS::Scheduler::Schedule':
         case 'AWS::Events::Rule': {
           const schedule = reader.value(found, 'ScheduleExpression')
@@ -238,6 +250,27 @@ function otherLines(reader: Reader): string[] {
   return lines
 }
 
+/** One line per event notification of a bucket (storage triggers, queues, topics): none is sent offline. */
+function notificationLines(reader: Reader, bucket: string, configuration: unknown): string[] {
+  const config = (configuration ?? {}) as Record<string, unknown>
+  const lines: string[] = []
+  for (const lambda of (config.LambdaFunctionConfigurations ?? config.LambdaConfigurations ?? []) as Array<{ Events?: unknown, Event?: unknown, LambdaFunctionArn?: unknown, Function?: unknown }>) {
+    const events = (Array.isArray(lambda.Events) ? lambda.Events : [lambda.Event]).map(String)
+    const fn = reader.functionOf(lambda.LambdaFunctionArn ?? lambda.Function, ' (function ', ')')
+    for (const event of events) {
+      const trigger = STORAGE_TRIGGERS[event]
+      lines.push(trigger
+        ? `Storage: the ${trigger.name} trigger of bucket ${bucket}${fn} is not run offline: ${trigger.effect}.`
+        : `Storage: the ${event} notification of bucket ${bucket}${fn} is not sent offline.`)
+    }
+  }
+  for (const [key, kind] of [['QueueConfigurations', 'SQS'], ['TopicConfigurations', 'SNS']] as const) {
+    if (Array.isArray(config[key]) && config[key].length) lines.push(`Storage: the ${kind} notifications of bucket ${bucket} are not sent offline.`)
+  }
+  if (config.EventBridgeConfiguration) lines.push(`Storage: the EventBridge notifications of bucket ${bucket} are not sent offline.`)
+  return lines
+}
+
 function isJavaScript(step: FoundResource): boolean {
   const properties = step.resource.Properties ?? {}
   return (properties.Runtime as { Name?: unknown } | undefined)?.Name === 'APPSYNC_JS' || properties.Code !== undefined || properties.CodeS3Location !== undefined
@@ -256,6 +289,15 @@ class Reader {
     }
     catch {
       return found.resource.Properties?.[name]
+    }
+  }
+
+  ref(found: FoundResource): unknown {
+    try {
+      return this.assembly.ref(found.stack, found.logicalId)
+    }
+    catch {
+      return undefined
     }
   }
 

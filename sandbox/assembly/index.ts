@@ -135,7 +135,12 @@ export class CloudAssembly {
     return undefined
   }
 
-  private assetPath(location: string): string {
+  /**
+   * Where in the assembly an asset is, by the object key (`<hash>.zip`), `s3://` or `https://`
+   * location a template names it with: a folder (directory assets, e.g. a BucketDeployment's
+   * `Source.asset('dir')`) or a file.
+   */
+  assetPath(location: string): string {
     const file = basename(location.split('?')[0] ?? location)
     const hash = file.split('.')[0] ?? file
     const mapped = this.assets.get(hash)

@@ -6,7 +6,7 @@
  * Evaluation is lazy: only the values a service asks for are resolved, so resources the sandbox
  * never needs (Lambda layers, bucket deployments, IAM policies) cannot break it.
  */
-import type { SandboxIds } from '../ids'
+import { localBucketName, type SandboxIds } from '../ids'
 
 export interface CfnResource {
   Type: string
@@ -257,6 +257,9 @@ export class TemplateEvaluator {
         return this.managedPolicyArn(stack, logicalId)
       case 'AWS::CloudFormation::Stack':
         return this.stackId(stack.children.get(logicalId) ?? stack)
+      // A name given in the definition is kept, as a deploy keeps it; the rest get the sandbox's own.
+      case 'AWS::S3::Bucket':
+        return this.property(stack, logicalId, 'BucketName') ?? localBucketName(this.ids, friendlyName(this.resource(stack, logicalId)) ?? logicalId)
       default:
         return `${stack.name}-${logicalId}`
     }
@@ -314,7 +317,11 @@ export class TemplateEvaluator {
         },
         'AWS::IAM::ManagedPolicy': { PolicyArn: () => this.managedPolicyArn(stack, logicalId) },
         // Storage access policies name objects under the bucket's ARN.
-        'AWS::S3::Bucket': { Arn: () => `arn:aws:s3:::${String(this.physicalId(stack, logicalId))}` },
+        'AWS::S3::Bucket': {
+          Arn: () => `arn:aws:s3:::${String(this.physicalId(stack, logicalId))}`,
+          DomainName: () => `${String(this.physicalId(stack, logicalId))}.s3.amazonaws.com`,
+          RegionalDomainName: () => `${String(this.physicalId(stack, logicalId))}.s3.${region}.amazonaws.com`,
+        },
       }
       const known = byType[type]?.[attribute]
       // Anything else only feeds resources the sandbox never reads; a recognisable stand-in will do.
@@ -396,6 +403,13 @@ export class TemplateEvaluator {
   private stackId(stack: Stack): string {
     return `arn:aws:cloudformation:${this.ids.region}:${this.ids.accountId}:stack/${stack.name}/local`
   }
+}
+
+/** `amplify:friendly-name`: the name the definition gave a resource (`defineStorage({ name })`). */
+function friendlyName(resource: CfnResource): string | undefined {
+  const tags = resource.Properties?.Tags
+  const tag = Array.isArray(tags) ? (tags as Array<{ Key?: unknown, Value?: unknown }>).find(t => t.Key === 'amplify:friendly-name')?.Value : undefined
+  return typeof tag === 'string' ? tag : undefined
 }
 
 /** The id a function gets locally: unique across stacks, readable in errors. */

@@ -62,11 +62,24 @@ export const hostNotSigned = (service: string, presigned: boolean) => isS3(servi
 
 export const contentShaMissing = () => fail('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256', 400)
 
+export const badContentSha = () => fail('InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, or a valid sha256 value.', 400)
+
 export const contentShaMismatch = (service: string) => isS3(service)
   ? fail('XAmzContentSHA256Mismatch', 'The provided \'x-amz-content-sha256\' header does not match what was computed.', 400)
   : signatureMismatch(service)
 
 export const badExpires = (service: string, why: string) => malformedSignature(service, true, why)
+
+/** An `aws-chunked` body (S3 streaming uploads) whose framing is broken. */
+export const malformedChunkedBody = (why: string) => fail('InvalidRequest', `The aws-chunked request body is malformed: ${why}`, 400)
+
+/** The decoded body is not as long as `x-amz-decoded-content-length` (or Content-Length) said. */
+export const incompleteBody = (declared: number, received: number) =>
+  fail('IncompleteBody', `You did not provide the number of bytes specified by the Content-Length HTTP header (declared ${declared}, received ${received}).`, 400)
+
+/** `x-amz-content-sha256` names a way of signing the body that the offline sandbox does not read (SigV4a streaming). */
+export const unsupportedPayloadMode = (declared: string) =>
+  fail('NotImplemented', `x-amz-content-sha256 '${declared.slice(0, 64)}' is not supported by the offline sandbox (use a SHA-256, UNSIGNED-PAYLOAD or a SigV4 streaming mode).`, 501)
 
 /** The request's date is more than AWS's 15 minutes away from the sandbox's clock. */
 export const skewed = (service: string, longDate: string, now: Date, tooOld: boolean) => {

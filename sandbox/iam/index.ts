@@ -6,12 +6,14 @@
 import type { CloudAssembly } from '../assembly'
 import type { SandboxIds } from '../ids'
 import { ADMIN_PROFILE, CredentialStore, type AdminCredentials, type IssuedCredentials, type IssueInput } from './credentials'
-import { isAllowedBy, type PolicyContext } from './policy'
+import { isChunked, payloadDecoder } from './payload'
+import { evaluatePolicies, isAllowedBy, statementsAbout, type PolicyContext } from './policy'
 import { readRoles } from './roles'
 import { verifySignature } from './sigv4'
-import type { Iam, Principal, Role, SignedRequest, VerifyResult } from './types'
+import type { Decision, Iam, Principal, Role, SignedPayload, SignedRequest, VerifyResult } from './types'
 
 export type { AdminCredentials, IssuedCredentials, IssueInput } from './credentials'
+export { PayloadRejected, type PayloadDecoder } from './payload'
 export type * from './types'
 
 export interface CreateIamOptions {
@@ -117,12 +119,25 @@ export async function createIam(opts: CreateIamOptions): Promise<SandboxIam> {
       })
       if (!check.ok) return check
       const issued = store.get(check.secret.accessKeyId)
-      return { ok: true, principal: issued ? principalFor(issued) : adminPrincipal }
+      const { seed } = check
+      const decodedLength = Number(headerText(request.headers['x-amz-decoded-content-length']))
+      const payload: SignedPayload = {
+        declared: seed.payloadHash,
+        chunked: isChunked(seed.payloadHash),
+        decode: () => payloadDecoder({ seed, ...(Number.isSafeInteger(decodedLength) && decodedLength >= 0 ? { decodedLength } : {}) }),
+      }
+      return { ok: true, principal: issued ? principalFor(issued) : adminPrincipal, payload }
     },
 
     isAllowed(principal: Principal, action: string, resource: string, context: Record<string, string | string[]> = {}): boolean {
       const policies = principal.admin ? adminRole.policies : currentRole(principal.role.arn).policies
       return isAllowedBy(policies, action, resource, { ...callerContext(principal), ...context })
+    },
+
+    authorize(principal, action, resource, { context = {}, resourcePolicies = [] } = {}): Decision {
+      const own = principal.admin ? adminRole.policies : currentRole(principal.role.arn).policies
+      const about = statementsAbout(resourcePolicies, [principal.role.arn, principal.userArn, `arn:aws:iam::${ids.accountId}:root`, ids.accountId])
+      return evaluatePolicies([...own, ...about], action, resource, { ...callerContext(principal), ...context })
     },
 
     issue: input => store.issue(input),
@@ -135,3 +150,7 @@ export async function createIam(opts: CreateIamOptions): Promise<SandboxIam> {
 }
 
 export { ADMIN_PROFILE }
+
+function headerText(value: string | string[] | undefined): string {
+  return (Array.isArray(value) ? value[0] : value) ?? ''
+}

@@ -9,12 +9,12 @@
  * Pure: no I/O, no clock (`aws:CurrentTime` comes in the context like any other key).
  */
 import { isIP } from 'node:net'
-import type { PolicyDocument, PolicyStatement } from './types'
+import type { Decision, PolicyDocument, PolicyStatement } from './types'
 
 /** Request context keys (condition keys and policy variables); names are case-insensitive. */
 export type PolicyContext = Record<string, string | string[] | boolean | number | undefined>
 
-export type Decision = 'allow' | 'explicit-deny' | 'implicit-deny'
+export type { Decision } from './types'
 
 /** Evaluates every statement of every document for one action on one resource. */
 export function evaluatePolicies(policies: readonly PolicyDocument[], action: string, resource: string, context: PolicyContext = {}): Decision {
@@ -32,6 +32,26 @@ export function evaluatePolicies(policies: readonly PolicyDocument[], action: st
 
 export function isAllowedBy(policies: readonly PolicyDocument[], action: string, resource: string, context?: PolicyContext): boolean {
   return evaluatePolicies(policies, action, resource, context) === 'allow'
+}
+
+/**
+ * The statements of resource-based policies (a bucket policy) that are about the caller: their
+ * `Principal` is `*`, or names (under `AWS`) one of `names` (the role's ARN, the session's ARN, the
+ * account...); a `NotPrincipal` statement is about everyone it does not name. Statements for
+ * services or federated users are about someone else.
+ */
+export function statementsAbout(policies: readonly PolicyDocument[], names: readonly string[]): PolicyDocument[] {
+  const named = (principal: PolicyStatement['Principal']): boolean => {
+    if (principal === '*') return true
+    const aws = principal?.AWS
+    return aws !== undefined && asList(aws).some(name => name === '*' || names.includes(name))
+  }
+  const statements = policies.flatMap(statementsOf).filter((statement) => {
+    if (statement.Principal !== undefined) return named(statement.Principal)
+    if (statement.NotPrincipal !== undefined) return !named(statement.NotPrincipal)
+    return false
+  })
+  return statements.length ? [{ Version: '2012-10-17', Statement: statements }] : []
 }
 
 function statementsOf(policy: PolicyDocument): PolicyStatement[] {

@@ -10,6 +10,7 @@
 import { createHash, createHmac, timingSafeEqual, type BinaryLike, type Hash, type Hmac } from 'node:crypto'
 import { ALGORITHM_IDENTIFIER, getCanonicalHeaders, SignatureV4, UNSIGNED_PAYLOAD } from '@smithy/signature-v4'
 import * as errors from './errors'
+import { isKnownPayloadMode } from './payload'
 import type { SignedRequest, VerifyFailure } from './types'
 
 /** What the sandbox holds for an access key it issued or owns. */
@@ -31,7 +32,21 @@ export interface VerifyOptions {
   now?: Date
 }
 
-export type SignatureCheck = { ok: true, secret: SigningSecret } | VerifyFailure
+/** What a verified signature leaves for checking a body that arrives after it (S3 streams bodies). */
+export interface SeedSignature {
+  /** The request's signature (lowercase hex): an `aws-chunked` body's first chunk signature chains from it. */
+  signature: string
+  /** `YYYYMMDDTHHMMSSZ`, as signed. */
+  longDate: string
+  /** `<date>/<region>/<service>/aws4_request`. */
+  scope: string
+  /** The payload line the signature covers: `x-amz-content-sha256` as sent (S3), or the body's hash. */
+  payloadHash: string
+  /** Signs a string with the request's signing key (chunk and trailer signatures). */
+  sign: (stringToSign: string) => Promise<string>
+}
+
+export type SignatureCheck = { ok: true, secret: SigningSecret, seed: SeedSignature } | VerifyFailure
 
 /** AWS accepts a request dated up to 15 minutes either side of its clock. */
 const MAX_SKEW_MS = 15 * 60_000
@@ -161,7 +176,17 @@ export async function verifySignature(request: SignedRequest, options: VerifyOpt
   // A header the client says it signed but did not send cannot be part of any signature made here.
   if (expected.signedHeaderList !== signedHeaders.join(';')) return errors.signatureMismatch(service)
   if (!sameText(expected.signature, signature.toLowerCase())) return errors.signatureMismatch(service)
-  return { ok: true, secret }
+  return {
+    ok: true,
+    secret,
+    seed: {
+      signature: expected.signature,
+      longDate,
+      scope,
+      payloadHash: payloadHash.value,
+      sign: stringToSign => recomputer.sign(stringToSign, { signingDate: date }),
+    },
+  }
 }
 
 type Result<T> = { ok: true, value: T } | VerifyFailure
@@ -256,6 +281,9 @@ function payloadHashOf(request: SignedRequest, headers: Record<string, string>, 
   if (service === 's3') {
     if (presigned) return { ok: true, value: UNSIGNED_PAYLOAD }
     const declared = headers['x-amz-content-sha256']!
+    if (!isKnownPayloadMode(declared)) {
+      return declared.startsWith('STREAMING-') ? errors.unsupportedPayloadMode(declared) : errors.badContentSha()
+    }
     if (/^[0-9a-f]{64}$/i.test(declared) && request.body !== undefined && !sameText(declared.toLowerCase(), sha256Hex(request.body))) {
       return errors.contentShaMismatch(service)
     }

@@ -2,8 +2,12 @@
  * Contracts of the sandbox's IAM: credentials it issued (identity pool) or holds (admin), SigV4
  * verification of requests signed with them, and IAM policy evaluation from the synthesized roles.
  * Every local service that takes signed requests (Cognito admin operations, AppSync with AWS_IAM,
- * and later S3, API Gateway and Lambda) verifies and authorizes through `Iam`.
+ * S3, and later API Gateway and Lambda) verifies and authorizes through `Iam`.
  */
+import type { PayloadDecoder } from './payload'
+
+/** What IAM decided: an explicit Deny, an Allow, or nothing allowing it (the implicit deny). */
+export type Decision = 'allow' | 'explicit-deny' | 'implicit-deny'
 
 /** An IAM policy document, as in the synthesized templates (after intrinsics are evaluated). */
 export interface PolicyDocument {
@@ -20,6 +24,9 @@ export interface PolicyStatement {
   NotResource?: string | string[]
   /** e.g. `{ StringLike: { 's3:prefix': ['public/*'] } }` */
   Condition?: Record<string, Record<string, string | string[] | boolean>>
+  /** Resource-based policies (a bucket's) name whom a statement is about: `'*'` or `{ AWS: [arns] }`. */
+  Principal?: '*' | Record<string, string | string[]>
+  NotPrincipal?: '*' | Record<string, string | string[]>
 }
 
 /** A role of the backend, by the ARN and name it has in the sandbox (names come from the assembly). */
@@ -85,7 +92,21 @@ export type VerifyFailure = {
   status: number
 }
 
-export type VerifyResult = { ok: true, principal: Principal } | VerifyFailure
+export type VerifyResult = { ok: true, principal: Principal, payload: SignedPayload } | VerifyFailure
+
+/**
+ * How the body of a verified request is covered by its signature, for a service that reads the
+ * body after verifying (S3 streams uploads): `decode()` gives a stream that takes the body as sent
+ * and passes on the bytes that were signed, failing with `PayloadRejected` (and S3's error) when
+ * they do not match.
+ */
+export interface SignedPayload {
+  /** `x-amz-content-sha256` as signed (`UNSIGNED-PAYLOAD`, a hex SHA-256, `STREAMING-…`), or the body's hash. */
+  readonly declared: string
+  /** `aws-chunked` framing: the object's size is then `x-amz-decoded-content-length`, not Content-Length. */
+  readonly chunked: boolean
+  decode(): PayloadDecoder
+}
 
 export interface Iam {
   /**
@@ -97,6 +118,12 @@ export interface Iam {
   verify(request: SignedRequest, service: string): Promise<VerifyResult>
   /** IAM evaluation of the principal's role policies: an explicit Deny wins, else any Allow. */
   isAllowed(principal: Principal, action: string, resource: string, context?: Record<string, string | string[]>): boolean
+  /**
+   * The decision for a request within the account, as AWS makes it: the principal's role policies
+   * together with the resource's own policies (a bucket policy), of which only the statements whose
+   * `Principal` names the caller count. An explicit Deny in either wins; else an Allow in either.
+   */
+  authorize(principal: Principal, action: string, resource: string, options?: { context?: Record<string, string | string[]>, resourcePolicies?: readonly PolicyDocument[] }): Decision
   /** The roles of the current backend definition, by ARN. */
   readonly roles: ReadonlyMap<string, Role>
 }

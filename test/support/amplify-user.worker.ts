@@ -7,12 +7,40 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { Amplify } from 'aws-amplify'
 import { confirmSignUp, fetchAuthSession, getCurrentUser, signIn, signOut, signUp } from 'aws-amplify/auth'
 import { generateClient } from 'aws-amplify/data'
+import { copy, downloadData, getProperties, getUrl, isCancelError, list, remove, uploadData } from 'aws-amplify/storage'
 import { Hub } from 'aws-amplify/utils'
 import { decodeJwt } from 'jose'
+import { setGlobalDispatcher } from 'undici'
 import { WebSocket as NodeWebSocket, type ClientOptions } from 'ws'
-import type { WorkerMessage, WorkerRequest, TestTokens } from './amplify-users'
+import type { StorageData, StoragePath, WorkerMessage, WorkerRequest, TestTokens } from './amplify-users'
+import { dispatcherTrusting } from './sandbox-certificate'
 
 const { certificate } = workerData as { certificate?: string }
+
+// Storage always speaks https to a custom endpoint: this thread's fetch trusts the sandbox's certificate.
+if (certificate) setGlobalDispatcher(dispatcherTrusting(certificate))
+
+/**
+ * aws-amplify/storage's client build reads Blobs with the browser's FileReader (a multipart upload
+ * hashes its options with it); Node has none. This one does what the library asks of it.
+ */
+class BlobReader {
+  result: ArrayBuffer | null = null
+  error: Error | null = null
+  onload: (() => void) | null = null
+  onerror: (() => void) | null = null
+  onabort: (() => void) | null = null
+  readAsArrayBuffer(blob: Blob): void {
+    blob.arrayBuffer().then((buffer) => {
+      this.result = buffer
+      this.onload?.()
+    }, (error: Error) => {
+      this.error = error
+      this.onerror?.()
+    })
+  }
+}
+;(globalThis as { FileReader?: unknown }).FileReader ??= BlobReader
 
 /**
  * Node 20 has no global WebSocket. This one trusts the sandbox's self-signed certificate (and
@@ -32,6 +60,34 @@ let client: DataClient | undefined
 let tokens: TestTokens | undefined
 const subscriptions = new Map<string, { unsubscribe: () => void }>()
 let nextSubscription = 0
+type UploadTask = { result: Promise<unknown>, state: string, pause(): void, resume(): void, cancel(): void }
+const uploads = new Map<string, { task: UploadTask, result: Promise<unknown> }>()
+let nextUpload = 0
+
+/** A path as the test wrote it: `{identityId}` makes it the client's own function of the identity. */
+function storagePath(path: StoragePath): string | ((input: { identityId?: string }) => string) {
+  return path.includes('{identityId}') ? ({ identityId }) => path.replaceAll('{identityId}', identityId ?? '') : path
+}
+
+/** Bytes as the test gave them: a Blob (what browsers upload, sent UNSIGNED-PAYLOAD), raw bytes, or text (both hashed into the signature). */
+function storageData(data: StorageData): Blob | Uint8Array | string {
+  if (typeof data === 'string') return data
+  if ('fill' in data) return new Blob([new Uint8Array(data.size).fill(data.fill)])
+  return data.blob ? new Blob([data.bytes as Uint8Array<ArrayBuffer>]) : data.bytes
+}
+
+/** A Storage call's input with its path made the client's and the rest passed as is. */
+function storageInput<T extends { path?: StoragePath }>(input: T): Omit<T, 'path'> & { path: string | ((input: { identityId?: string }) => string) } {
+  return { ...input, path: storagePath(input.path ?? '') }
+}
+
+// The inputs below are cast: they carry options the types do not have (`customEndpoint`, untyped in aws-amplify).
+
+/** What crosses back of a Storage error: its name (S3's code, or the status for a HEAD) and message. */
+function storageError(error: unknown): Error {
+  if (isCancelError(error)) return Object.assign(new Error('cancelled'), { name: 'CanceledError' })
+  return error as Error
+}
 
 const post = (message: WorkerMessage) => parentPort!.postMessage(message)
 
@@ -140,6 +196,44 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
     subscriptions.get(id)?.unsubscribe()
     subscriptions.delete(id)
   },
+  startUpload(input: { path: StoragePath, data: StorageData, options?: Record<string, unknown> }) {
+    const id = `u${nextUpload++}`
+    const task: UploadTask = uploadData({
+      path: storagePath(input.path),
+      data: storageData(input.data),
+      options: {
+        ...input.options,
+        onProgress: (event: unknown) => post({ kind: 'event', subscription: id, event: plain(event) }),
+      },
+    } as never)
+    const result = task.result.catch((error: unknown) => {
+      throw storageError(error)
+    })
+    // Awaited by uploadResult; a failure nobody asked about yet must not be "unhandled".
+    result.catch(() => {})
+    uploads.set(id, { task, result })
+    return id
+  },
+  uploadResult: (id: string) => uploads.get(id)!.result,
+  uploadState: (id: string) => uploads.get(id)!.task.state,
+  pauseUpload: (id: string) => uploads.get(id)!.task.pause(),
+  resumeUpload: (id: string) => uploads.get(id)!.task.resume(),
+  cancelUpload: (id: string) => uploads.get(id)!.task.cancel(),
+  async storageDownload(input: { path: StoragePath, options?: Record<string, unknown> }) {
+    const { body, ...rest } = await (downloadData(storageInput(input) as never) as { result: Promise<{ body: { blob(): Promise<Blob> } }> }).result.catch((error: unknown) => {
+      throw storageError(error)
+    })
+    return { ...rest, body: Buffer.from(await (await body.blob()).arrayBuffer()).toString('base64') }
+  },
+  async storageGetUrl(input: { path: StoragePath, options?: Record<string, unknown> }) {
+    const { url, expiresAt } = await getUrl(storageInput(input) as never)
+    return { url: url.toString(), expiresAt: expiresAt.toISOString() }
+  },
+  storageGetProperties: (input: { path: StoragePath, options?: Record<string, unknown> }) => getProperties(storageInput(input) as never),
+  storageList: (input: { path: StoragePath, options?: Record<string, unknown> }) => list(storageInput(input) as never),
+  storageRemove: (input: { path: StoragePath, options?: Record<string, unknown> }) => remove(storageInput(input) as never),
+  storageCopy: (input: { source: { path: StoragePath }, destination: { path: StoragePath }, options?: Record<string, unknown> }) =>
+    copy({ ...input, source: { ...input.source, path: storagePath(input.source.path) }, destination: { ...input.destination, path: storagePath(input.destination.path) } } as never),
 }
 
 parentPort!.on('message', async (request: WorkerRequest) => {

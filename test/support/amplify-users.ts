@@ -34,6 +34,44 @@ export type WorkerMessage
 /** A subscription's deliveries: data items, or an error (as the observer's `error` got it). */
 export type SubscriptionDelivery = { item: Record<string, unknown> } | { error: string }
 
+/**
+ * A Storage path as the test writes it: `{identityId}` in it makes the worker pass the client a
+ * function of the caller's identity (`({ identityId }) => …`), as apps write per-user paths.
+ */
+export type StoragePath = string
+
+/** What to upload: text, bytes (as a Blob, the browser's way, or raw), or `size` bytes of `fill`, made in the worker. */
+export type StorageData = string | { bytes: Uint8Array, blob?: boolean } | { size: number, fill: number }
+
+/** Per-call Storage options (`customEndpoint`, `bucket`, `onProgress` is the worker's own...). */
+export type StorageOptions = Record<string, unknown>
+
+/** A Storage upload in the worker: its progress events, and the task's controls. */
+export interface UploadHandle {
+  /** Every `onProgress` event so far. */
+  progress(): Array<{ transferredBytes: number, totalBytes?: number }>
+  /** Resolves with the first progress event (past or future) that matches. */
+  waitForProgress(predicate: (event: { transferredBytes: number, totalBytes?: number }) => boolean, timeoutMs?: number): Promise<{ transferredBytes: number, totalBytes?: number }>
+  /** The task's result; rejects with the error's name (`CanceledError` for a cancel). */
+  result(): Promise<Record<string, unknown>>
+  state(): Promise<string>
+  pause(): Promise<void>
+  resume(): Promise<void>
+  cancel(): Promise<void>
+}
+
+/** aws-amplify/storage, called in the worker with paths (each call's options as given: pass `customEndpoint`). */
+export interface StorageApi {
+  uploadData(input: { path: StoragePath, data: StorageData, options?: StorageOptions }): Promise<UploadHandle>
+  /** The body comes back base64-encoded. */
+  downloadData(input: { path: StoragePath, options?: StorageOptions }): Promise<Record<string, unknown> & { body: string, size?: number }>
+  getUrl(input: { path: StoragePath, options?: StorageOptions }): Promise<{ url: string, expiresAt: string }>
+  getProperties(input: { path: StoragePath, options?: StorageOptions }): Promise<Record<string, unknown>>
+  list(input: { path: StoragePath, options?: StorageOptions }): Promise<{ items: Array<{ path: string, size?: number, eTag?: string, lastModified?: string }>, nextToken?: string, excludedSubpaths?: string[] }>
+  remove(input: { path: StoragePath, options?: StorageOptions }): Promise<{ path: string }>
+  copy(input: { source: { path: StoragePath }, destination: { path: StoragePath }, options?: StorageOptions }): Promise<{ path: string }>
+}
+
 export interface AmplifyTestClient {
   /** `Amplify.configure(config)`; with `tokens`, a custom token provider hands out those tokens. */
   configure(config: Record<string, unknown>, options?: { tokens?: TestTokens }): Promise<void>
@@ -62,6 +100,7 @@ export interface AmplifyTestClient {
   /** Resolves with the first delivery (past or future) that matches; rejects after `timeoutMs`. */
   waitForEvent(subscription: string, predicate: (delivery: SubscriptionDelivery) => boolean, timeoutMs?: number): Promise<SubscriptionDelivery>
   unsubscribe(subscription: string): Promise<void>
+  storage: StorageApi
   /** Terminates the worker (and with it every socket the library opened). */
   close(): Promise<void>
 }
@@ -161,6 +200,29 @@ export async function createAmplifyClient(options: { config?: Record<string, unk
       })
     },
     unsubscribe: subscription => call('unsubscribe', subscription),
+    storage: {
+      async uploadData(input) {
+        const id = await call<string>('startUpload', input)
+        type Progress = { transferredBytes: number, totalBytes?: number }
+        const progressOf = () => (deliveries.get(id) ?? []).flatMap(d => ('item' in d ? [d.item as unknown as Progress] : []))
+        return {
+          progress: progressOf,
+          waitForProgress: (predicate, timeoutMs = 10_000) =>
+            client.waitForEvent(id, d => 'item' in d && predicate(d.item as unknown as Progress), timeoutMs).then(d => (d as { item: unknown }).item as Progress),
+          result: () => call('uploadResult', id),
+          state: () => call('uploadState', id),
+          pause: () => call('pauseUpload', id),
+          resume: () => call('resumeUpload', id),
+          cancel: () => call('cancelUpload', id),
+        }
+      },
+      downloadData: input => call('storageDownload', input),
+      getUrl: input => call('storageGetUrl', input),
+      getProperties: input => call('storageGetProperties', input),
+      list: input => call('storageList', input),
+      remove: input => call('storageRemove', input),
+      copy: input => call('storageCopy', input),
+    },
     async close() {
       if (!exited) await worker.terminate()
     },

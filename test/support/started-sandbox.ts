@@ -13,6 +13,7 @@ export async function startTestSandbox(): Promise<{ sandbox: Sandbox, stop(): Pr
     outputsPath: join(work, 'amplify_outputs.json'),
     authPort: 0,
     dataPort: 0,
+    storagePort: 0,
     watch: false,
   })
   return {

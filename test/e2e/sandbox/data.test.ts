@@ -37,7 +37,7 @@ describe('local data API', () => {
   let bob: AmplifyTestClient
 
   /** The assembly in `dir`, evaluated with this API's ids. */
-  const ids = () => ({ region: REGION, accountId: '000000000000', apiId: 'dataapitest000000000000000', userPoolId: issuer.userPoolId, clientId: issuer.clientId, identityPoolId: `${REGION}:00000000-0000-4000-8000-0000000000da` })
+  const ids = () => ({ region: REGION, accountId: '000000000000', apiId: 'dataapitest000000000000000', userPoolId: issuer.userPoolId, clientId: issuer.clientId, identityPoolId: `${REGION}:00000000-0000-4000-8000-0000000000da`, bucketSuffix: 'dataapitest1' })
   const load = (dir: string) => CloudAssembly.load(dir, ids())
   const start = async (assemblyDir: string) => startDataApi({ assembly: await load(assemblyDir), dir: join(work, 'data'), host: '127.0.0.1', port: 0, tls: certificate, verifyToken: issuer.verifyToken, iam })
 

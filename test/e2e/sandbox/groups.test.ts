@@ -109,7 +109,7 @@ describe('groups in the local user pool', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'groups-test-'))
     const { region, accountId, userPoolId, clientId } = settings
-    iam = await createIam({ dir: join(dir, 'iam'), adminCredentialsFile: join(dir, 'admin-credentials'), ids: { region, accountId, userPoolId, clientId, apiId: 'groupsapi', identityPoolId: 'us-east-1:00000000-0000-4000-8000-000000000042' } })
+    iam = await createIam({ dir: join(dir, 'iam'), adminCredentialsFile: join(dir, 'admin-credentials'), ids: { region, accountId, userPoolId, clientId, apiId: 'groupsapi', identityPoolId: 'us-east-1:00000000-0000-4000-8000-000000000042', bucketSuffix: 'groupstest01' } })
     await startPool()
     const messages = `${endpoint}/__sandbox/messages`
     ada.sub = await register(messages, ada.email)

@@ -53,6 +53,7 @@ describe('local identity pool with the real aws-amplify client', () => {
       outputsPath: join(work, 'amplify_outputs.json'),
       authPort: authPort ?? 0,
       dataPort: 0,
+      storagePort: 0,
       watch: false,
     })
     authPort = Number(new URL(sandbox.userPoolEndpoint).port)
@@ -339,7 +340,7 @@ describe('a backend with storage, a function and no guests', () => {
       'backend.auth.resources.cfnResources.cfnIdentityPool.allowUnauthenticatedIdentities = false',
       '',
     ].join('\n'))
-    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), authPort: 0, dataPort: 0, watch: false })
+    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), authPort: 0, dataPort: 0, storagePort: 0, watch: false })
   })
   afterAll(async () => {
     await sandbox?.close()
@@ -347,9 +348,9 @@ describe('a backend with storage, a function and no guests', () => {
     await rm(work, { recursive: true, force: true })
   })
 
-  it('starts and writes outputs without the parts it does not serve', async () => {
+  it('starts and writes outputs with the storage it serves, without the parts it does not serve', async () => {
     const written = JSON.parse(await readFile(join(work, 'amplify_outputs.json'), 'utf8')) as Record<string, unknown>
-    expect(written).not.toHaveProperty('storage')
+    expect(written).toMatchObject({ storage: { bucket_name: expect.stringMatching(/^files\.[a-z0-9]{12}$/) } })
     expect(written).toMatchObject({ auth: { identity_pool_id: expect.stringMatching(/^us-east-1:/), unauthenticated_identities_enabled: false }, data: { url: expect.any(String) } })
     expect(JSON.stringify(written)).not.toContain('offline-sandbox-unavailable')
   })

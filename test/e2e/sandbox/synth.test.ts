@@ -10,8 +10,8 @@ import { amplifyConfigFromOutputs } from '../../../utils/amplify-config'
 import { projectRoot, scratchProject } from '../../support/project'
 
 const ids = { region: 'us-east-1', userPoolId: 'us-east-1_Test12345', clientId: 'abcdefghijklmnopqrstuvwxyz' }
-const sandboxIds = { ...ids, accountId: '000000000000', apiId: 'localapi', identityPoolId: 'us-east-1:0c9f0b4e-3f4b-4b8e-9d1e-000000000001' }
-const sandboxOutputs = { userPoolEndpoint: 'http://127.0.0.1:2', identityPoolEndpoint: 'http://127.0.0.1:2', messagesUrl: 'http://127.0.0.1:2/__sandbox/messages', certificatePath: '/tmp/cert.pem' }
+const sandboxIds = { ...ids, accountId: '000000000000', apiId: 'localapi', identityPoolId: 'us-east-1:0c9f0b4e-3f4b-4b8e-9d1e-000000000001', bucketSuffix: 'synthtest001' }
+const sandboxOutputs = { userPoolEndpoint: 'http://127.0.0.1:2', identityPoolEndpoint: 'http://127.0.0.1:2', messagesUrl: 'http://127.0.0.1:2/__sandbox/messages', certificatePath: '/tmp/cert.pem', storageEndpoint: '127.0.0.1:3' }
 const endpoints = { graphqlUrl: 'http://127.0.0.1:1/graphql', ...sandboxOutputs }
 
 describe('synth of amplify/', () => {
@@ -55,6 +55,11 @@ describe('synth of amplify/', () => {
       data: { url: endpoints.graphqlUrl, default_authorization_type: 'AMAZON_COGNITO_USER_POOLS', authorization_types: ['AWS_IAM'] },
       custom: { offlineSandbox: sandboxOutputs },
     })
+    // The app's defineStorage, under the sandbox's name for its bucket (a dot: aws-amplify then addresses it by path).
+    const storage = outputs.storage as { bucket_name: string, aws_region: string, buckets: Array<{ name: string, bucket_name: string, paths: Record<string, unknown> }> }
+    expect(storage.bucket_name).toMatch(/^[a-z0-9-]+\.synthtest001$/)
+    expect(storage.aws_region).toBe('us-east-1')
+    expect(storage.buckets.find(bucket => bucket.bucket_name === storage.bucket_name)?.paths).toBeDefined()
     const models = (outputs.data as { model_introspection: { models: Record<string, { fields: Record<string, unknown> }> } }).model_introspection.models
     expect(Object.keys(models.Todo.fields)).toEqual(expect.arrayContaining(['id', 'content', 'done', 'createdAt', 'updatedAt']))
 

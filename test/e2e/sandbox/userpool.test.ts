@@ -94,7 +94,7 @@ beforeAll(async () => {
   iam = await createIam({
     dir: iamDir,
     adminCredentialsFile: join(iamDir, 'admin-credentials'),
-    ids: { region, userPoolId, clientId, accountId: '000000000000', apiId: 'userpoolapi', identityPoolId: 'us-east-1:00000000-0000-4000-8000-000000000001' },
+    ids: { region, userPoolId, clientId, accountId: '000000000000', apiId: 'userpoolapi', identityPoolId: 'us-east-1:00000000-0000-4000-8000-000000000001', bucketSuffix: 'userpooltest' },
   })
   await startPool()
 })

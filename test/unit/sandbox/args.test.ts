@@ -10,19 +10,20 @@ const parse = (command: 'sandbox' | 'dev', argv: string[], env: NodeJS.ProcessEn
 
 describe.each(['sandbox', 'dev'] as const)('npm run %s', (command) => {
   it('defaults to watching, keeping data, and the sandbox\'s default ports', () => {
-    expect(parse(command, [])).toEqual({ help: false, sandbox: { reset: false, watch: true, authPort: undefined, dataPort: undefined }, nuxi: [] })
+    expect(parse(command, [])).toEqual({ help: false, sandbox: { reset: false, watch: true, authPort: undefined, dataPort: undefined, storagePort: undefined }, nuxi: [] })
   })
 
   it('reads its flags, with the value after the flag or after =', () => {
-    expect(parse(command, ['--reset', '--no-watch', '--auth-port', '3101', '--data-port=3102']).sandbox)
-      .toEqual({ reset: true, watch: false, authPort: 3101, dataPort: 3102 })
+    expect(parse(command, ['--reset', '--no-watch', '--auth-port', '3101', '--data-port=3102', '--storage-port', '3103']).sandbox)
+      .toEqual({ reset: true, watch: false, authPort: 3101, dataPort: 3102, storagePort: 3103 })
     expect(parse(command, ['--auth-port', '0']).sandbox.authPort).toBe(0)
     expect(parse(command, ['--auth-port=1', '--auth-port=2']).sandbox.authPort).toBe(2)
   })
 
-  it('falls back to SANDBOX_AUTH_PORT / SANDBOX_DATA_PORT, which a flag overrides', () => {
-    const env = { SANDBOX_AUTH_PORT: '4001', SANDBOX_DATA_PORT: '4002' }
-    expect(parse(command, [], env).sandbox).toMatchObject({ authPort: 4001, dataPort: 4002 })
+  it('falls back to SANDBOX_AUTH_PORT / SANDBOX_DATA_PORT / SANDBOX_STORAGE_PORT, which a flag overrides', () => {
+    const env = { SANDBOX_AUTH_PORT: '4001', SANDBOX_DATA_PORT: '4002', SANDBOX_STORAGE_PORT: '4003' }
+    expect(parse(command, [], env).sandbox).toMatchObject({ authPort: 4001, dataPort: 4002, storagePort: 4003 })
+    expect(parse(command, ['--storage-port=5003'], env).sandbox.storagePort).toBe(5003)
     expect(parse(command, ['--data-port', '5002'], env).sandbox).toMatchObject({ authPort: 4001, dataPort: 5002 })
     expect(parse(command, [], { SANDBOX_AUTH_PORT: '' }).sandbox.authPort).toBeUndefined()
   })
@@ -76,15 +77,16 @@ describe('npm run dev', () => {
 })
 
 describe('usage', () => {
-  const defaults = { authPort: 20001, dataPort: 20002 }
+  const defaults = { authPort: 20001, dataPort: 20002, storagePort: 20003 }
 
   it('lists every flag with the default ports and their variables, for both commands', () => {
     for (const command of ['sandbox', 'dev'] as const) {
       const text = usage(command, defaults)
       expect(text).toContain(`Usage: npm run ${command} -- [options]`)
-      for (const flag of ['--reset', '--no-watch', '--auth-port <n>', '--data-port <n>', '--help']) expect(text).toContain(`  ${flag} `)
+      for (const flag of ['--reset', '--no-watch', '--auth-port <n>', '--data-port <n>', '--storage-port <n>', '--help']) expect(text).toContain(`  ${flag} `)
       expect(text).toContain('(default 20001, env SANDBOX_AUTH_PORT)')
       expect(text).toContain('(default 20002, env SANDBOX_DATA_PORT)')
+      expect(text).toContain('(default 20003, env SANDBOX_STORAGE_PORT)')
     }
   })
 

@@ -22,6 +22,7 @@ const ids: SandboxIds = {
   clientId: 'client0000000000000000000a',
   apiId: 'api00000000000000000000000',
   identityPoolId: 'us-east-1:00000000-0000-4000-8000-000000000001',
+  bucketSuffix: 'iamtest00001',
 }
 const API = `arn:aws:appsync:us-east-1:000000000000:apis/${ids.apiId}`
 

@@ -2,7 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { LEGACY_API_ID, loadOrCreateIds } from '../../../sandbox/ids'
+import { LEGACY_API_ID, loadOrCreateIds, localBucketName } from '../../../sandbox/ids'
+
+/** aws-amplify's own test (storage/dist/esm/providers/s3/utils/client/s3data/base.mjs, isDnsCompatibleBucketName). */
+const dnsCompatible = (name: string) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !/(\d+\.){3}\d+/.test(name) && !/\.\./.test(name)
 
 describe('sandbox ids', () => {
   let dir: string
@@ -22,6 +25,7 @@ describe('sandbox ids', () => {
       clientId: expect.stringMatching(/^[a-z0-9]{26}$/),
       apiId: expect.stringMatching(/^[a-z0-9]{26}$/),
       identityPoolId: expect.stringMatching(/^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+      bucketSuffix: expect.stringMatching(/^[a-z][a-z0-9]{11}$/),
     })
     expect(ids.apiId).not.toBe(LEGACY_API_ID)
     expect(await stored()).toEqual({ version: 2, ...ids })
@@ -33,8 +37,8 @@ describe('sandbox ids', () => {
     const old = { region: 'us-east-1', userPoolId: 'us-east-1_AbCdEfGh1', clientId: 'c'.repeat(26), apiId: 'r'.repeat(26) }
     await writeFile(join(dir, 'sandbox.json'), JSON.stringify(old))
     const ids = await loadOrCreateIds(dir)
-    expect(ids).toEqual({ ...old, accountId: '000000000000', apiId: LEGACY_API_ID, identityPoolId: expect.stringMatching(/^us-east-1:/) })
-    expect(await stored()).toEqual({ ...old, accountId: '000000000000', apiId: LEGACY_API_ID, identityPoolId: ids.identityPoolId, version: 2 })
+    expect(ids).toEqual({ ...old, accountId: '000000000000', apiId: LEGACY_API_ID, identityPoolId: expect.stringMatching(/^us-east-1:/), bucketSuffix: expect.any(String) })
+    expect(await stored()).toEqual({ ...old, accountId: '000000000000', apiId: LEGACY_API_ID, identityPoolId: ids.identityPoolId, bucketSuffix: ids.bucketSuffix, version: 2 })
     // Migrated once: the next start reads the same ids.
     expect(await loadOrCreateIds(dir)).toEqual(ids)
   })
@@ -54,5 +58,20 @@ describe('sandbox ids', () => {
     await expect(loadOrCreateIds(dir)).rejects.toThrow(/sandbox\.json is not valid JSON .*--reset/)
     await writeFile(join(dir, 'sandbox.json'), JSON.stringify({ version: 2, userPoolId: 42 }))
     await expect(loadOrCreateIds(dir)).rejects.toThrow(/sandbox\.json: userPoolId is not a string/)
+  })
+
+  it('names buckets so aws-amplify reaches them by path: DNS-valid, with a dot, at most 63 characters', () => {
+    const ids = { bucketSuffix: 'k3x9m2p7q4zt' }
+    expect(localBucketName(ids, 'files')).toBe('files.k3x9m2p7q4zt')
+    expect(localBucketName(ids, 'Profile_Pictures')).toBe('profile-pictures.k3x9m2p7q4zt')
+    expect(localBucketName(ids, '--')).toBe('bucket.k3x9m2p7q4zt')
+    expect(localBucketName(ids, '10.0.0.1')).toBe('10-0-0-1.k3x9m2p7q4zt')
+    const long = localBucketName(ids, `${'a'.repeat(60)}-b`)
+    expect(long.length).toBeLessThanOrEqual(63)
+    for (const name of ['files', 'Profile_Pictures', '--', '10.0.0.1', `${'a'.repeat(60)}-b`, 'x']) {
+      const bucket = localBucketName(ids, name)
+      expect(dnsCompatible(bucket), bucket).toBe(true)
+      expect(bucket).toContain('.')
+    }
   })
 })

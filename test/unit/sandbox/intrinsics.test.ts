@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { TemplateEvaluator, type CfnTemplate, type Stack } from '../../../sandbox/assembly/intrinsics'
 
-const ids = { region: 'eu-west-1', accountId: '123456789012', userPoolId: 'eu-west-1_Pool12345', clientId: 'client0000000000000000000', apiId: 'api00000000000000000000000', identityPoolId: 'eu-west-1:0c9f0b4e-3f4b-4b8e-9d1e-000000000001' }
+const ids = { region: 'eu-west-1', accountId: '123456789012', userPoolId: 'eu-west-1_Pool12345', clientId: 'client0000000000000000000', apiId: 'api00000000000000000000000', identityPoolId: 'eu-west-1:0c9f0b4e-3f4b-4b8e-9d1e-000000000001', bucketSuffix: 'intrinsics01' }
 
 /** One stack holding `template`, and a function that evaluates any value in it. */
 function single(template: CfnTemplate) {
@@ -56,8 +56,8 @@ describe('CloudFormation intrinsics, offline', () => {
     expect(ev({ Ref: 'Named' })).toBe(`TodoRole-${ids.apiId}`)
     expect(ev({ 'Fn::GetAtt': ['Named', 'Arn'] })).toBe(`arn:aws:iam::123456789012:role/app/TodoRole-${ids.apiId}`)
     expect(ev({ Ref: 'Managed' })).toBe('arn:aws:iam::123456789012:policy/root-Managed')
-    // Storage policies name objects under the bucket's ARN.
-    expect(ev({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['Bucket', 'Arn'] }, '/public/*']] })).toBe('arn:aws:s3:::root-Bucket/public/*')
+    // Storage policies name objects under the bucket's ARN, with the sandbox's name for it.
+    expect(ev({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['Bucket', 'Arn'] }, '/public/*']] })).toBe(`arn:aws:s3:::bucket.${ids.bucketSuffix}/public/*`)
   })
 
   it('names tables after their evaluated properties, and other resources recognisably', () => {
@@ -66,12 +66,20 @@ describe('CloudFormation intrinsics, offline', () => {
         Table: { Type: 'Custom::AmplifyDynamoDBTable', Properties: { tableName: { 'Fn::Join': ['-', ['Todo', { 'Fn::GetAtt': ['Api', 'ApiId'] }, 'NONE']] } } },
         Api: { Type: 'AWS::AppSync::GraphQLApi' },
         Bucket: { Type: 'AWS::S3::Bucket' },
+        filesBucket23E7585D: { Type: 'AWS::S3::Bucket', Properties: { Tags: [{ Key: 'amplify:friendly-name', Value: 'Profile_Pictures' }] } },
+        Named: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'my-company-uploads' } },
+        Queue: { Type: 'AWS::SQS::Queue' },
       },
     })
     expect(ev({ Ref: 'Table' })).toBe(`Todo-${ids.apiId}-NONE`)
     expect(ev({ 'Fn::GetAtt': ['Table', 'TableArn'] })).toBe(`arn:aws:dynamodb:eu-west-1:123456789012:table/Todo-${ids.apiId}-NONE`)
-    expect(evaluator.getAttribute(stack, 'Bucket', 'DomainName')).toBe('root-Bucket.DomainName')
-    expect(ev({ Ref: 'Bucket' })).toBe('root-Bucket')
+    // Buckets are named after their defineStorage name, with a dot so aws-amplify addresses them by path.
+    expect(ev({ Ref: 'filesBucket23E7585D' })).toBe(`profile-pictures.${ids.bucketSuffix}`)
+    expect(ev({ Ref: 'Bucket' })).toBe(`bucket.${ids.bucketSuffix}`)
+    expect(ev({ Ref: 'Named' })).toBe('my-company-uploads')
+    expect(evaluator.getAttribute(stack, 'Bucket', 'RegionalDomainName')).toBe(`bucket.${ids.bucketSuffix}.s3.eu-west-1.amazonaws.com`)
+    expect(ev({ Ref: 'Queue' })).toBe('root-Queue')
+    expect(evaluator.getAttribute(stack, 'Queue', 'QueueUrl')).toBe('root-Queue.QueueUrl')
   })
 
   it('evaluates Join, Sub, Select, Split, Base64, GetAZs, ToJsonString and Length', () => {

@@ -82,7 +82,7 @@ describe('SigV4 verification of requests the real AWS SDK signed', () => {
     await client.send(new ListUsersCommand({ UserPoolId: 'us-east-1_Example12', Filter: 'email = "a+b@example.com"' }))
     const request = received(wire.last())
     expect(request.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\/\d{8}\/us-east-1\/cognito-idp\/aws4_request/)
-    expect(await verify(request, 'cognito-idp')).toEqual({ ok: true, secret: LONG_TERM })
+    expect(await verify(request, 'cognito-idp')).toMatchObject({ ok: true, secret: LONG_TERM })
   })
 
   it('accepts temporary credentials and refuses the same request without, or with another, session token', async () => {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { CloudAssembly } from '../../../sandbox/assembly'
 import { unservedFeatures } from '../../../sandbox/unserved'
 
-const ids = { region: 'us-east-1', accountId: '000000000000', apiId: 'unservedtest00000000000000', userPoolId: 'us-east-1_Unserved1', clientId: 'unservedclient000000000000', identityPoolId: 'us-east-1:00000000-0000-4000-8000-000000000001' }
+const ids = { region: 'us-east-1', accountId: '000000000000', apiId: 'unservedtest00000000000000', userPoolId: 'us-east-1_Unserved1', clientId: 'unservedclient000000000000', identityPoolId: 'us-east-1:00000000-0000-4000-8000-000000000001', bucketSuffix: 'unservedtest' }
 const tags = (name: string) => [{ Key: 'amplify:friendly-name', Value: name }, { Key: 'created-by', Value: 'amplify' }]
 const vtl = { RequestMappingTemplate: '{}', ResponseMappingTemplate: '$util.toJson({})' }
 
@@ -81,9 +81,17 @@ function unserved(): Record<string, Resources> {
       Permission: { Type: 'AWS::Lambda::Permission', Properties: {} },
     },
     storage: {
+      // Served, with its files deployed; only its trigger is not.
       photosBucket: { Type: 'AWS::S3::Bucket', Properties: { Tags: tags('photos') } },
       photosPolicy: { Type: 'AWS::S3::BucketPolicy', Properties: {} },
+      photosDeployment: { Type: 'Custom::CDKBucketDeployment', Properties: {} },
       CustomS3AutoDeleteObjectsCustomResourceProviderHandler9D90184F: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler' } },
+      photosBucketNotifications: { Type: 'Custom::S3BucketNotifications', Properties: {
+        BucketName: { Ref: 'photosBucket' },
+        NotificationConfiguration: { LambdaFunctionConfigurations: [{ Events: ['s3:ObjectCreated:*'], LambdaFunctionArn: { 'Fn::GetAtt': ['Thumbnailer', 'Arn'] } }] },
+      } },
+      BucketNotificationsHandler050a0587b7544547bf325f094a3db8347ECC3691: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler' } },
+      Thumbnailer: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', Tags: tags('thumbnailer') } },
     },
     custom: {
       HelloApi: { Type: 'AWS::ApiGateway::RestApi', Properties: { Name: 'hello' } },
@@ -131,7 +139,8 @@ describe('unservedFeatures', () => {
       /^Function authorizer is not run offline/,
       /^Function nightly is not run offline/,
       /^Schedule cron\(0 0 \* \* \? \*\) of function nightly does not fire offline\.$/,
-      /^Storage: bucket photos \(defineStorage\) is not served offline: Storage calls .* go to Amazon S3 and fail there\.$/,
+      /^Storage: the onUpload trigger of bucket photos \(function thumbnailer\) is not run offline: uploads complete without it\.$/,
+      /^Function thumbnailer is not run offline/,
       /^REST API hello \(API Gateway\) is not served offline/,
       /^Function image-worker is not run offline/,
       /^Other resources are not served offline \(AWS::SNS::Topic, AWS::SQS::Queue ×2\): nothing local answers for them; calls to them go to AWS\.$/,

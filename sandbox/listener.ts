@@ -1,9 +1,10 @@
 /**
- * One port, two protocols. The data client derives the realtime URL from the GraphQL URL by
- * swapping the scheme for `wss://`, even for an `http://` endpoint, so the same host:port must
- * answer TLS (realtime) while plain HTTP stays available for queries and mutations (Node and SSR
- * callers then need no certificate). No off-the-shelf server does both on one port, and the trick
- * is small: peek at the first byte of each connection; 0x16 opens a TLS handshake record.
+ * One port, two protocols, shared by the services that need TLS. The data client derives the
+ * realtime URL from the GraphQL URL by swapping the scheme for `wss://`, even for an `http://`
+ * endpoint, so the same host:port must answer TLS (realtime) while plain HTTP stays available for
+ * queries and mutations (Node and SSR callers then need no certificate); Storage always speaks
+ * `https://` to a custom endpoint. No off-the-shelf server does both on one port, and the trick is
+ * small: peek at the first byte of each connection; 0x16 opens a TLS handshake record.
  * (The client has no `ws://` option: https://github.com/aws-amplify/amplify-js/issues/12894)
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
@@ -18,7 +19,8 @@ const FIRST_BYTE_TIMEOUT_MS = 30_000
 export interface DualProtocolServerOptions {
   tls: { key: string, cert: string }
   onRequest: (request: IncomingMessage, response: ServerResponse) => void
-  onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void
+  /** WebSocket upgrades; without it they are refused. */
+  onUpgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void
 }
 
 export interface DualProtocolServer {
@@ -31,7 +33,7 @@ export function createDualProtocolServer(options: DualProtocolServerOptions): Du
   const secure = createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, options.onRequest)
   const sockets = new Set<Socket>()
   for (const server of [plain, secure] as HttpServer[]) {
-    server.on('upgrade', options.onUpgrade)
+    server.on('upgrade', options.onUpgrade ?? ((_request: IncomingMessage, socket: Duplex) => socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')))
     // Default handlers answer 400 and close; they only need to not throw on a reset socket.
     server.on('clientError', (_error, socket: Duplex) => socket.destroy())
   }

@@ -1,0 +1,104 @@
+/**
+ * One S3 request as the operations see it: its bucket and key, who signed it, how its body is
+ * covered by the signature, and the service's authorization (the caller's role policies with the
+ * bucket's policy, as S3 decides within an account), plus S3's way of answering.
+ */
+import { randomBytes } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { headerValue, send } from '../http'
+import type { Iam, Principal, SignedPayload } from '../iam'
+import { bucketArn } from './access'
+import * as errors from './errors'
+import type { BucketSettings } from './settings'
+import type { BucketStore, Initiator, ObjectStore } from './store'
+import { renderXml, type XmlElement } from './xml'
+
+/** A bucket of the definition and its objects. */
+export interface ServedBucket {
+  settings: BucketSettings
+  store: BucketStore
+}
+
+/** What every request of the service shares. */
+export interface StorageService {
+  store: ObjectStore
+  iam: Iam
+  region: string
+  bucket(name: string): ServedBucket | undefined
+  buckets(): ServedBucket[]
+}
+
+export const XML = 'application/xml'
+
+/** S3's request ids: 16 hex digits, and a longer `x-amz-id-2`. */
+export function newRequestIds(): { requestId: string, hostId: string } {
+  return { requestId: randomBytes(8).toString('hex').toUpperCase(), hostId: randomBytes(36).toString('base64') }
+}
+
+export class S3Request {
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly service: StorageService,
+    readonly bucket: ServedBucket,
+    readonly key: string | undefined,
+    readonly query: URLSearchParams,
+    readonly principal: Principal,
+    readonly payload: SignedPayload,
+  ) {}
+
+  /** Whether the request came over TLS (`aws:SecureTransport`, which Gen 2's bucket policy requires). */
+  get secure(): boolean {
+    return (this.req.socket as { encrypted?: boolean }).encrypted === true
+  }
+
+  header(name: string): string | undefined {
+    const value = this.req.headers[name]
+    return value === undefined ? undefined : headerValue(value)
+  }
+
+  /** Throws AccessDenied unless the caller may do `action` on `resource` of `bucket` (this one by default). */
+  authorize(action: string, resource: string, context: Record<string, string> = {}, bucket: ServedBucket = this.bucket): void {
+    const decision = this.decide(action, resource, context, bucket)
+    if (decision !== 'allow') throw errors.notAuthorized(this.principal.userArn, action, resource, decision === 'explicit-deny')
+  }
+
+  isAllowed(action: string, resource: string, context: Record<string, string> = {}, bucket: ServedBucket = this.bucket): boolean {
+    return this.decide(action, resource, context, bucket) === 'allow'
+  }
+
+  /**
+   * The error for a key that is not there: NoSuchKey to a caller who may list the bucket, AccessDenied
+   * to anyone else, so that existence is no secret given away (S3's rule; Gen 2's roles may list
+   * only with a prefix, so their callers get AccessDenied).
+   */
+  missing(key: string, bucket: ServedBucket = this.bucket): errors.S3Error {
+    return this.isAllowed('s3:ListBucket', bucketArn(bucket.settings.name), {}, bucket) ? errors.noSuchKey(key) : errors.accessDenied()
+  }
+
+  /** Who this caller is as a multipart upload's initiator. */
+  initiator(): Initiator {
+    return { userArn: this.principal.userArn, ...(this.principal.identity ? { identityId: this.principal.identity.identityId } : {}) }
+  }
+
+  isInitiator(initiator: Initiator): boolean {
+    return initiator.userArn === this.principal.userArn && initiator.identityId === this.principal.identity?.identityId
+  }
+
+  sendXml(status: number, root: string, content: XmlElement, headers: Record<string, string> = {}): void {
+    for (const [name, value] of Object.entries(headers)) this.res.setHeader(name, value)
+    send(this.res, status, renderXml(root, content), { contentType: XML })
+  }
+
+  /** An answer without a body (Content-Length 0). */
+  sendEmpty(status: number, headers: Record<string, string> = {}): void {
+    this.res.writeHead(status, { ...headers, 'content-length': 0 }).end()
+  }
+
+  private decide(action: string, resource: string, context: Record<string, string>, bucket: ServedBucket) {
+    return this.service.iam.authorize(this.principal, action, resource, {
+      context: { 'aws:SecureTransport': String(this.secure), ...context },
+      resourcePolicies: bucket.settings.policies,
+    })
+  }
+}
