@@ -2,7 +2,10 @@ import type { SignInInput, SignOutInput } from 'aws-amplify/auth'
 import { Observable } from 'rxjs'
 import outputs from '#amplify-outputs'
 import type { Schema } from '~~/amplify/data/resource'
-import { REALTIME_OPERATIONS, UNIVERSAL_OPERATIONS, eachModel, type AmplifyApis, type RealtimeModels, type UniversalModels } from '~~/utils/amplify-apis'
+import { REALTIME_OPERATIONS, UNIVERSAL_OPERATIONS, eachModel, type AmplifyApis, type RealtimeModels, type StorageList, type UniversalModels } from '~~/utils/amplify-apis'
+import { storageEndpointFromOutputs, withStorageEndpoint } from '~~/utils/amplify-config'
+
+const storageEndpoint = storageEndpointFromOutputs(outputs)
 
 export default defineNuxtPlugin({
   name: 'amplify-apis',
@@ -19,6 +22,10 @@ export default defineNuxtPlugin({
     const data = () => (client ??= ready()
       .then(() => import('aws-amplify/data'))
       .then(({ generateClient }) => generateClient<Schema>() as unknown as LooseClient))
+    const storage = async () => {
+      await ready()
+      return import('aws-amplify/storage')
+    }
     const modelNames = Object.keys((outputs as { data?: { model_introspection?: { models?: object } } }).data?.model_introspection?.models ?? {})
 
     const Amplify$: AmplifyApis = {
@@ -56,6 +63,15 @@ export default defineNuxtPlugin({
             }
           })),
       },
+      Storage: {
+        getUrl: async input => (await storage()).getUrl(withStorageEndpoint(input, storageEndpoint)),
+        getProperties: async input => (await storage()).getProperties(withStorageEndpoint(input, storageEndpoint)),
+        list: (async (input: Parameters<StorageList>[0]) => (await storage()).list(withStorageEndpoint(input, storageEndpoint))) as StorageList,
+        remove: async input => (await storage()).remove(withStorageEndpoint(input, storageEndpoint)),
+        copy: async input => (await storage()).copy(withStorageEndpoint(input, storageEndpoint)),
+        uploadData: input => deferredTransfer(storage().then(({ uploadData }) => uploadData(withStorageEndpoint(input, storageEndpoint)))),
+        downloadData: input => deferredTransfer(storage().then(({ downloadData }) => downloadData(withStorageEndpoint(input, storageEndpoint)))),
+      },
     }
     return { provide: { Amplify: Amplify$ } }
   },
@@ -65,4 +81,38 @@ export default defineNuxtPlugin({
 interface LooseClient {
   models: Record<string, Record<string, (...args: unknown[]) => unknown>>
   graphql: (...args: unknown[]) => unknown
+}
+
+/** An upload or download as aws-amplify hands it back: a result, and controls for the transfer. */
+interface Transfer {
+  result: Promise<unknown>
+  cancel(message?: string): void
+  pause?(): void
+  resume?(): void
+  readonly state: string
+}
+
+/**
+ * A transfer whose module is still loading: returned at once, as aws-amplify returns its own, and
+ * handing every control on (a cancel before the start cancels it as soon as it starts).
+ */
+function deferredTransfer<T extends Transfer>(starting: Promise<T>): T {
+  let started: T | undefined
+  let cancelled: { message?: string } | undefined
+  let paused = false
+  const result = starting.then((transfer) => {
+    started = transfer
+    if (cancelled) transfer.cancel(cancelled.message)
+    else if (paused) transfer.pause?.()
+    return transfer.result
+  })
+  return {
+    result,
+    cancel: (message?: string) => (started ? started.cancel(message) : (cancelled = { message })),
+    pause: () => (started ? started.pause?.() : (paused = true)),
+    resume: () => (started ? started.resume?.() : (paused = false)),
+    get state() {
+      return started?.state ?? (cancelled ? 'CANCELED' : paused ? 'PAUSED' : 'IN_PROGRESS')
+    },
+  } as unknown as T
 }

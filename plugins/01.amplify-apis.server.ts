@@ -1,6 +1,11 @@
 import type { AmplifyContext } from 'aws-amplify'
 import { fetchAuthSession, fetchUserAttributes, getCurrentUser } from 'aws-amplify/auth/server'
-import { UNIVERSAL_OPERATIONS, eachModel, type AmplifyApis, type UniversalModels } from '~~/utils/amplify-apis'
+import { copy, getProperties, getUrl, list, remove } from 'aws-amplify/storage/server'
+import outputs from '#amplify-outputs'
+import { UNIVERSAL_OPERATIONS, eachModel, type AmplifyApis, type StorageList, type UniversalModels } from '~~/utils/amplify-apis'
+import { storageEndpointFromOutputs, withStorageEndpoint } from '~~/utils/amplify-config'
+
+const storageEndpoint = storageEndpointFromOutputs(outputs)
 
 type Run = <Result>(operation: (context: AmplifyContext) => Promise<Result>) => Promise<Result>
 
@@ -28,6 +33,15 @@ export default defineNuxtPlugin({
           graphql: ((...args: unknown[]) => run(context => (amplify.data.graphql as (...a: unknown[]) => Promise<unknown>)(context, ...args))) as AmplifyApis['GraphQL']['client']['graphql'],
         },
         realtime: undefined,
+      },
+      Storage: {
+        getUrl: input => run(context => getUrl(context, withStorageEndpoint(input, storageEndpoint))),
+        getProperties: input => run(context => getProperties(context, withStorageEndpoint(input, storageEndpoint))),
+        list: (input => run(context => list(context, withStorageEndpoint(input, storageEndpoint) as Parameters<StorageList>[0]))) as StorageList,
+        remove: input => run(async context => remove(context, withStorageEndpoint(input, storageEndpoint))),
+        copy: input => run(context => copy(context, withStorageEndpoint(input, storageEndpoint))),
+        uploadData: undefined,
+        downloadData: undefined,
       },
     }
     return { provide: { Amplify: Amplify$ } }

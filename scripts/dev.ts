@@ -8,11 +8,11 @@ import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import { parseCommandLine, usage } from '../sandbox/args'
 import { readyBlock } from '../sandbox/cli'
-import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, SandboxStartError, startSandbox, type Sandbox } from '../sandbox/index'
+import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, DEFAULT_STORAGE_PORT, SandboxStartError, startSandbox, type Sandbox } from '../sandbox/index'
 import { outputsOwner } from '../sandbox/outputs'
 import { printLog, printMessage, reportStartError } from '../sandbox/terminal'
 
-const help = usage('dev', { authPort: DEFAULT_AUTH_PORT, dataPort: DEFAULT_DATA_PORT })
+const help = usage('dev', { authPort: DEFAULT_AUTH_PORT, dataPort: DEFAULT_DATA_PORT, storagePort: DEFAULT_STORAGE_PORT })
 
 /** After SIGTERM, how long nuxi gets to close before it is killed. */
 const STOP_GRACE_MS = 10_000
@@ -24,12 +24,13 @@ async function isCloudOutputs(path: string): Promise<boolean> {
   return owner === 'other'
 }
 
-function spawnNuxiDev(projectDir: string, extra: string[]): ChildProcess {
+function spawnNuxiDev(projectDir: string, extra: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   const pkg = createRequire(join(projectDir, 'package.json')).resolve('nuxt/package.json')
   const bin = join(dirname(pkg), (JSON.parse(readFileSync(pkg, 'utf8')) as { bin: Record<string, string> }).bin.nuxi!)
   const hostGiven = extra.some(a => a === '--host' || a.startsWith('--host=') || a === '-h')
   return spawn(process.execPath, [bin, 'dev', ...(hostGiven ? [] : ['--host', '127.0.0.1']), ...extra], {
     cwd: projectDir,
+    env: { ...process.env, ...env },
     stdio: 'inherit',
     // Its own process group, so one signal reaches nuxi and the dev-server forks it starts, and
     // nothing is left holding the port.
@@ -47,8 +48,8 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /** Runs nuxi dev until it exits or a signal stops it; resolves with the exit code for this process. */
-async function runNuxiDev(projectDir: string, extra: string[]): Promise<number> {
-  const nuxi = spawnNuxiDev(projectDir, extra)
+async function runNuxiDev(projectDir: string, extra: string[], env?: NodeJS.ProcessEnv): Promise<number> {
+  const nuxi = spawnNuxiDev(projectDir, extra, env)
   const exited = new Promise<number | null>((resolve) => {
     nuxi.once('exit', code => resolve(code))
     nuxi.once('error', (error) => {
@@ -94,7 +95,9 @@ async function main(): Promise<number> {
   const sandbox: Sandbox = await startSandbox({ projectDir, outputsPath, ...args.sandbox, log: printLog, onMessage: printMessage })
   console.log(readyBlock(sandbox, projectDir, args.sandbox.watch))
   try {
-    return await runNuxiDev(projectDir, args.nuxi)
+    // Server rendering reaches the sandbox's Storage over https (the only way aws-amplify takes a
+    // custom S3 endpoint): the dev server trusts the sandbox's own certificate, and nothing else new.
+    return await runNuxiDev(projectDir, args.nuxi, { NODE_EXTRA_CA_CERTS: sandbox.certificatePath })
   }
   finally {
     await sandbox.close()

@@ -1,5 +1,11 @@
 import type { Client } from 'aws-amplify/data'
 import type { AuthTokens, SignInInput, SignInOutput, SignOutInput, fetchAuthSession, fetchUserAttributes, getCurrentUser } from 'aws-amplify/auth'
+import type {
+  CopyWithPathInput, CopyWithPathOutput, DownloadDataWithPathInput, DownloadDataWithPathOutput, GetPropertiesWithPathInput,
+  GetPropertiesWithPathOutput, GetUrlWithPathInput, GetUrlWithPathOutput, ListAllWithPathInput, ListAllWithPathOutput,
+  ListPaginateWithPathInput, ListPaginateWithPathOutput, RemoveWithPathInput, RemoveWithPathOutput, UploadDataWithPathInput,
+  UploadDataWithPathOutput,
+} from 'aws-amplify/storage'
 import type { Schema } from '~~/amplify/data/resource'
 
 type BrowserClient = Client<Schema>
@@ -52,4 +58,23 @@ export interface AmplifyApis {
     }
     realtime: ClientOnly<RealtimeModels>
   }
+  /**
+   * `aws-amplify/storage` with paths (`path: 'public/x.png'` or `({ identityId }) => …`). On the
+   * server each call signs with the request's own credentials: a guest's or the user's.
+   */
+  Storage: {
+    getUrl: (input: GetUrlWithPathInput) => Promise<GetUrlWithPathOutput>
+    getProperties: (input: GetPropertiesWithPathInput) => Promise<GetPropertiesWithPathOutput>
+    list: StorageList
+    remove: (input: RemoveWithPathInput) => Promise<RemoveWithPathOutput>
+    copy: (input: CopyWithPathInput) => Promise<CopyWithPathOutput>
+    /** Uploads from the browser, with progress, `cancel()`, `pause()` and `resume()`. */
+    uploadData: ClientOnly<(input: UploadDataWithPathInput) => UploadDataWithPathOutput>
+    downloadData: ClientOnly<(input: DownloadDataWithPathInput) => DownloadDataWithPathOutput>
+  }
+}
+
+export interface StorageList {
+  (input: ListAllWithPathInput): Promise<ListAllWithPathOutput>
+  (input: ListPaginateWithPathInput): Promise<ListPaginateWithPathOutput>
 }

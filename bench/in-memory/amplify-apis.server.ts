@@ -1,8 +1,8 @@
 /**
  * The bench's stand-in for `plugins/01.amplify-apis.server.ts`: the same `$Amplify` shape, but
- * `Todo.list` answers from a list in memory. Built into a second copy of the app (bench/run.ts), it
- * renders the very same /todos page with no Amplify work at all, which is the baseline that shows
- * what Amplify costs a server render.
+ * `Todo.list` answers from a list in memory (and `Storage.list` with no files). Built into a
+ * second copy of the app (bench/run.ts), it renders the very same /todos page with no Amplify work
+ * at all, which is the baseline that shows what Amplify costs a server render.
  */
 import { inMemoryTodos } from './todos'
 import type { AmplifyApis } from '~~/utils/amplify-apis'
@@ -18,6 +18,8 @@ export default defineNuxtPlugin({
     const Amplify$ = {
       Auth: { fetchAuthSession: notHere, fetchUserAttributes: notHere, getCurrentUser: notHere, signIn: undefined, signOut: undefined },
       GraphQL: { client: { models: { Todo }, graphql: notHere }, realtime: undefined },
+      // No attachments in memory: the page lists none.
+      Storage: { list: async () => ({ items: [] }), getUrl: notHere, getProperties: notHere, remove: notHere, copy: notHere, uploadData: undefined, downloadData: undefined },
     } as unknown as AmplifyApis
     return { provide: { Amplify: Amplify$ } }
   },

@@ -84,7 +84,8 @@ export async function startBuiltApp(folder = 'test'): Promise<{ baseUrl: string,
     await rm(work, { recursive: true, force: true })
   }
   try {
-    server = new AppServer(await buildApp(sandbox.outputsPath, work))
+    // Server rendering reaches the sandbox's Storage over https: trust its certificate, as `npm run dev` does.
+    server = new AppServer(await buildApp(sandbox.outputsPath, work), { NODE_EXTRA_CA_CERTS: sandbox.certificatePath })
     return { baseUrl: await server.url, sandbox, stop }
   }
   catch (error) {

@@ -14,6 +14,10 @@ export interface E2eContext {
   outputsPath: string
   /** The sandbox's data folder (user pool keys live in `userpool/keys.json`). */
   dataDir: string
+  /** The certificate the sandbox's https endpoints (realtime, Storage) present. */
+  certificatePath: string
+  /** `custom.offlineSandbox.storageEndpoint`: what Storage calls pass as `customEndpoint`. */
+  storageEndpoint: string
 }
 
 declare module 'vitest' {
@@ -30,6 +34,8 @@ export default async function setup(project: TestProject) {
     messagesUrl: app.sandbox.messagesUrl,
     outputsPath: app.sandbox.outputsPath,
     dataDir: app.sandbox.dataDir,
+    certificatePath: app.sandbox.certificatePath,
+    storageEndpoint: (app.sandbox.outputs as { custom: { offlineSandbox: { storageEndpoint: string } } }).custom.offlineSandbox.storageEndpoint,
   })
   console.log(`e2e: sandbox, build and app server ready in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   return app.stop
