@@ -12,6 +12,8 @@ import autocannon, { type Result } from 'autocannon'
 import { generateClient } from 'aws-amplify/data/server'
 import { chromium, type Browser } from 'playwright-core'
 import type { Schema } from '../amplify/data/resource'
+import type { Sandbox } from '../sandbox'
+import { storageThroughput } from './storage'
 import { AppServer, buildApp, startBuiltApp } from '../test/support/built-app'
 import { launchOptions } from '../test/support/chromium'
 import { projectRoot } from '../test/support/project'
@@ -63,9 +65,10 @@ async function main() {
   if (check.status !== 200) throw new Error(`/api/current-user answered ${check.status} to a fresh session: ${await check.text()}`)
 
   await throughput(baseUrl, user.cookieHeader)
-  await serverRender(baseUrl, sandbox.outputsPath, user)
+  await serverRender(baseUrl, sandbox, user)
   await guestRender(baseUrl, sandbox.outputsPath, user)
   await firstLoad(baseUrl)
+  await storage(sandbox)
 }
 
 // Requests per second ------------------------------------------------------------------------
@@ -109,7 +112,8 @@ async function renderedTodos(url: string, cookie: string): Promise<number> {
  * from the local AppSync API), against the same page built with `$Amplify` and the session
  * answered from memory (bench/in-memory/): the difference is what Amplify costs a server render.
  */
-async function serverRender(baseUrl: string, outputsPath: string, user: SignedInUser) {
+async function serverRender(baseUrl: string, sandbox: Sandbox, user: SignedInUser) {
+  const { outputsPath } = sandbox
   step(`adding ${IN_MEMORY_TODOS} todos for the bench user`)
   const { config } = await amplifyContext(outputsPath)
   const data = generateClient<Schema>({ config })
@@ -126,7 +130,7 @@ async function serverRender(baseUrl: string, outputsPath: string, user: SignedIn
       'plugins/02.session.server.ts': 'bench/in-memory/session.server.ts',
     },
   })
-  const server = new AppServer(output)
+  const server = new AppServer(output, { NODE_EXTRA_CA_CERTS: sandbox.certificatePath })
   cleanups.push(() => server.stop())
   const inMemoryUrl = await server.url
 
@@ -210,6 +214,14 @@ async function staticBytes(baseUrl: string, path: string) {
     assetBytes += response.body.length
   }
   return { htmlBytes: page.body.length, htmlEncoding: page.encoding, inlineAuthenticatorCss: count(html, AUTHENTICATOR_CSS), assets: assets.size, assetBytes, uncompressed }
+}
+
+/** 50 MB up and down through the sandbox's local S3 (bench/storage.ts says how). */
+async function storage(sandbox: Sandbox) {
+  step('50 MB up and down through the sandbox\'s Storage')
+  const { uploadMBps, downloadMBps } = await storageThroughput(sandbox)
+  row('Storage upload, 50 MB', `${Math.round(uploadMBps)} MB/s`, '>= 100 MB/s', uploadMBps >= 100)
+  row('Storage download, 50 MB', `${Math.round(downloadMBps)} MB/s`, '>= 100 MB/s', downloadMBps >= 100)
 }
 
 /**
