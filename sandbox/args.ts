@@ -13,7 +13,7 @@ export class UsageError extends Error {
   override name = 'UsageError'
 }
 
-type Ports = { authPort: number, dataPort: number, storagePort: number }
+type Ports = { authPort: number, dataPort: number, storagePort: number, restPort: number }
 
 interface Flag {
   /** `<n>` for a flag that takes a value. */
@@ -27,6 +27,7 @@ const FLAGS = {
   'auth-port': { value: '<n>', help: defaults => `user pool port (default ${defaults.authPort}, env SANDBOX_AUTH_PORT)` },
   'data-port': { value: '<n>', help: defaults => `GraphQL port (default ${defaults.dataPort}, env SANDBOX_DATA_PORT)` },
   'storage-port': { value: '<n>', help: defaults => `Storage (S3) port (default ${defaults.storagePort}, env SANDBOX_STORAGE_PORT)` },
+  'rest-port': { value: '<n>', help: defaults => `REST API (API Gateway) port (default ${defaults.restPort}, env SANDBOX_REST_PORT)` },
   'help': { help: () => 'this text' },
 } satisfies Record<string, Flag>
 
@@ -36,14 +37,14 @@ const FLAG_LIST: Array<[string, Flag]> = Object.entries(FLAGS)
 export interface CommandLine {
   help: boolean
   /** For `startSandbox`; an absent port is its default. */
-  sandbox: Required<Pick<SandboxOptions, 'reset' | 'watch'>> & Pick<SandboxOptions, 'authPort' | 'dataPort' | 'storagePort'>
+  sandbox: Required<Pick<SandboxOptions, 'reset' | 'watch'>> & Pick<SandboxOptions, 'authPort' | 'dataPort' | 'storagePort' | 'restPort'>
   /** `npm run dev` only: the arguments for `nuxi dev`, in the order given. */
   nuxi: string[]
 }
 
 /**
  * Reads `argv` (without node and the script). Ports come from the flags, else from
- * SANDBOX_AUTH_PORT / SANDBOX_DATA_PORT / SANDBOX_STORAGE_PORT in `env`. `--help` wins over any mistake; otherwise a
+ * SANDBOX_AUTH_PORT / SANDBOX_DATA_PORT / SANDBOX_STORAGE_PORT / SANDBOX_REST_PORT in `env`. `--help` wins over any mistake; otherwise a
  * mistake throws `UsageError`. After `--`, everything goes to `nuxi dev` as it is.
  */
 export function parseCommandLine(command: Command, argv: string[], env: NodeJS.ProcessEnv = process.env): CommandLine {
@@ -82,6 +83,7 @@ export function parseCommandLine(command: Command, argv: string[], env: NodeJS.P
   args.sandbox.authPort = port('--auth-port', given['auth-port']) ?? port('SANDBOX_AUTH_PORT', env.SANDBOX_AUTH_PORT)
   args.sandbox.dataPort = port('--data-port', given['data-port']) ?? port('SANDBOX_DATA_PORT', env.SANDBOX_DATA_PORT)
   args.sandbox.storagePort = port('--storage-port', given['storage-port']) ?? port('SANDBOX_STORAGE_PORT', env.SANDBOX_STORAGE_PORT)
+  args.sandbox.restPort = port('--rest-port', given['rest-port']) ?? port('SANDBOX_REST_PORT', env.SANDBOX_REST_PORT)
   return args
 }
 

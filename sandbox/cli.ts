@@ -6,10 +6,10 @@ import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseCommandLine, usage } from './args'
 import { ADMIN_PROFILE } from './iam'
-import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, DEFAULT_STORAGE_PORT, startSandbox, type Sandbox } from './index'
+import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, DEFAULT_REST_PORT, DEFAULT_STORAGE_PORT, startSandbox, type Sandbox } from './index'
 import { printLog, printMessage, reportStartError } from './terminal'
 
-const help = usage('sandbox', { authPort: DEFAULT_AUTH_PORT, dataPort: DEFAULT_DATA_PORT, storagePort: DEFAULT_STORAGE_PORT })
+const help = usage('sandbox', { authPort: DEFAULT_AUTH_PORT, dataPort: DEFAULT_DATA_PORT, storagePort: DEFAULT_STORAGE_PORT, restPort: DEFAULT_REST_PORT })
 
 /** The block printed once the sandbox serves; its first line is what scripts and tests wait for. */
 export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boolean): string {
@@ -25,6 +25,7 @@ export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boole
     `  GraphQL    ${sandbox.graphqlUrl}`,
     `  Realtime   ${realtime.replace(/^ws:/, 'wss:')}  (self-signed: ${show(sandbox.certificatePath)})`,
     `  Storage    https://${sandbox.storageEndpoint}  (customEndpoint '${sandbox.storageEndpoint}'; ${storageBuckets(sandbox)})`,
+    ...restApis(sandbox),
     `  Messages   ${sandbox.messagesUrl}  (sign-up and reset codes, also printed here)`,
     `  Outputs    ${show(sandbox.outputsPath)}`,
     `  Data       ${show(sandbox.dataDir)}  (wipe with: npm run sandbox -- --reset)`,
@@ -32,6 +33,11 @@ export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boole
     watching ? 'Watching amplify/ for changes. Ctrl-C to stop.' : '',
     '',
   ].join('\n')
+}
+
+/** One line per REST API stage, at its local URL (what `custom.API` in the outputs says). */
+function restApis(sandbox: Sandbox): string[] {
+  return sandbox.rest.apis.flatMap(api => [...api.stages.keys()].map(stage => `  REST       ${sandbox.rest.url(api.id, stage)}  (${api.name})`))
 }
 
 function storageBuckets(sandbox: Sandbox): string {

@@ -3,7 +3,7 @@
  * per sandbox and kept in `<dataDir>/sandbox.json`. The assembly is evaluated with them, the outputs
  * advertise them and the services answer to them, so they cannot disagree.
  */
-import { randomInt, randomUUID } from 'node:crypto'
+import { createHash, randomInt, randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { readJsonIfExists, writeAtomically } from './fs'
 
@@ -70,6 +70,17 @@ const MAX_BUCKET_NAME = 63
 export function localBucketName(ids: Pick<SandboxIds, 'bucketSuffix'>, name: string): string {
   const label = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, MAX_BUCKET_NAME - ids.bucketSuffix.length - 1).replace(/-+$/, '')
   return `${label || 'bucket'}.${ids.bucketSuffix}`
+}
+
+/**
+ * The id a REST API (`AWS::ApiGateway::RestApi`) of the definition has in this sandbox: 10
+ * lowercase alphanumerics, as API Gateway's, derived from the sandbox's own API id and where the
+ * API is defined (`<stack name>/<logical id>`), so it stays the same from one start to the next
+ * and differs between sandboxes and between the APIs of one backend.
+ */
+export function localRestApiId(ids: Pick<SandboxIds, 'apiId'>, definedAt: string): string {
+  const digest = createHash('sha256').update(`${ids.apiId}/${definedAt}`).digest()
+  return Array.from(digest.subarray(0, 10), byte => LOWER[byte % LOWER.length]).join('')
 }
 
 /** Brings a file written by an older sandbox up to the current format. */

@@ -1,9 +1,10 @@
 /**
  * The offline sandbox: the project's real `amplify/` backend, synthesized and served locally by a
- * Cognito-compatible user pool and identity pool (one port), an AppSync-compatible GraphQL API and
- * an S3-compatible Storage, with `amplify_outputs.json` pointing the unchanged `aws-amplify` client
- * at them. The sandbox's IAM issues the identity pool's credentials and checks every signed request
- * against the roles and policies the backend synthesizes.
+ * Cognito-compatible user pool and identity pool (one port), an AppSync-compatible GraphQL API,
+ * an S3-compatible Storage and an API Gateway-compatible host for REST APIs, with
+ * `amplify_outputs.json` pointing the unchanged `aws-amplify` client at them. The sandbox's IAM
+ * issues the identity pool's credentials and checks every signed request against the roles and
+ * policies the backend synthesizes.
  */
 import { watch, type FSWatcher } from 'node:fs'
 import { mkdir, readdir, rm } from 'node:fs/promises'
@@ -13,12 +14,17 @@ import { join, relative } from 'node:path'
 import { CloudAssembly } from './assembly'
 import { synthesizeCached } from './assembly/synth'
 import { createUserPool } from './cognito'
+import { createFunctions, type LocalFunctions } from './functions'
+import { createInvokeApi, isLambdaApiRequest } from './functions/invoke-api'
 import { userPoolSettings } from './cognito/settings'
 import { createIam, type SandboxIam } from './iam'
 import { createIdentityPool, identityPoolSettings, isIdentityPoolRequest, type IdentityPool } from './identity'
 import { loadOrCreateIds } from './ids'
 import { unservedFeatures } from './unserved'
 import { assertOutputsReplaceable, cachedBackendOutputs, preloadOutputsGenerator, withLocalEndpoints, writeOutputs, type LocalEndpoints } from './outputs'
+import { createParameterStore, isParameterStoreRequest } from './ssm'
+import { openSecrets } from './ssm/secrets'
+import { startRestApis, type LocalRestApis } from './rest'
 import { startStorage, type LocalStorage } from './storage'
 import { loadOrCreateCertificate } from './tls'
 import type { DataApi, SandboxMessage, UserPool } from './types'
@@ -35,6 +41,7 @@ export interface SandboxOptions {
   authPort?: number
   dataPort?: number
   storagePort?: number
+  restPort?: number
   /** Wipe users, items, identities, credentials (the admin's too) and stored files first. */
   reset?: boolean
   /** Re-synthesize and reload when `amplify/` changes (default true). */
@@ -51,6 +58,14 @@ export interface Sandbox {
   /** `127.0.0.1:<port>` (no scheme): what Storage calls pass as `customEndpoint` (`custom.offlineSandbox.storageEndpoint`). */
   readonly storageEndpoint: string
   readonly storage: LocalStorage
+  /**
+   * `http://127.0.0.1:<port>`: REST APIs (API Gateway) at `<restEndpoint>/<rest api id>/<stage>/`
+   * (`custom.API.<name>.endpoint`); undefined while the backend has none (the port is not taken).
+   */
+  readonly restEndpoint: string | undefined
+  readonly rest: LocalRestApis
+  /** The backend's functions, run locally (what triggers invoke). */
+  readonly functions: LocalFunctions
   readonly messagesUrl: string
   readonly outputsPath: string
   readonly outputs: Record<string, unknown>
@@ -71,6 +86,7 @@ export interface Sandbox {
 export const DEFAULT_AUTH_PORT = 20001
 export const DEFAULT_DATA_PORT = 20002
 export const DEFAULT_STORAGE_PORT = 20003
+export const DEFAULT_REST_PORT = 20004
 /** Where in the data folder the admin's AWS shared credentials file lives. */
 export const ADMIN_CREDENTIALS_FILE = 'admin-credentials'
 
@@ -79,7 +95,7 @@ export class SandboxStartError extends Error {
   override name = 'SandboxStartError'
 }
 
-function portError(error: unknown, port: number, what: 'auth' | 'data' | 'storage'): unknown {
+function portError(error: unknown, port: number, what: 'auth' | 'data' | 'storage' | 'rest'): unknown {
   return (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
     ? new SandboxStartError(`Port ${port} (${what}) is in use: is another sandbox running? Pick another with --${what}-port.`)
     : error
@@ -154,8 +170,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let identityPool: IdentityPool | undefined
   let dataApi: DataApi | undefined
   let storageService: LocalStorage | undefined
-  // Cognito's two services share the port, as the client config lets them: the operation's target tells them apart.
-  const authServer = createServer((req, res) => (identityPool && isIdentityPoolRequest(req) ? identityPool : userPool).handle(req, res))
+  let restService: LocalRestApis | undefined
+  const parameterStore = createParameterStore({ iam, ids, secrets: openSecrets(dataDir) })
+  // Cognito's two services and SSM share the port (functions reach SSM through AWS_ENDPOINT_URL_SSM):
+  // the operation's target tells them apart.
+  const invokeApi = createInvokeApi(() => lambda, iam)
+  const authServer = createServer((req, res) => {
+    if (isParameterStoreRequest(req)) return parameterStore.handle(req, res)
+    if (isLambdaApiRequest(req)) return invokeApi(req, res)
+    return (identityPool && isIdentityPoolRequest(req) ? identityPool : userPool).handle(req, res)
+  })
   try {
     identityPool = await createIdentityPool({
       dir: join(dataDir, 'identity'),
@@ -192,18 +216,43 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }).catch((error: unknown) => {
       throw portError(error, storagePort, 'storage')
     })
+    const restPort = options.restPort ?? DEFAULT_REST_PORT
+    restService = await startRestApis({
+      assembly,
+      host,
+      port: restPort,
+      iam,
+      verifyToken: (token, use, verifyOptions) => userPool.verifyToken(token, use, verifyOptions),
+      // Requests come in only once the start is over, and the functions with it.
+      invoke: (arn, event) => lambda.invoke(arn, event),
+      log,
+    }).catch((error: unknown) => {
+      throw portError(error, restPort, 'rest')
+    })
   }
   catch (error) {
     authServer.close()
-    await Promise.all([userPool.close(), identityPool?.close(), dataApi?.close(), iam.close()])
+    await Promise.all([userPool.close(), identityPool?.close(), dataApi?.close(), storageService?.close(), restService?.close(), iam.close()])
     throw error
   }
   const data = dataApi
   const identity = identityPool
   const storage = storageService
+  const rest = restService
   for (const problem of iam.problems) log(`IAM: ${problem}`)
   for (const line of unservedFeatures(assembly)) log(`Not served offline: ${line}`)
   const userPoolEndpoint = `http://${host}:${(authServer.address() as AddressInfo).port}`
+  const lambda = createFunctions({
+    assembly,
+    iam,
+    parameters: parameterStore,
+    endpoints: { userPoolEndpoint, storageEndpoint: storage.endpoint, graphqlUrl: data.url, certificatePath: tls.certPath },
+    projectDir,
+    log,
+  })
+  userPool.setTriggerInvoker((arn, event) => lambda.invoke(arn, event))
+  data.setFunctionInvoker((reference, event) => lambda.invoke(reference, event))
+  storage.setFunctionInvoker((reference, event) => lambda.invoke(reference, event))
   const endpoints: LocalEndpoints = {
     graphqlUrl: data.url,
     apiKey: data.apiKey,
@@ -212,6 +261,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     messagesUrl: `${userPoolEndpoint}/__sandbox/messages`,
     certificatePath: tls.certPath,
     storageEndpoint: storage.endpoint,
+    ...(rest.endpoint ? { restEndpoint: rest.endpoint } : {}),
+    restApiIds: rest.apis.map(api => api.id),
   }
   let outputs = withLocalEndpoints(first.backendOutputs, endpoints)
   await writeOutputs(outputsPath, outputs)
@@ -223,8 +274,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const next = await synth(false, [assembly.dir])
       await data.reload(next.assembly)
       await storage.reload(next.assembly)
-      // The data API may have a key now, or none any more.
+      await lambda.reload(next.assembly)
+      await rest.reload(next.assembly).catch((error: unknown) => {
+        throw portError(error, options.restPort ?? DEFAULT_REST_PORT, 'rest')
+      })
+      // The data API may have a key now, or none any more; the first REST API opens the REST port.
       endpoints.apiKey = data.apiKey
+      if (rest.endpoint) endpoints.restEndpoint = rest.endpoint
+      endpoints.restApiIds = rest.apis.map(api => api.id)
       const nextOutputs = withLocalEndpoints(next.backendOutputs, endpoints)
       userPool.updateSettings(next.settings)
       iam.reload(next.assembly)
@@ -263,6 +320,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     graphqlUrl: data.url,
     storageEndpoint: storage.endpoint,
     storage,
+    get restEndpoint() {
+      return rest.endpoint
+    },
+    rest,
+    functions: lambda,
     messagesUrl: endpoints.messagesUrl,
     outputsPath,
     get outputs() {
@@ -284,7 +346,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           authServer.close(() => resolve())
           authServer.closeAllConnections()
         })
-        await Promise.all([userPool.close(), identity.close(), data.close(), storage.close(), iam.close()])
+        await Promise.all([userPool.close(), identity.close(), data.close(), storage.close(), rest.close(), lambda.close(), iam.close()])
       })()
       return closed
     },

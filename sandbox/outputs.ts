@@ -11,6 +11,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { CloudAssembly } from './assembly'
 import { readJsonIfExists, writeAtomically } from './fs'
+import { localizeRestUrls } from './rest/urls'
 import type { OfflineSandboxOutputs } from './types'
 
 /** Where the sandbox serves: what can change from one start to the next while the backend does not. */
@@ -18,6 +19,8 @@ export interface LocalEndpoints extends OfflineSandboxOutputs {
   graphqlUrl: string
   /** The local data API's key, when the definition has API-key auth: `data.api_key`. */
   apiKey?: string
+  /** The REST APIs served at `restEndpoint`: their cloud URLs in `custom` (`custom.API`) become local ones. */
+  restApiIds?: readonly string[]
 }
 
 type Outputs = Record<string, unknown>
@@ -31,7 +34,7 @@ const OUTPUT_BUCKET = 'offline-sandbox-assets'
  */
 export const SERVED_OUTPUTS = ['AWS::Amplify::Platform', 'AWS::Amplify::Auth', 'AWS::Amplify::GraphQL', 'AWS::Amplify::Storage', 'AWS::Amplify::Custom']
 /** Bumped when what generateBackendOutputs writes for the same backend changes (it is cached). */
-const OUTPUTS_FORMAT = 3
+const OUTPUTS_FORMAT = 4
 
 /**
  * The value a root-stack output takes once "deployed" with the sandbox's ids: literal outputs pass
@@ -98,7 +101,7 @@ export async function generateBackendOutputs(assembly: CloudAssembly): Promise<O
 
 /** Backend outputs pointed at the local endpoints, with the sandbox's own block in `custom`. */
 export function withLocalEndpoints(backend: Outputs, endpoints: LocalEndpoints): Outputs {
-  const { graphqlUrl, apiKey, ...sandbox } = endpoints
+  const { graphqlUrl, apiKey, restApiIds = [], ...sandbox } = endpoints
   const config = structuredClone(backend)
   if (config.data) {
     const data = config.data as { url: string, api_key?: string }
@@ -106,7 +109,9 @@ export function withLocalEndpoints(backend: Outputs, endpoints: LocalEndpoints):
     // The generator's value is the cloud key's id; the local API has its own key.
     if (apiKey) data.api_key = apiKey
   }
-  config.custom = { ...(config.custom as object | undefined), offlineSandbox: sandbox }
+  // `backend.addOutput({ custom: { API: { … endpoint: restApi.url } } })`, read by the REST client.
+  const custom = sandbox.restEndpoint && config.custom ? localizeRestUrls(config.custom, sandbox.restEndpoint, restApiIds) : config.custom
+  config.custom = { ...(custom as object | undefined), offlineSandbox: sandbox }
   return config
 }
 

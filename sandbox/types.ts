@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { JWTPayload } from 'jose'
 import type { CloudAssembly } from './assembly'
+import type { InvokeResult } from './functions/runtime'
 import type { Iam } from './iam/types'
 
 /** Everything the local user pool takes from the synthesized `AWS::Cognito::UserPool(Client)`. */
@@ -50,7 +51,27 @@ export interface UserPoolSettings {
   verificationEmail: { subject: string, message: string }
   /** The pool's groups (`AWS::Cognito::UserPoolGroup`). */
   groups: UserPoolGroup[]
+  /** The Lambda triggers the sandbox runs (`LambdaConfig`), by Cognito's name: function ARNs. */
+  triggers: UserPoolTriggers
 }
+
+export interface UserPoolTriggers {
+  PreSignUp?: string
+  PostConfirmation?: string
+  PreAuthentication?: string
+  PostAuthentication?: string
+  CustomMessage?: string
+  /** `PreTokenGenerationConfig` (with its event version) or the older `PreTokenGeneration` (version 1). */
+  PreTokenGeneration?: { arn: string, version: 1 | 2 | 3 }
+}
+
+/** What a trigger's function answered: its result, or its error as Lambda reports it. */
+export type TriggerResult
+  = | { ok: true, payload: unknown }
+    | { ok: false, error: { errorType: string, errorMessage: string } }
+
+/** Runs a trigger's function (by ARN) with a Cognito event. */
+export type TriggerInvoker = (functionArn: string, event: Record<string, unknown>) => Promise<TriggerResult>
 
 /** A message the pool would have e-mailed: printed by the sandbox and listed for tests. */
 export interface SandboxMessage {
@@ -87,6 +108,8 @@ export interface UserPool {
   verifyToken(token: string, use?: TokenUse, options?: { checkRevocation?: boolean }): Promise<JWTPayload>
   /** Applies new synthesized settings (ids and keys stay). */
   updateSettings(settings: UserPoolSettings): void
+  /** Who runs the pool's Lambda triggers; without one, a pool with triggers refuses what they guard. */
+  setTriggerInvoker(invoke: TriggerInvoker): void
   /** Resolves once everything acknowledged is on disk. */
   close(): Promise<void>
 }
@@ -109,8 +132,13 @@ export interface DataApi {
   readonly apiKey?: string
   /** Serves a (new) cloud assembly: new schema, resolvers and tables; stored items stay. */
   reload(assembly: CloudAssembly): Promise<void>
+  /** Who runs the functions behind AWS_LAMBDA data sources (`a.handler.function`); until set, they fail. */
+  setFunctionInvoker(invoke: FunctionInvoker): void
   close(): Promise<void>
 }
+
+/** Runs a function (by ARN, name or friendly name) with an event; Lambda's errors are results, not throws. */
+export type FunctionInvoker = (reference: string, event: unknown) => Promise<InvokeResult>
 
 export interface StartDataApiOptions {
   /** The synthesized backend; the API's ids and region are the ones it was loaded with. */
@@ -145,4 +173,9 @@ export interface OfflineSandboxOutputs {
    * aws-amplify's per-call `options.customEndpoint` takes it (it always adds `https://`).
    */
   storageEndpoint: string
+  /**
+   * Where the local API Gateway listens, `http://127.0.0.1:<port>`: each REST API's stage is at
+   * `<restEndpoint>/<rest api id>/<stage>/`, which `custom.API.<name>.endpoint` already says.
+   */
+  restEndpoint?: string
 }

@@ -7,6 +7,7 @@
  * not the developer's and is left out.
  */
 import type { CloudAssembly, FoundResource, Stack } from './assembly'
+import { restApiSettingsOf } from './rest/settings'
 
 /** Cognito's `LambdaConfig` keys, as Gen 2 names the trigger, and what happens without it. */
 const TRIGGERS: Record<string, { name: string, effect: string }> = {
@@ -25,10 +26,15 @@ const TRIGGERS: Record<string, { name: string, effect: string }> = {
   CustomSMSSender: { name: 'customSmsSender', effect: 'text messages are not sent' },
 }
 
-/** Data source types the local API executes; any other fails its fields with UnsupportedOperation. */
-const EXECUTED_DATA_SOURCES = new Set(['NONE', 'AMAZON_DYNAMODB'])
+/** Triggers the local user pool runs (./cognito/triggers.ts). */
+const SERVED_TRIGGERS = new Set(['PreSignUp', 'PostConfirmation', 'PreAuthentication', 'PostAuthentication', 'PreTokenGeneration', 'PreTokenGenerationConfig', 'CustomMessage'])
+
+/**
+ * Data source types the local API executes, with VTL or APPSYNC_JS resolvers alike (Lambda ones by
+ * running the backend's own Node.js functions); any other fails its fields with UnsupportedOperation.
+ */
+const EXECUTED_DATA_SOURCES = new Set(['NONE', 'AMAZON_DYNAMODB', 'AWS_LAMBDA'])
 const DATA_SOURCE_KINDS: Record<string, string> = {
-  AWS_LAMBDA: 'Lambda function',
   HTTP: 'HTTP data source',
   AMAZON_OPENSEARCH_SERVICE: 'OpenSearch data source',
   AMAZON_ELASTICSEARCH: 'OpenSearch data source',
@@ -56,6 +62,8 @@ const NOTHING_TO_SERVE = new Set([
   'AWS::ApiGateway::Method', 'AWS::ApiGateway::Authorizer', 'AWS::ApiGateway::Model', 'AWS::ApiGateway::RequestValidator',
   'AWS::ApiGateway::GatewayResponse', 'AWS::ApiGatewayV2::Stage', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Integration',
   'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Deployment',
+  // A REST method that requires a key has its line (./rest/settings.ts); keys and plans alone change nothing for a caller.
+  'AWS::ApiGateway::ApiKey', 'AWS::ApiGateway::UsagePlan', 'AWS::ApiGateway::UsagePlanKey',
 ])
 /** Judged below, one resource at a time. */
 const JUDGED = new Set([
@@ -65,8 +73,6 @@ const JUDGED = new Set([
   // Served only inside the data API, as its tables' waiter; anywhere else a step function of the developer's.
   'AWS::StepFunctions::StateMachine',
 ])
-/** CDK's custom-resource providers and Amplify's deploy-time helpers, by the logical ids CDK gives them. */
-const PROVIDER_FUNCTION = /Provider|CustomResource|BucketDeployment|^BucketNotificationsHandler|^AWS679f53fac002430cb0da5b7982bd2287|^LogRetention/
 
 /** What a storage trigger is called in `defineStorage({ triggers })`, by the S3 events it listens to. */
 const STORAGE_TRIGGERS: Record<string, { name: string, effect: string }> = {
@@ -101,18 +107,25 @@ function dataLines(reader: Reader): string[] {
 
   const dataSources = new Map(assembly.resourcesOfType('AWS::AppSync::DataSource').map(ds => [String(reader.value(ds, 'Name')), ds]))
   const functions = new Map(assembly.resourcesOfType('AWS::AppSync::FunctionConfiguration').map(fn => [String(reader.attribute(fn, 'FunctionId')), fn]))
+  // The functions the sandbox can run for a Lambda data source: the backend's own, on Node.js.
+  const runtimes = new Map(assembly.resourcesOfType('AWS::Lambda::Function').map(fn => [reader.attribute(fn, 'Arn'), String(reader.value(fn, 'Runtime') ?? '')]))
   const used = new Set<string>()
-  const unsupported = (sourceName: unknown): string | undefined => {
+  /** Why a step's data source is not served, and the error a call then returns. */
+  const unsupported = (sourceName: unknown): { reason: string, error: string } | undefined => {
     const source = typeof sourceName === 'string' ? dataSources.get(sourceName) : undefined
     if (!source) return undefined
     used.add(String(sourceName))
     const type = String(reader.value(source, 'Type'))
-    if (EXECUTED_DATA_SOURCES.has(type)) return undefined
     if (type === 'AWS_LAMBDA') {
       const arn = (reader.value(source, 'LambdaConfig') as { LambdaFunctionArn?: unknown } | undefined)?.LambdaFunctionArn
-      return `calls Lambda function ${reader.functionOf(arn) || String(sourceName)} (a.handler.function)`
+      const name = reader.functionOf(arn) || String(sourceName)
+      const runtime = runtimes.get(arn)
+      if (runtime === undefined) return { reason: `calls Lambda function ${name} (a.handler.function), which is not part of this backend`, error: 'Lambda:ResourceNotFoundException' }
+      if (!runtime.startsWith('nodejs')) return { reason: `calls Lambda function ${name} (a.handler.function), whose runtime ${runtime || '(none)'} the sandbox does not run`, error: 'Lambda:Unhandled' }
+      return undefined
     }
-    return `uses ${DATA_SOURCE_KINDS[type] ?? `${type} data source`} ${String(sourceName)}`
+    if (EXECUTED_DATA_SOURCES.has(type)) return undefined
+    return { reason: `uses ${DATA_SOURCE_KINDS[type] ?? `${type} data source`} ${String(sourceName)}, which is not served offline`, error: 'UnsupportedOperation' }
   }
 
   for (const resolver of assembly.resourcesOfType('AWS::AppSync::Resolver')) {
@@ -120,13 +133,16 @@ function dataLines(reader: Reader): string[] {
     const steps = [resolver, ...(((reader.value(resolver, 'PipelineConfig') as { Functions?: unknown[] } | undefined)?.Functions ?? [])
       .map(id => functions.get(String(id)))
       .filter((fn): fn is FoundResource => fn !== undefined))]
-    const reasons = new Set<string>()
+    const reasons = new Map<string, string>()
     for (const step of steps) {
-      const reason = unsupported(reader.value(step, 'DataSourceName'))
-      if (reason) reasons.add(reason)
-      if (isJavaScript(step)) reasons.add('has a JavaScript resolver (a.handler.custom, APPSYNC_JS)')
+      const found = unsupported(reader.value(step, 'DataSourceName'))
+      if (found) reasons.set(found.reason, found.error)
     }
-    if (reasons.size) lines.push(`Data: ${field} ${[...reasons].join(' and ')}, which is not served offline: calling it returns an UnsupportedOperation error.`)
+    if (reasons.size) {
+      // The first step that fails ends the pipeline: its error is the one a call returns.
+      const [error] = [...reasons.values()]
+      lines.push(`Data: ${field} ${[...reasons.keys()].join(' and ')}: calling it returns a${/^[AEIOU]/.test(error!) ? 'n' : ''} ${error} error.`)
+    }
   }
   for (const [name, source] of dataSources) {
     const type = String(reader.value(source, 'Type'))
@@ -148,7 +164,7 @@ function authLines(reader: Reader): string[] {
     const evaluated = (reader.value(pool, 'LambdaConfig') ?? {}) as Record<string, unknown>
     for (const key of Object.keys(triggers)) {
       const trigger = TRIGGERS[key]
-      if (!trigger) continue
+      if (!trigger || SERVED_TRIGGERS.has(key)) continue
       const target = key === 'PreTokenGenerationConfig' ? (evaluated[key] as { LambdaArn?: unknown } | undefined)?.LambdaArn : evaluated[key]
       lines.push(`Auth: the ${trigger.name} trigger${reader.functionOf(target, ' (function ', ')')} is not run offline: ${trigger.effect}.`)
     }
@@ -199,10 +215,9 @@ function otherLines(reader: Reader): string[] {
         continue
       }
       switch (type) {
+        // Every function runs offline when something invokes it (a trigger, the data API, a schedule,
+        // the Lambda API): nothing to say about a function by itself.
         case 'AWS::Lambda::Function':
-          if (reader.isDevelopersFunction(found)) {
-            lines.push(`Function ${reader.functionName(found)} is not run offline: nothing local invokes it (what would is listed here), and an SDK call to Lambda goes to AWS.`)
-          }
           break
         // Buckets are served; notifications set on one directly (not through CDK's custom resource) are not.
         case 'AWS::S3::Bucket':
@@ -210,28 +225,28 @@ function otherLines(reader: Reader): string[] {
           break
         case 'Custom::S3BucketNotifications': {
           const bucket = assembly.resourcesOfType('AWS::S3::Bucket').find(b => reader.ref(b) === reader.value(found, 'BucketName'))
-          lines.push(...notificationLines(reader, bucket ? reader.friendlyName(bucket) : String(reader.value(found, 'BucketName')), reader.value(found, 'NotificationConfiguration')))
+          // Its function notifications (storage triggers) are sent offline (./storage/notifications.ts).
+          lines.push(...notificationLines(reader, bucket ? reader.friendlyName(bucket) : String(reader.value(found, 'BucketName')), reader.value(found, 'NotificationConfiguration'), true))
           break
         }
+        // Schedules fire offline (./functions/schedules.ts says at start which expressions it cannot).
         case 'AWS::Scheduler::Schedule':
         case 'AWS::Events::Rule': {
           const schedule = reader.value(found, 'ScheduleExpression')
-          if (typeof schedule !== 'string') {
-            unknown.set(type, (unknown.get(type) ?? 0) + 1)
-            break
-          }
-          const targets = type === 'AWS::Scheduler::Schedule'
-            ? [(reader.value(found, 'Target') as { Arn?: unknown } | undefined)?.Arn]
-            : ((reader.value(found, 'Targets') ?? []) as Array<{ Arn?: unknown }>).map(target => target.Arn)
-          const names = targets.map(arn => reader.functionOf(arn)).filter(Boolean)
-          lines.push(`Schedule ${schedule}${names.length ? ` of function ${names.join(', ')}` : ''} does not fire offline.`)
+          if (typeof schedule !== 'string') unknown.set(type, (unknown.get(type) ?? 0) + 1)
           break
         }
         case 'AWS::Lambda::EventSourceMapping':
           lines.push(`Function ${reader.functionOf(reader.value(found, 'FunctionName')) || logicalId} is not triggered offline by its event source (${String(reader.value(found, 'EventSourceArn') ?? 'stream or queue')}).`)
           break
+        // Served (./rest/): what an API asks for beyond that is said one line each.
         case 'AWS::ApiGateway::RestApi':
-          lines.push(`REST API ${String(reader.value(found, 'Name') ?? logicalId)} (API Gateway) is not served offline: REST calls (get, post, put, del) go to API Gateway and fail there.`)
+          try {
+            lines.push(...restApiSettingsOf(assembly, found).unserved)
+          }
+          catch (error) {
+            lines.push(`REST API ${String(reader.value(found, 'Name') ?? logicalId)} (API Gateway) is not served offline (${(error as Error).message}): calls to it fail.`)
+          }
           break
         case 'AWS::ApiGatewayV2::Api':
           lines.push(`${String(reader.value(found, 'ProtocolType') ?? 'HTTP')} API ${String(reader.value(found, 'Name') ?? logicalId)} (API Gateway) is not served offline: calls to it go to API Gateway and fail there.`)
@@ -250,11 +265,11 @@ function otherLines(reader: Reader): string[] {
   return lines
 }
 
-/** One line per event notification of a bucket (storage triggers, queues, topics): none is sent offline. */
-function notificationLines(reader: Reader, bucket: string, configuration: unknown): string[] {
+/** One line per event notification of a bucket that is not sent offline (function ones are, unless set on the bucket directly). */
+function notificationLines(reader: Reader, bucket: string, configuration: unknown, functionsServed = false): string[] {
   const config = (configuration ?? {}) as Record<string, unknown>
   const lines: string[] = []
-  for (const lambda of (config.LambdaFunctionConfigurations ?? config.LambdaConfigurations ?? []) as Array<{ Events?: unknown, Event?: unknown, LambdaFunctionArn?: unknown, Function?: unknown }>) {
+  for (const lambda of (functionsServed ? [] : config.LambdaFunctionConfigurations ?? config.LambdaConfigurations ?? []) as Array<{ Events?: unknown, Event?: unknown, LambdaFunctionArn?: unknown, Function?: unknown }>) {
     const events = (Array.isArray(lambda.Events) ? lambda.Events : [lambda.Event]).map(String)
     const fn = reader.functionOf(lambda.LambdaFunctionArn ?? lambda.Function, ' (function ', ')')
     for (const event of events) {
@@ -271,15 +286,9 @@ function notificationLines(reader: Reader, bucket: string, configuration: unknow
   return lines
 }
 
-function isJavaScript(step: FoundResource): boolean {
-  const properties = step.resource.Properties ?? {}
-  return (properties.Runtime as { Name?: unknown } | undefined)?.Name === 'APPSYNC_JS' || properties.Code !== undefined || properties.CodeS3Location !== undefined
-}
-
 /** The assembly's values, read leniently: a value it cannot evaluate must not stop the others' lines. */
 class Reader {
   private functionsByArn?: Map<string, string>
-  private ownTags?: Set<string>
 
   constructor(readonly assembly: CloudAssembly) {}
 
@@ -322,18 +331,6 @@ class Reader {
     if (name !== found.logicalId) return name
     const explicit = this.value(found, 'FunctionName')
     return typeof explicit === 'string' ? explicit : found.logicalId
-  }
-
-  /**
-   * The developer's functions: what `defineFunction` or their own CDK made. Not CDK's providers, nor
-   * Amplify's own (tagged with the data API's or user pool's name, e.g. the table manager).
-   */
-  isDevelopersFunction(found: FoundResource): boolean {
-    this.ownTags ??= new Set([...this.assembly.resourcesOfType('AWS::AppSync::GraphQLApi'), ...this.assembly.resourcesOfType('AWS::Cognito::UserPool')]
-      .map(resource => this.friendlyName(resource)))
-    const name = this.friendlyName(found)
-    if (name !== found.logicalId) return !this.ownTags.has(name)
-    return !PROVIDER_FUNCTION.test(found.logicalId)
   }
 
   /** The name of the function an ARN (as the assembly evaluates it) points at, wrapped in `before`/`after`; '' if none. */

@@ -1,8 +1,9 @@
 /**
  * Turns a synthesized cloud assembly into what the local API serves: the transformed schema, the
- * data sources, pipeline functions and resolvers with their VTL, and the DynamoDB tables. Nothing
- * here knows about particular models: everything comes from the `AWS::AppSync::*` and table
- * resources of the assembly, so a model added to `amplify/data/resource.ts` is served as synthesized.
+ * data sources, pipeline functions and resolvers with their VTL or APPSYNC_JS code, and the
+ * DynamoDB tables. Nothing here knows about particular models: everything comes from the
+ * `AWS::AppSync::*` and table resources of the assembly, so a model added to
+ * `amplify/data/resource.ts` is served as synthesized.
  */
 import type {
   AmplifyAppSyncSimulatorConfig,
@@ -14,16 +15,20 @@ import type {
 } from '@aws-amplify/amplify-appsync-simulator'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { CfnResource, CloudAssembly, Stack } from '../assembly'
+import type { FunctionInvoker } from '../types'
 import { apiKeyLifetimeMs, type ApiKeySetting } from './api-key'
-import { UNSUPPORTED_DATA_SOURCE, type LocalDynamoDBDataSourceConfig } from './simulator'
+import type { LocalLambdaDataSourceConfig } from './lambda'
+import { UNSUPPORTED_DATA_SOURCE, type LocalDynamoDBDataSourceConfig, type LocalSimulatorConfig } from './simulator'
 
 export type AuthenticationType = 'AMAZON_COGNITO_USER_POOLS' | 'AWS_IAM' | 'API_KEY' | 'OPENID_CONNECT' | 'AWS_LAMBDA'
 
 export interface DataSourceDefinition {
   name: string
-  /** AppSync's type; only `NONE` and `AMAZON_DYNAMODB` are executed locally. */
+  /** AppSync's type; `NONE`, `AMAZON_DYNAMODB` and `AWS_LAMBDA` are executed locally. */
   type: string
   tableName?: string
+  /** The function of an `AWS_LAMBDA` data source, as the assembly evaluates its ARN. */
+  functionArn?: string
 }
 
 export interface FunctionDefinition {
@@ -32,6 +37,8 @@ export interface FunctionDefinition {
   dataSourceName: string
   requestTemplate: string
   responseTemplate: string
+  /** APPSYNC_JS code (`request` and `response` exports); when set, the templates are not used. */
+  code?: string
 }
 
 export interface ResolverDefinition {
@@ -43,6 +50,8 @@ export interface ResolverDefinition {
   dataSourceName?: string
   requestTemplate: string
   responseTemplate: string
+  /** APPSYNC_JS code (`request` and `response` exports); when set, the templates are not used. */
+  code?: string
 }
 
 /** DynamoDB `CreateTable` input, as the table manager custom resource would create it. */
@@ -77,10 +86,6 @@ export interface ApiDefinition {
   tables: TableDefinition[]
 }
 
-/** Executed instead of resolvers the simulator cannot run, so the rest of the API still works. */
-const unsupported = (what: string) =>
-  `$util.error("${what} is not served by the offline sandbox", "UnsupportedOperation")`
-
 /** What the local API serves, read from the assembly's `AWS::AppSync::*` and table resources. */
 export async function loadApiDefinition(assembly: CloudAssembly): Promise<ApiDefinition> {
   const apis = assembly.resourcesOfType('AWS::AppSync::GraphQLApi')
@@ -107,21 +112,26 @@ export async function loadApiDefinition(assembly: CloudAssembly): Promise<ApiDef
   const dataSources: DataSourceDefinition[] = assembly.resourcesOfType('AWS::AppSync::DataSource').map(({ stack, logicalId }) => {
     const type = String(prop(stack, logicalId, 'Type'))
     const dynamo = prop(stack, logicalId, 'DynamoDBConfig') as { TableName?: string } | undefined
-    return { name: String(prop(stack, logicalId, 'Name')), type, tableName: dynamo?.TableName }
+    const lambda = prop(stack, logicalId, 'LambdaConfig') as { LambdaFunctionArn?: unknown } | undefined
+    return {
+      name: String(prop(stack, logicalId, 'Name')),
+      type,
+      tableName: dynamo?.TableName,
+      ...(typeof lambda?.LambdaFunctionArn === 'string' ? { functionArn: lambda.LambdaFunctionArn } : {}),
+    }
   })
 
   const functions: FunctionDefinition[] = []
   for (const { stack, logicalId, resource } of assembly.resourcesOfType('AWS::AppSync::FunctionConfiguration')) {
     const name = String(prop(stack, logicalId, 'Name'))
-    const js = isJavaScript(resource)
+    const code = isJavaScript(resource) ? ((await text(stack, logicalId, 'Code', 'CodeS3Location')) ?? '') : undefined
     functions.push({
       id: String(assembly.getAttribute(stack, logicalId, 'FunctionId')),
       name,
       dataSourceName: String(prop(stack, logicalId, 'DataSourceName')),
-      requestTemplate: js
-        ? unsupported(`The APPSYNC_JS function ${name}`)
-        : ((await text(stack, logicalId, 'RequestMappingTemplate', 'RequestMappingTemplateS3Location')) ?? '{}'),
-      responseTemplate: js ? '$util.toJson(null)' : ((await text(stack, logicalId, 'ResponseMappingTemplate', 'ResponseMappingTemplateS3Location')) ?? '$util.toJson($ctx.result)'),
+      requestTemplate: code !== undefined ? '' : ((await text(stack, logicalId, 'RequestMappingTemplate', 'RequestMappingTemplateS3Location')) ?? '{}'),
+      responseTemplate: code !== undefined ? '' : ((await text(stack, logicalId, 'ResponseMappingTemplate', 'ResponseMappingTemplateS3Location')) ?? '$util.toJson($ctx.result)'),
+      ...(code !== undefined ? { code } : {}),
     })
   }
 
@@ -131,20 +141,19 @@ export async function loadApiDefinition(assembly: CloudAssembly): Promise<ApiDef
     const fieldName = String(prop(stack, logicalId, 'FieldName'))
     const kind = prop(stack, logicalId, 'Kind') === 'PIPELINE' ? 'PIPELINE' : 'UNIT'
     const pipeline = prop(stack, logicalId, 'PipelineConfig') as { Functions?: string[] } | undefined
-    const js = isJavaScript(resource)
+    const code = isJavaScript(resource) ? ((await text(stack, logicalId, 'Code', 'CodeS3Location')) ?? '') : undefined
     resolvers.push({
       typeName,
       fieldName,
       kind,
       functions: pipeline?.Functions ?? [],
       dataSourceName: prop(stack, logicalId, 'DataSourceName') as string | undefined,
-      requestTemplate: js
-        ? unsupported(`The APPSYNC_JS resolver for ${typeName}.${fieldName}`)
-        : ((await text(stack, logicalId, 'RequestMappingTemplate', 'RequestMappingTemplateS3Location')) ?? '{}'),
-      responseTemplate: js
-        ? '$util.toJson(null)'
+      requestTemplate: code !== undefined ? '' : ((await text(stack, logicalId, 'RequestMappingTemplate', 'RequestMappingTemplateS3Location')) ?? '{}'),
+      responseTemplate: code !== undefined
+        ? ''
         : ((await text(stack, logicalId, 'ResponseMappingTemplate', 'ResponseMappingTemplateS3Location'))
           ?? (kind === 'PIPELINE' ? '$util.toJson($ctx.prev.result)' : '$util.toJson($ctx.result)')),
+      ...(code !== undefined ? { code } : {}),
     })
   }
 
@@ -214,15 +223,30 @@ export interface SimulatorDataSourceOptions {
   region: string
   /** The client every DynamoDB data source uses (the sandbox closes it). */
   client: DynamoDBClient
+  /** Runs the functions of AWS_LAMBDA data sources; undefined until the functions run. */
+  invoker: () => FunctionInvoker | undefined
+  log: (line: string) => void
 }
 
-/** The `@aws-amplify/amplify-appsync-simulator` configuration for an API definition. */
-export function toSimulatorConfig(api: ApiDefinition, options: SimulatorDataSourceOptions): AmplifyAppSyncSimulatorConfig {
+/** The `@aws-amplify/amplify-appsync-simulator` configuration for an API definition, with its APPSYNC_JS code. */
+export function toSimulatorConfig(api: ApiDefinition, options: SimulatorDataSourceOptions): LocalSimulatorConfig {
   const mappingTemplates: AppSyncVTLTemplate[] = []
+  const code: LocalSimulatorConfig['code'] = []
   // Templates go in by path so the simulator parses each once, not on every request.
   const template = (path: string, content: string) => {
     mappingTemplates.push({ path, content })
     return path
+  }
+  /** A step's two handlers: VTL templates, or the request and response exports of its JavaScript. */
+  const handlers = (base: string, step: { requestTemplate: string, responseTemplate: string, code?: string }) => {
+    if (step.code === undefined) {
+      return {
+        requestMappingTemplateLocation: template(`${base}.req.vtl`, step.requestTemplate),
+        responseMappingTemplateLocation: template(`${base}.res.vtl`, step.responseTemplate),
+      }
+    }
+    code.push({ path: `${base}.js`, code: step.code })
+    return { requestMappingTemplateLocation: `${base}.js#request`, responseMappingTemplateLocation: `${base}.js#response` }
   }
   const dataSources = api.dataSources.map((source): AppSyncSimulatorDataSourceConfig => {
     if (source.type === 'NONE') return { name: source.name, type: 'NONE' }
@@ -235,22 +259,21 @@ export function toSimulatorConfig(api: ApiDefinition, options: SimulatorDataSour
       }
       return config
     }
+    if (source.type === 'AWS_LAMBDA' && source.functionArn) {
+      const config: LocalLambdaDataSourceConfig = { name: source.name, type: 'AWS_LAMBDA', functionArn: source.functionArn, invoker: options.invoker, log: options.log }
+      return config as unknown as AppSyncSimulatorDataSourceConfig
+    }
     return { name: source.name, type: UNSUPPORTED_DATA_SOURCE } as unknown as AppSyncSimulatorDataSourceConfig
   })
   const functions = api.functions.map(
     (fn): AppSyncSimulatorFunctionsConfig => ({
       name: fn.id,
       dataSourceName: fn.dataSourceName,
-      requestMappingTemplateLocation: template(`functions/${fn.id}.req.vtl`, fn.requestTemplate),
-      responseMappingTemplateLocation: template(`functions/${fn.id}.res.vtl`, fn.responseTemplate),
+      ...handlers(`functions/${fn.id}`, fn),
     }),
   )
   const resolvers = api.resolvers.map((resolver): AppSyncSimulatorPipelineResolverConfig | AppSyncSimulatorUnitResolverConfig => {
-    const base = `resolvers/${resolver.typeName}.${resolver.fieldName}`
-    const templates = {
-      requestMappingTemplateLocation: template(`${base}.req.vtl`, resolver.requestTemplate),
-      responseMappingTemplateLocation: template(`${base}.res.vtl`, resolver.responseTemplate),
-    }
+    const templates = handlers(`resolvers/${resolver.typeName}.${resolver.fieldName}`, resolver)
     return resolver.kind === 'PIPELINE'
       ? ({ kind: 'PIPELINE', typeName: resolver.typeName, fieldName: resolver.fieldName, functions: resolver.functions, ...templates } as AppSyncSimulatorPipelineResolverConfig)
       : ({ kind: 'UNIT', typeName: resolver.typeName, fieldName: resolver.fieldName, dataSourceName: resolver.dataSourceName ?? '', ...templates } as AppSyncSimulatorUnitResolverConfig)
@@ -261,6 +284,7 @@ export function toSimulatorConfig(api: ApiDefinition, options: SimulatorDataSour
     functions,
     resolvers,
     mappingTemplates,
+    code,
     appSync: {
       name: api.name,
       accountId: api.accountId,

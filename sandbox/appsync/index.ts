@@ -1,6 +1,7 @@
 /**
- * The local AppSync API: the synthesized schema and VTL resolvers executed by
- * `@aws-amplify/amplify-appsync-simulator` on dynalite, behind one port that speaks plain HTTP for
+ * The local AppSync API: the synthesized schema and resolvers (VTL, and APPSYNC_JS through
+ * ./javascript/) executed by `@aws-amplify/amplify-appsync-simulator` on dynalite, with Lambda data
+ * sources run by the sandbox's local functions (./lambda.ts), behind one port that speaks plain HTTP for
  * queries and mutations and TLS for the realtime endpoint. Every caller is authenticated first
  * (./auth.ts): user pool tokens by the user pool, SigV4 by the sandbox's IAM, API keys against the
  * API's own key (./api-key.ts).
@@ -8,7 +9,7 @@
 import { join } from 'node:path'
 import type { CloudAssembly } from '../assembly'
 import { parseUrl } from '../http'
-import type { DataApi, StartDataApiOptions } from '../types'
+import type { DataApi, FunctionInvoker, StartDataApiOptions } from '../types'
 import { deployApiKey, type ApiKey } from './api-key'
 import type { AuthModes, Authenticator } from './auth'
 import { loadApiDefinition, toSimulatorConfig, type ApiDefinition } from './definition'
@@ -25,10 +26,12 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> 
   // The region the sandbox's ids name; the local DynamoDB client signs for it.
   const region = opts.assembly.ids.region
   const dynamo = await startLocalDynamo(join(opts.dir, 'dynamodb'), region)
-  const simulator = new LocalSimulator()
+  const simulator = new LocalSimulator({ log })
   let modes: AuthModes
   let apiKey: ApiKey | undefined
   let expiryReported: string | undefined
+  // Set by the orchestrator once the functions run; Lambda data sources read it per call.
+  let functionInvoker: FunctionInvoker | undefined
   const auth: Authenticator = {
     modes: () => modes,
     verifyToken: opts.verifyToken,
@@ -50,7 +53,7 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> 
     // Every start and reload deploys the key as `ampx sandbox` does: made once, its expiry renewed.
     // Before the new API is served: a key lifetime AppSync would refuse fails the load.
     const deployed = await deployApiKey(opts.dir, api.apiKey)
-    simulator.load(toSimulatorConfig(api, { endpoint: dynamo.endpoint, region, client: dynamo.client }))
+    simulator.load(toSimulatorConfig(api, { endpoint: dynamo.endpoint, region, client: dynamo.client, invoker: () => functionInvoker, log }))
     modes = { defaultAuthentication: api.defaultAuthentication, additionalAuthentication: api.additionalAuthentication }
     apiKey = deployed.key
     for (const note of deployed.notes) log(note)
@@ -92,6 +95,9 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> 
         })
         reloading = next.catch(() => {})
         return next
+      },
+      setFunctionInvoker(invoke) {
+        functionInvoker = invoke
       },
       close() {
         closing ??= (async () => {

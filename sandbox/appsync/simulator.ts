@@ -5,10 +5,14 @@
  *   them every subscriber gets every user's events;
  *   https://github.com/aws-amplify/amplify-category-api/issues/503);
  * - `$util.unauthorized()` says what AppSync says;
- * - DynamoDB data sources share one client with explicit fake credentials and do not log every
- *   failed condition check;
- * - data sources it cannot execute (Lambda, HTTP, …) fail with a clear error instead of breaking
- *   the whole API;
+ * - `$ctx.identity` and `$ctx.request` have AppSync's shape (./identity.ts): what a Lambda behind
+ *   `a.handler.function` receives in its event;
+ * - DynamoDB data sources share one client with explicit fake credentials, take the typed values
+ *   APPSYNC_JS writes, and do not log every failed condition check;
+ * - Lambda data sources run the backend's functions locally (./lambda.ts);
+ * - APPSYNC_JS resolvers and functions run next to the VTL ones (./javascript/);
+ * - data sources it cannot execute (HTTP, OpenSearch, …) fail with a clear error instead of
+ *   breaking the whole API;
  * - its Velocity engine behaves as AppSync's where Gen 2's templates need it (./velocity.ts).
  */
 import './without-cli-core'
@@ -22,8 +26,14 @@ import {
 } from '@aws-amplify/amplify-appsync-simulator'
 import { DynamoDBDataLoader } from '@aws-amplify/amplify-appsync-simulator/lib/data-loader/dynamo-db'
 import { Unauthorized } from '@aws-amplify/amplify-appsync-simulator/lib/velocity/util/errors'
+import { map as javaValue } from '@aws-amplify/amplify-appsync-simulator/lib/velocity/value-mapper/mapper'
 import type { GraphQLResolveInfo } from 'graphql'
 import { parseSubscriptionFilter, toSubscriptionFilter, type SubscriptionFilter } from './filters'
+import { appSyncIdentity, appSyncRequest } from './identity'
+import { ResolverCode } from './javascript/evaluate'
+import { JavaScriptTemplate } from './javascript/template'
+import { LocalLambdaDataLoader } from './lambda'
+import { toWireRequest } from './typed-values'
 import { patchVelocity } from './velocity'
 
 /** What the simulator builds an IAM caller's `$ctx.identity` from. */
@@ -61,11 +71,17 @@ interface RenderContext {
 
 type BuildRenderContext = (ctxValues: unknown, requestContext: LocalExecutionContext, info?: GraphQLResolveInfo) => RenderContext
 
+interface SimulatorContext {
+  appSyncConfig: { defaultAuthenticationType: { authenticationType: string } }
+}
+
+const userPoolsIsDefault = (simulator: SimulatorContext) => simulator.appSyncConfig.defaultAuthenticationType.authenticationType === 'AMAZON_COGNITO_USER_POOLS'
+
 const PATCHED = Symbol.for('offline-sandbox.appsync-simulator.patched')
 
 /** Applies the process-wide adjustments once; every simulator instance in the process shares them. */
 function patchSimulator(): void {
-  const prototype = VelocityTemplate.prototype as unknown as { buildRenderContext: BuildRenderContext, [PATCHED]?: true }
+  const prototype = VelocityTemplate.prototype as unknown as { buildRenderContext: BuildRenderContext, simulatorContext: SimulatorContext, [PATCHED]?: true }
   if (prototype[PATCHED]) return
   prototype[PATCHED] = true
   patchVelocity()
@@ -74,6 +90,10 @@ function patchSimulator(): void {
   const buildRenderContext = prototype.buildRenderContext
   prototype.buildRenderContext = function (ctxValues, requestContext, info) {
     const context = buildRenderContext.call(this, ctxValues, requestContext, info)
+    // `context` and `ctx` are one object.
+    const ctx = context.ctx as Record<string, unknown>
+    ctx.identity = javaValue(appSyncIdentity(requestContext, userPoolsIsDefault(this.simulatorContext)))
+    ctx.request = appSyncRequest(requestContext)
     const util = context.util
     // `transform` is a module-level object in the simulator: copy it rather than mutate it.
     util.transform = { ...util.transform, toSubscriptionFilter }
@@ -102,6 +122,8 @@ function patchSimulator(): void {
   // The loader registry is keyed by data source type; ours replace the simulator's for DynamoDB.
   removeDataLoader('AMAZON_DYNAMODB' as never)
   addDataLoader('AMAZON_DYNAMODB' as never, LocalDynamoDBDataLoader as never)
+  removeDataLoader('AWS_LAMBDA' as never)
+  addDataLoader('AWS_LAMBDA' as never, LocalLambdaDataLoader as never)
   addDataLoader(UNSUPPORTED_DATA_SOURCE as never, UnsupportedDataLoader as never)
 }
 
@@ -139,7 +161,7 @@ class LocalDynamoDBDataLoader extends DynamoDBDataLoader {
       const operation = String(payload.operation)
       const method = Object.hasOwn(LOADER_METHODS, operation) ? LOADER_METHODS[operation as keyof typeof LOADER_METHODS] : undefined
       if (!method) throw Object.assign(new Error(`Operation ${operation} is not supported by the offline sandbox`), { name: 'UnsupportedOperation' })
-      return await methods[method](payload)
+      return await methods[method](toWireRequest(payload))
     }
     catch (error) {
       const e = error as Error & { extensions?: Record<string, unknown> }
@@ -171,15 +193,28 @@ class UnsupportedDataLoader {
   }
 }
 
+/** The simulator's configuration plus the APPSYNC_JS code its resolvers and functions name (`<path>#request`, `<path>#response`). */
+export interface LocalSimulatorConfig extends AmplifyAppSyncSimulatorConfig {
+  code: Array<{ path: string, code: string }>
+}
+
 /**
  * One simulator for the life of the API: `load` swaps schema and resolvers in place, so live
  * subscriptions (which sit on its pub/sub) keep receiving events across reloads.
  */
 export class LocalSimulator extends AmplifyAppSyncSimulator {
-  constructor() {
+  /** The JavaScript handlers by template path. */
+  private javascript = new Map<string, JavaScriptTemplate>()
+  /** Compiled code by its text: kept across reloads that do not change it. */
+  private compiled = new Map<string, ResolverCode>()
+  /** Where APPSYNC_JS handlers' `console.*` lines go. */
+  private readonly log: (line: string) => void
+
+  constructor(options: { log?: (line: string) => void } = {}) {
     patchSimulator()
     // The base class builds an HTTP server of its own; it is never started (ours binds one host).
     super({ port: 0, wsPort: 0 })
+    this.log = options.log ?? (() => {})
   }
 
   /**
@@ -204,17 +239,37 @@ export class LocalSimulator extends AmplifyAppSyncSimulator {
   }
 
   /** Applies a new configuration, or throws and keeps serving the previous one. */
-  load(config: AmplifyAppSyncSimulatorConfig): void {
+  load(config: LocalSimulatorConfig): void {
     const self = this as unknown as { _appSyncConfig: unknown, _config: unknown }
-    const previous = { appSync: self._appSyncConfig, config: self._config }
+    const previous = { appSync: self._appSyncConfig, config: self._config, javascript: this.javascript, compiled: this.compiled }
+    this.compiled = new Map()
+    this.javascript = new Map()
+    for (const { path, code } of config.code) {
+      // Compiled on first use: a context and an esbuild pass per file would slow every start.
+      let resolverCode: ResolverCode | undefined
+      const get = () => {
+        resolverCode ??= this.compiled.get(code) ?? previous.compiled.get(code) ?? ResolverCode.compile(code)
+        this.compiled.set(code, resolverCode)
+        return resolverCode
+      }
+      for (const handler of ['request', 'response'] as const) {
+        this.javascript.set(`${path}#${handler}`, new JavaScriptTemplate(get, handler, () => userPoolsIsDefault(this as unknown as SimulatorContext), this.log))
+      }
+    }
     try {
       this.init(config)
     }
     catch (error) {
-      // `init` restores schema, resolvers and data sources itself, but not these two.
+      // `init` restores schema, resolvers and data sources itself, but not these.
       self._appSyncConfig = previous.appSync
       self._config = previous.config
+      this.javascript = previous.javascript
+      this.compiled = previous.compiled
       throw error
     }
+  }
+
+  override getMappingTemplate(path: string): ReturnType<AmplifyAppSyncSimulator['getMappingTemplate']> {
+    return (this.javascript.get(path) as never) ?? super.getMappingTemplate(path)
   }
 }

@@ -6,7 +6,7 @@
  * Evaluation is lazy: only the values a service asks for are resolved, so resources the sandbox
  * never needs (Lambda layers, bucket deployments, IAM policies) cannot break it.
  */
-import { localBucketName, type SandboxIds } from '../ids'
+import { localBucketName, localRestApiId, type SandboxIds } from '../ids'
 
 export interface CfnResource {
   Type: string
@@ -260,6 +260,14 @@ export class TemplateEvaluator {
       // A name given in the definition is kept, as a deploy keeps it; the rest get the sandbox's own.
       case 'AWS::S3::Bucket':
         return this.property(stack, logicalId, 'BucketName') ?? localBucketName(this.ids, friendlyName(this.resource(stack, logicalId)) ?? logicalId)
+      // Lambda names functions without FunctionName after their stack and id; so does the sandbox.
+      case 'AWS::Lambda::Function':
+        return this.property(stack, logicalId, 'FunctionName') ?? `${stack.name}-${logicalId}`
+      // The local REST service answers to these ids (sandbox/rest/); a stage is named by its name, as in the cloud.
+      case 'AWS::ApiGateway::RestApi':
+        return localRestApiId(this.ids, `${stack.name}/${logicalId}`)
+      case 'AWS::ApiGateway::Stage':
+        return this.property(stack, logicalId, 'StageName') ?? `${stack.name}-${logicalId}`
       default:
         return `${stack.name}-${logicalId}`
     }
@@ -316,6 +324,13 @@ export class TemplateEvaluator {
           RoleId: () => `AROA${logicalId}`,
         },
         'AWS::IAM::ManagedPolicy': { PolicyArn: () => this.managedPolicyArn(stack, logicalId) },
+        'AWS::ApiGateway::RestApi': {
+          RestApiId: () => this.physicalId(stack, logicalId),
+          RootResourceId: () => `${String(this.physicalId(stack, logicalId))}-root`,
+        },
+        'AWS::Lambda::Function': {
+          Arn: () => `arn:aws:lambda:${region}:${accountId}:function:${String(this.physicalId(stack, logicalId))}`,
+        },
         // Storage access policies name objects under the bucket's ARN.
         'AWS::S3::Bucket': {
           Arn: () => `arn:aws:s3:::${String(this.physicalId(stack, logicalId))}`,

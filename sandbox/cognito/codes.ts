@@ -8,6 +8,7 @@ import { attemptLimit, codeExpired, codeMismatch, userNotFound } from './errors'
 import { requireString, type Body } from './params'
 import type { LocalPool } from './pool'
 import type { CodeKind, StoredUser } from './store'
+import { customMessage, type TriggerCall } from './triggers'
 import { isEmail, maskEmail } from './validation'
 
 const HOUR = 3_600_000
@@ -18,22 +19,39 @@ const MAX_CODES_PER_HOUR = 10
 /** Wrong guesses a code survives; the next attempt voids it. */
 const MAX_CODE_FAILURES = 5
 
-/** Sends a new code of `kind` to `to` (replacing the previous one); answers Cognito's CodeDeliveryDetails. */
-export function sendCode(pool: LocalPool, user: StoredUser, kind: CodeKind, to: string): Body {
+/** The CustomMessage trigger source of each kind of code, unless the operation names another. */
+const MESSAGE_SOURCE: Record<CodeKind, string> = {
+  signUp: 'CustomMessage_SignUp',
+  forgotPassword: 'CustomMessage_ForgotPassword',
+  verifyEmail: 'CustomMessage_VerifyUserAttribute',
+}
+
+/**
+ * Sends a new code of `kind` to `to` (replacing the previous one), worded by the CustomMessage
+ * trigger if the pool has one; answers Cognito's CodeDeliveryDetails.
+ */
+export async function sendCode(
+  pool: LocalPool,
+  user: StoredUser,
+  kind: CodeKind,
+  to: string,
+  options: { triggerSource?: string, call?: TriggerCall } = {},
+): Promise<Body> {
   const now = Date.now()
   user.codeSends = user.codeSends.filter(at => at > now - HOUR)
   if (user.codeSends.length >= MAX_CODES_PER_HOUR) throw attemptLimit()
-  user.codeSends.push(now)
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
+  // Before anything changes: a trigger that fails leaves the previous code in place.
+  const { subject, body } = await customMessage(pool, options.triggerSource ?? MESSAGE_SOURCE[kind], user, code, options.call ?? {})
+  user.codeSends.push(now)
   user.codes[kind] = { code, expiresAt: now + CODE_LIFETIME[kind], failedAttempts: 0 }
-  const { subject, message } = pool.settings.verificationEmail
   const sent: SandboxMessage = {
     kind: MESSAGE_KIND[kind],
     to,
     sub: user.sub,
     code,
     subject,
-    body: message.replaceAll('{####}', code),
+    body,
     sentAt: new Date(now).toISOString(),
   }
   pool.state.addMessage(sent)

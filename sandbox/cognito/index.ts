@@ -30,6 +30,9 @@ export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserP
       const { region, accountId, userPoolId, clientId } = pool.settings
       pool.applySettings({ ...settings, region, accountId, userPoolId, clientId })
     },
+    setTriggerInvoker(invoke) {
+      pool.triggerInvoker = invoke
+    },
     close: () => pool.close(),
   }
 }

@@ -5,7 +5,7 @@
  */
 import { errors as joseErrors, type JWTPayload } from 'jose'
 import type { Iam, Principal, SignedRequest } from '../iam/types'
-import type { SandboxMessage, TokenUse, UserPoolSettings } from '../types'
+import type { SandboxMessage, TokenUse, TriggerInvoker, UserPoolSettings } from '../types'
 import {
   accessTokenExpired, accessTokenRevoked, accessTokenScope, clientNotFound, flowNotEnabled, invalidAccessToken,
   requestNotSigned, signatureRefused, userNotFound, type CognitoError,
@@ -26,6 +26,8 @@ export class LocalPool {
   readonly secretBlocks: SecretBlocks
   /** The public signing keys, as `/.well-known/jwks.json` serves them. */
   readonly jwks: { keys: Array<Record<string, unknown>> }
+  /** Runs the pool's Lambda triggers (./triggers.ts); set once the sandbox's functions are up. */
+  triggerInvoker?: TriggerInvoker
 
   constructor(
     public settings: UserPoolSettings,

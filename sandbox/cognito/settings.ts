@@ -3,7 +3,7 @@
  * its `AWS::Cognito::UserPoolGroup`s, with the sandbox's ids.
  */
 import type { CloudAssembly, FoundResource } from '../assembly'
-import type { UserPoolGroup, UserPoolSettings } from '../types'
+import type { UserPoolGroup, UserPoolSettings, UserPoolTriggers } from '../types'
 
 /** Cognito's lifetimes when the client sets none: 60 min access/id, 30 days refresh. */
 const DEFAULT_VALIDITY = { AccessToken: 60 * 60, IdToken: 60 * 60, RefreshToken: 30 * 24 * 60 * 60 }
@@ -58,7 +58,25 @@ export function userPoolSettings(assembly: CloudAssembly): UserPoolSettings | un
       message: template.EmailMessage ?? String(pool('EmailVerificationMessage') ?? 'Your verification code is {####}'),
     },
     groups: poolGroups(assembly, userPoolId),
+    triggers: poolTriggers(pool('LambdaConfig')),
   }
+}
+
+/** `LambdaConfig`'s function ARNs for the triggers the sandbox runs. */
+function poolTriggers(config: unknown): UserPoolTriggers {
+  const lambda = (config ?? {}) as Record<string, unknown>
+  const triggers: UserPoolTriggers = {}
+  for (const name of ['PreSignUp', 'PostConfirmation', 'PreAuthentication', 'PostAuthentication', 'CustomMessage'] as const) {
+    if (typeof lambda[name] === 'string') triggers[name] = lambda[name]
+  }
+  const versioned = lambda.PreTokenGenerationConfig as { LambdaArn?: unknown, LambdaVersion?: unknown } | undefined
+  if (typeof versioned?.LambdaArn === 'string') {
+    triggers.PreTokenGeneration = { arn: versioned.LambdaArn, version: versioned.LambdaVersion === 'V3_0' ? 3 : versioned.LambdaVersion === 'V2_0' ? 2 : 1 }
+  }
+  else if (typeof lambda.PreTokenGeneration === 'string') {
+    triggers.PreTokenGeneration = { arn: lambda.PreTokenGeneration, version: 1 }
+  }
+  return triggers
 }
 
 /** The pool's `AWS::Cognito::UserPoolGroup`s (a backend may define pools of its own; the sandbox serves the first). */

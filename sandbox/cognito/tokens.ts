@@ -9,6 +9,7 @@ import { calculateJwkThumbprint, exportJWK, jwtVerify, SignJWT, type JWTPayload 
 import type { TokenUse } from '../types'
 import { readJsonIfExists, writeAtomically } from '../fs'
 import type { GroupClaims } from './groups'
+import type { TokenOverrides } from './triggers'
 
 export interface PoolKeys {
   kid: string
@@ -63,6 +64,8 @@ export interface IssueInput {
   idSeconds: number
   /** The user's groups; absent for a user in none. */
   groups?: GroupClaims
+  /** Claims (and scopes) a PreTokenGeneration trigger changes. */
+  overrides?: TokenOverrides
 }
 
 /** Attributes Cognito puts in an id token as booleans rather than strings. */
@@ -90,8 +93,16 @@ export async function issueTokens(keys: PoolKeys, input: IssueInput): Promise<{ 
     ...(groups?.roles.length ? { 'cognito:roles': groups.roles } : {}),
     ...(groups?.preferredRole ? { 'cognito:preferred_role': groups.preferredRole } : {}),
   }
+  const overrides = input.overrides
+  const scopes = new Set(['aws.cognito.signin.user.admin', ...(overrides?.access.scopesToAdd ?? [])])
+  for (const scope of overrides?.access.scopesToSuppress ?? []) scopes.delete(scope)
+  const changed = (claims: JWTPayload, change?: { add: Record<string, unknown>, suppress: string[] }): JWTPayload => {
+    if (!change) return claims
+    const suppressed = new Set(change.suppress)
+    return Object.fromEntries(Object.entries({ ...claims, ...change.add }).filter(([claim]) => !suppressed.has(claim)))
+  }
   const [AccessToken, IdToken] = await Promise.all([
-    sign({
+    sign(changed({
       sub: input.sub,
       ...groupClaim,
       iss: input.issuer,
@@ -99,11 +110,11 @@ export async function issueTokens(keys: PoolKeys, input: IssueInput): Promise<{ 
       origin_jti: input.originJti,
       event_id: eventId,
       token_use: 'access',
-      scope: 'aws.cognito.signin.user.admin',
+      scope: [...scopes].join(' '),
       auth_time: input.authTime,
       username: input.sub,
-    }, input.accessSeconds),
-    sign({
+    }, overrides?.access), input.accessSeconds),
+    sign(changed({
       ...profile,
       'sub': input.sub,
       ...groupClaim,
@@ -115,7 +126,7 @@ export async function issueTokens(keys: PoolKeys, input: IssueInput): Promise<{ 
       'event_id': eventId,
       'token_use': 'id',
       'auth_time': input.authTime,
-    }, input.idSeconds),
+    }, overrides?.id), input.idSeconds),
   ])
   return { AccessToken, IdToken }
 }

@@ -114,9 +114,9 @@ async function handle(service: StorageService, req: IncomingMessage, res: Server
     }
 
     // aws-amplify's folder removal (aws-amplify/amplify-js#14671) sends DeleteObjects to `/?delete`,
-    // dropping a path-style bucket from the path: with one bucket served, it can only be that one.
+    // dropping a path-style bucket from the path: with one app bucket served, it can only be that one.
     if (!bucket && method === 'POST' && query.has('delete')) {
-      const all = service.buckets()
+      const all = service.buckets().filter(served => !served.settings.internal)
       if (all.length !== 1) throw errors.deleteWithoutBucket()
       bucket = all[0]!
     }

@@ -7,10 +7,12 @@
 import { relative } from 'node:path'
 import type { CloudAssembly } from '../assembly'
 import type { Iam } from '../iam'
+import type { FunctionInvoker } from '../types'
 import { createDualProtocolServer } from '../listener'
 import { createStorageHandler } from './http'
 import type { ServedBucket, StorageService } from './request'
 import { runDeployments } from './seed'
+import { notificationTargets, s3Event, wants, type NotificationTarget } from './notifications'
 import { storageSettings, type BucketSettings, type StorageSettings } from './settings'
 import { ObjectStore } from './store'
 
@@ -37,6 +39,8 @@ export interface LocalStorage {
   readonly buckets: readonly BucketSettings[]
   /** Serves a new backend definition: new buckets, rules and policies; objects stay (a bucket removed is kept on disk, unserved). */
   reload(assembly: CloudAssembly): Promise<void>
+  /** Who runs the storage triggers (S3 event notifications to functions). */
+  setFunctionInvoker(invoke: FunctionInvoker): void
   close(): Promise<void>
 }
 
@@ -44,6 +48,7 @@ export async function startStorage(opts: StartStorageOptions): Promise<LocalStor
   const log = opts.log ?? (() => {})
   const store = await ObjectStore.open(opts.dir)
   let settings: StorageSettings
+  let notifications = new Map<string, NotificationTarget[]>()
   let served = new Map<string, ServedBucket>()
 
   const apply = async (assembly: CloudAssembly, reloading: boolean) => {
@@ -53,6 +58,7 @@ export async function startStorage(opts: StartStorageOptions): Promise<LocalStor
     const before = new Map(reloading ? [...served].map(([name, bucket]) => [name, bucket.store.size]) : [])
     await store.serve(names)
     settings = next
+    notifications = notificationTargets(assembly)
     served = new Map(next.buckets.map(bucket => [bucket.name, { settings: bucket, store: store.bucket(bucket.name)! }]))
     for (const problem of next.problems) log(problem)
     const nearby = relative(process.cwd(), opts.dir)
@@ -68,6 +74,7 @@ export async function startStorage(opts: StartStorageOptions): Promise<LocalStor
   }
   await apply(opts.assembly, false)
 
+  let invoke: FunctionInvoker | undefined
   const service: StorageService = {
     store,
     iam: opts.iam,
@@ -76,6 +83,24 @@ export async function startStorage(opts: StartStorageOptions): Promise<LocalStor
     },
     bucket: name => served.get(name),
     buckets: () => [...served.values()],
+    notify(event, bucket, key, principal, object) {
+      for (const target of notifications.get(bucket.settings.name) ?? []) {
+        if (!wants(target, event, key)) continue
+        const payload = s3Event({
+          event,
+          region: settings.region,
+          bucket: bucket.settings.name,
+          key,
+          ...(object ? { size: object.size, etag: object.etag } : {}),
+          principalId: `AWS:${principal.role.roleId ?? principal.role.name}:${principal.userArn.slice(principal.userArn.lastIndexOf('/') + 1)}`,
+          configurationId: target.id,
+        })
+        // Asynchronous, as S3 delivers it: the request has been answered already.
+        void (invoke?.(target.functionArn, payload) ?? Promise.resolve(undefined)).then((result) => {
+          if (result && !result.ok) log(`Storage: the ${event} notification of ${bucket.settings.friendlyName}/${key} failed in its function: ${result.error.errorType}: ${result.error.errorMessage}`)
+        }, () => {})
+      }
+    },
   }
   const server = createDualProtocolServer({
     tls: opts.tls,
@@ -90,6 +115,9 @@ export async function startStorage(opts: StartStorageOptions): Promise<LocalStor
     endpoint: `${host}:${address.port}`,
     get buckets() {
       return settings.buckets
+    },
+    setFunctionInvoker(next) {
+      invoke = next
     },
     reload(assembly) {
       const next = reloading.then(async () => {

@@ -9,6 +9,7 @@ import { headerValue, send } from '../http'
 import type { Iam, Principal, SignedPayload } from '../iam'
 import { bucketArn } from './access'
 import * as errors from './errors'
+import type { S3EventName } from './notifications'
 import type { BucketSettings } from './settings'
 import type { BucketStore, Initiator, ObjectStore } from './store'
 import { renderXml, type XmlElement } from './xml'
@@ -26,6 +27,8 @@ export interface StorageService {
   region: string
   bucket(name: string): ServedBucket | undefined
   buckets(): ServedBucket[]
+  /** Tells the bucket's notification targets (storage triggers) that an object was created or removed. */
+  notify(event: S3EventName, bucket: ServedBucket, key: string, principal: Principal, object?: { size: number, etag: string }): void
 }
 
 export const XML = 'application/xml'
@@ -74,6 +77,11 @@ export class S3Request {
    */
   missing(key: string, bucket: ServedBucket = this.bucket): errors.S3Error {
     return this.isAllowed('s3:ListBucket', bucketArn(bucket.settings.name), {}, bucket) ? errors.noSuchKey(key) : errors.accessDenied()
+  }
+
+  /** Tells this bucket's storage triggers about `key` (a creation with its object, or a removal). */
+  notify(event: S3EventName, key: string, object?: { size: number, etag: string }): void {
+    this.service.notify(event, this.bucket, key, this.principal, object)
   }
 
   /** Who this caller is as a multipart upload's initiator. */

@@ -26,6 +26,8 @@ export interface BucketSettings {
   cors: CorsRule[]
   /** The bucket's policies (`AWS::S3::BucketPolicy`): Gen 2's denies every request not over TLS. */
   policies: PolicyDocument[]
+  /** One of the data API's own (model introspection, codegen assets), not the app's. */
+  internal: boolean
 }
 
 /** A `Custom::CDKBucketDeployment`: files of the assembly copied into a bucket when it changes. */
@@ -65,13 +67,14 @@ export interface StorageSettings {
 }
 
 export function storageSettings(assembly: CloudAssembly): StorageSettings {
-  const dataStacks = new Set(assembly.resourcesOfType('AWS::AppSync::GraphQLApi').map(api => api.stack))
-  const inData = (stack: Stack): boolean => dataStacks.has(stack) || (stack.parent !== undefined && inData(stack.parent.stack))
   const problems: string[] = []
 
+  // Every bucket, the data API's own included: a function with data access reads the model
+  // introspection schema from one (`getAmplifyDataClientConfig`), as it does in the cloud.
+  const dataStacks = new Set(assembly.resourcesOfType('AWS::AppSync::GraphQLApi').map(api => api.stack))
+  const inData = (stack: Stack): boolean => dataStacks.has(stack) || (stack.parent !== undefined && inData(stack.parent.stack))
   const buckets: BucketSettings[] = []
   for (const found of assembly.resourcesOfType('AWS::S3::Bucket')) {
-    if (inData(found.stack)) continue
     const { stack, logicalId } = found
     const name = String(assembly.ref(stack, logicalId))
     buckets.push({
@@ -80,6 +83,7 @@ export function storageSettings(assembly: CloudAssembly): StorageSettings {
       arn: String(assembly.getAttribute(stack, logicalId, 'Arn')),
       cors: corsRules(assembly.property(stack, logicalId, 'CorsConfiguration')),
       policies: [],
+      internal: inData(stack),
     })
   }
   const byName = new Map(buckets.map(bucket => [bucket.name, bucket]))

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { Amplify } from 'aws-amplify'
+import * as restApi from 'aws-amplify/api'
 import { confirmSignUp, fetchAuthSession, getCurrentUser, signIn, signOut, signUp } from 'aws-amplify/auth'
 import { generateClient } from 'aws-amplify/data'
 import { copy, downloadData, getProperties, getUrl, isCancelError, list, remove, uploadData } from 'aws-amplify/storage'
@@ -12,7 +13,7 @@ import { Hub } from 'aws-amplify/utils'
 import { decodeJwt } from 'jose'
 import { setGlobalDispatcher } from 'undici'
 import { WebSocket as NodeWebSocket, type ClientOptions } from 'ws'
-import type { StorageData, StoragePath, WorkerMessage, WorkerRequest, TestTokens } from './amplify-users'
+import type { RestMethod, RestOutcome, StorageData, StoragePath, WorkerMessage, WorkerRequest, TestTokens } from './amplify-users'
 import { dispatcherTrusting } from './sandbox-certificate'
 
 const { certificate } = workerData as { certificate?: string }
@@ -54,7 +55,7 @@ class TrustingWebSocket extends NodeWebSocket {
 ;(globalThis as { WebSocket?: unknown }).WebSocket = TrustingWebSocket
 
 type ModelApi = Record<string, (...args: unknown[]) => unknown>
-type DataClient = { models: Record<string, ModelApi> }
+type DataClient = { models: Record<string, ModelApi>, queries: Record<string, ModelApi[string]>, mutations: Record<string, ModelApi[string]> }
 
 let client: DataClient | undefined
 let tokens: TestTokens | undefined
@@ -153,6 +154,11 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
   list: (name: string, options?: unknown) => model(name).list!(options),
   update: (name: string, input: unknown, options?: unknown) => model(name).update!(input, options),
   delete: (name: string, key: unknown, options?: unknown) => model(name).delete!(key, options),
+  custom(kind: 'queries' | 'mutations', name: string, args?: unknown, options?: unknown) {
+    const operation = client?.[kind][name]
+    if (!operation) throw new Error(`The data client has no ${kind}.${name}`)
+    return operation(args, options)
+  },
   async subscribe(name: string, operation: 'onCreate' | 'onUpdate' | 'onDelete', options?: unknown) {
     const id = `s${nextSubscription++}`
     const field = `${operation}${name}`
@@ -234,6 +240,18 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
   storageRemove: (input: { path: StoragePath, options?: Record<string, unknown> }) => remove(storageInput(input) as never),
   storageCopy: (input: { source: { path: StoragePath }, destination: { path: StoragePath }, options?: Record<string, unknown> }) =>
     copy({ ...input, source: { ...input.source, path: storagePath(input.source.path) }, destination: { ...input.destination, path: storagePath(input.destination.path) } } as never),
+  async rest(method: RestMethod, input: { apiName: string, path: string, options?: Record<string, unknown> }): Promise<RestOutcome> {
+    const operations = restApi as unknown as Record<RestMethod, (input: unknown) => { response: Promise<{ statusCode: number, headers: Record<string, string>, body?: { blob(): Promise<Blob> } }> }>
+    try {
+      const { statusCode, headers, body } = await operations[method](input).response
+      const bytes = body ? Buffer.from(await (await body.blob()).arrayBuffer()) : undefined
+      return { ok: true, response: { statusCode, headers, ...(bytes ? { body: { text: bytes.toString('utf8'), base64: bytes.toString('base64') } } : {}) } }
+    }
+    catch (caught) {
+      const error = caught as Error & { response?: { statusCode: number, headers: Record<string, string>, body?: string } }
+      return { ok: false, error: { name: error.name, message: error.message, ...(error.response ? { response: error.response } : {}) } }
+    }
+  },
 }
 
 parentPort!.on('message', async (request: WorkerRequest) => {

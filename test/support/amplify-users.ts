@@ -72,6 +72,21 @@ export interface StorageApi {
   copy(input: { source: { path: StoragePath }, destination: { path: StoragePath }, options?: StorageOptions }): Promise<{ path: string }>
 }
 
+/** The REST client's methods (`aws-amplify/api`). */
+export type RestMethod = 'get' | 'post' | 'put' | 'del' | 'head' | 'patch'
+
+/** A REST response as the client gave it: the body (none for HEAD) as text and as base64, for binary answers. */
+export interface RestResponse {
+  statusCode: number
+  headers: Record<string, string>
+  body?: { text: string, base64: string }
+}
+
+/** What a REST call came to: its response, or the error the client threw (for a status of 300 or more, with the response). */
+export type RestOutcome
+  = | { ok: true, response: RestResponse }
+    | { ok: false, error: { name: string, message: string, response?: { statusCode: number, headers: Record<string, string>, body?: string } } }
+
 export interface AmplifyTestClient {
   /** `Amplify.configure(config)`; with `tokens`, a custom token provider hands out those tokens. */
   configure(config: Record<string, unknown>, options?: { tokens?: TestTokens }): Promise<void>
@@ -93,6 +108,8 @@ export interface AmplifyTestClient {
   list(model: string, options?: CallOptions & { filter?: Record<string, unknown>, limit?: number, nextToken?: string | null }): Promise<DataResult<Array<Record<string, unknown>>>>
   update(model: string, input: Record<string, unknown>, options?: CallOptions): Promise<DataResult>
   delete(model: string, key: Record<string, unknown>, options?: CallOptions): Promise<DataResult>
+  /** A custom operation: `client.queries.<name>(args, options)` or `client.mutations.<name>(...)`. */
+  custom(kind: 'queries' | 'mutations', name: string, args?: Record<string, unknown>, options?: CallOptions): Promise<DataResult<unknown>>
   /** Subscribes and resolves once AppSync acknowledged it (no later event can be missed); rejects when it is refused. */
   subscribe(model: string, operation: SubscriptionOperation, options?: CallOptions & { filter?: Record<string, unknown> }): Promise<string>
   /** Everything delivered so far to a subscription. */
@@ -101,6 +118,8 @@ export interface AmplifyTestClient {
   waitForEvent(subscription: string, predicate: (delivery: SubscriptionDelivery) => boolean, timeoutMs?: number): Promise<SubscriptionDelivery>
   unsubscribe(subscription: string): Promise<void>
   storage: StorageApi
+  /** A call of aws-amplify/api's REST client: `get({ apiName, path, options })` and so on; it never rejects for an HTTP error. */
+  rest(method: RestMethod, input: { apiName: string, path: string, options?: Record<string, unknown> }): Promise<RestOutcome>
   /** Terminates the worker (and with it every socket the library opened). */
   close(): Promise<void>
 }
@@ -178,6 +197,7 @@ export async function createAmplifyClient(options: { config?: Record<string, unk
     list: (model, listOptions) => call('list', model, listOptions),
     update: (model, input, callOptions) => call('update', model, input, callOptions),
     delete: (model, key, callOptions) => call('delete', model, key, callOptions),
+    custom: (kind, name, args, callOptions) => call('custom', kind, name, args, callOptions),
     subscribe: (model, operation, subscribeOptions) => call('subscribe', model, operation, subscribeOptions),
     events: subscription => [...(deliveries.get(subscription) ?? [])],
     waitForEvent(subscription, predicate, timeoutMs = 5_000) {
@@ -223,6 +243,7 @@ export async function createAmplifyClient(options: { config?: Record<string, unk
       remove: input => call('storageRemove', input),
       copy: input => call('storageCopy', input),
     },
+    rest: (method, input) => call('rest', method, input),
     async close() {
       if (!exited) await worker.terminate()
     },

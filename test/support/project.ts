@@ -27,3 +27,16 @@ export async function scratchProject(): Promise<{ dir: string, edit(file: string
     remove: () => rm(dir, { recursive: true, force: true }),
   }
 }
+
+/**
+ * The app's auth without its postConfirmation trigger: for scratch backends that write their own
+ * `backend.ts`. The app's backend.ts takes the `Members` group's role away (everyone joins it, so
+ * it must grant nothing); without that, the trigger would hand every user that group's empty role.
+ */
+export async function writeBareAuth(dir: string): Promise<void> {
+  await writeFile(join(dir, 'amplify', 'auth', 'resource.ts'), [
+    'import { defineAuth } from \'@aws-amplify/backend\'',
+    'export const auth = defineAuth({ loginWith: { email: true }, groups: [\'Admin\'] })',
+    '',
+  ].join('\n'))
+}

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startSandbox, type Sandbox } from '../../sandbox'
+import type { SandboxMessage } from '../../sandbox/types'
 import { projectRoot } from './project'
 
 /** The project's sandbox on free ports, with its data and outputs in a temporary folder. */
@@ -13,7 +14,7 @@ export async function startTestSandbox(): Promise<{ sandbox: Sandbox, stop(): Pr
     outputsPath: join(work, 'amplify_outputs.json'),
     authPort: 0,
     dataPort: 0,
-    storagePort: 0,
+    storagePort: 0, restPort: 0,
     watch: false,
   })
   return {
@@ -25,10 +26,15 @@ export async function startTestSandbox(): Promise<{ sandbox: Sandbox, stop(): Pr
   }
 }
 
-/** The newest code the sandbox "e-mailed" to `email`, from its mailbox endpoint. */
+/** The newest message the sandbox "e-mailed" to `email`, from its mailbox endpoint. */
+export async function latestMessage(messagesUrl: string, email: string): Promise<SandboxMessage> {
+  const messages = (await (await fetch(`${messagesUrl}?to=${encodeURIComponent(email)}`)).json()) as SandboxMessage[]
+  const message = messages.at(-1)
+  if (!message) throw new Error(`The sandbox sent no message to ${email}`)
+  return message
+}
+
+/** The newest code the sandbox "e-mailed" to `email`. */
 export async function latestCode(messagesUrl: string, email: string): Promise<string> {
-  const messages = (await (await fetch(`${messagesUrl}?to=${encodeURIComponent(email)}`)).json()) as Array<{ code: string }>
-  const code = messages.at(-1)?.code
-  if (!code) throw new Error(`The sandbox sent no code to ${email}`)
-  return code
+  return (await latestMessage(messagesUrl, email)).code
 }

@@ -6,6 +6,7 @@ import { codeMismatch, noVerifiedContact } from '../errors'
 import { requireString, type Body } from '../params'
 import type { LocalPool } from '../pool'
 import * as srp from '../srp'
+import { callOf, runTrigger, userAttributesOf } from '../triggers'
 import { checkPassword } from '../validation'
 
 export async function forgotPassword(pool: LocalPool, body: Body): Promise<Body> {
@@ -13,7 +14,7 @@ export async function forgotPassword(pool: LocalPool, body: Body): Promise<Body>
   if (!user) return hidden
   const email = user.attributes.email
   if (!email || user.attributes.email_verified !== 'true') throw noVerifiedContact()
-  return { CodeDeliveryDetails: sendCode(pool, user, 'forgotPassword', email) }
+  return { CodeDeliveryDetails: await sendCode(pool, user, 'forgotPassword', email, { call: callOf(body) }) }
 }
 
 export async function confirmForgotPassword(pool: LocalPool, body: Body): Promise<Body> {
@@ -25,9 +26,26 @@ export async function confirmForgotPassword(pool: LocalPool, body: Body): Promis
   checkPassword(password, pool.settings.passwordPolicy)
   const user = pool.state.findUser(username)
   if (!user) throw pool.unknownUser(codeMismatch)
+  const issued = user.codes.forgotPassword
   consumeCode(pool, user, 'forgotPassword', code)
+  const before = { salt: user.salt, verifier: user.verifier }
   // Existing sessions stay valid, as in Cognito.
   Object.assign(user, srp.createVerifier(pool.poolName, user.sub, password))
+  try {
+    await runTrigger(pool, 'PostConfirmation', {
+      triggerSource: 'PostConfirmation_ConfirmForgotPassword',
+      user,
+      call: callOf(body),
+      request: { userAttributes: userAttributesOf(user) },
+    })
+  }
+  catch (error) {
+    // Refused: the old password and the code stay, so nothing changed.
+    Object.assign(user, before)
+    user.codes.forgotPassword = issued
+    pool.state.touch(user)
+    throw error
+  }
   pool.state.touch(user)
   return {}
 }

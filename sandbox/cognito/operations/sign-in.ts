@@ -10,6 +10,7 @@ import {
 import { requireString, stringMap, type Body } from '../params'
 import type { LocalPool } from '../pool'
 import * as srp from '../srp'
+import { callOf } from '../triggers'
 import { refresh, startSession } from './session'
 
 /** How long an SRP challenge stays answerable, and how far TIMESTAMP may be from our clock. */
@@ -116,7 +117,7 @@ export async function respondToAuthChallenge(pool: LocalPool, body: Body): Promi
     timestamp: responses.TIMESTAMP,
   })
   if (!Buffer.from(responses.PASSWORD_CLAIM_SIGNATURE, 'base64').equals(expected)) throw incorrectCredentials()
-  return startSession(pool, user, block.clientId)
+  return startSession(pool, user, block.clientId, callOf(body))
 }
 
 async function passwordAuth(pool: LocalPool, clientId: string, params: Record<string, string>): Promise<Body> {

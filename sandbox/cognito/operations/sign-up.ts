@@ -4,10 +4,11 @@
 import { randomUUID } from 'node:crypto'
 import { codeRecipient, consumeCode, sendCode } from '../codes'
 import { alreadyConfirmed, attributeRequired, cannotConfirm, codeMismatch, emailMismatch, notInSandbox, usernameExists, usernameNotEmail } from '../errors'
-import { attributeList, requireString, type Body } from '../params'
+import { attributeList, requireString, stringMap, type Body } from '../params'
 import type { LocalPool } from '../pool'
 import * as srp from '../srp'
 import type { StoredUser } from '../store'
+import { callOf, preSignUp, runTrigger, userAttributesOf } from '../triggers'
 import { checkPassword, checkWritableAttributes, isEmail } from '../validation'
 
 export async function signUp(pool: LocalPool, body: Body): Promise<Body> {
@@ -38,10 +39,32 @@ export async function signUp(pool: LocalPool, body: Body): Promise<Body> {
     createdAt: now,
     updatedAt: now,
   }
-  pool.state.addUser(user)
-  const delivery = pool.settings.autoVerifiedAttributes.includes('email')
-    ? sendCode(pool, user, 'signUp', username)
-    : undefined
+  const call = callOf(body)
+  // Before the user exists: a trigger that refuses leaves nothing behind.
+  const { autoConfirmUser, autoVerifyEmail } = await preSignUp(pool, 'PreSignUp_SignUp', user, call, optionalStringMap(body, 'ValidationData'))
+  if (pool.state.findUser(username)) throw usernameExists()
+  if (autoConfirmUser) {
+    user.status = 'CONFIRMED'
+    if (autoVerifyEmail) user.attributes.email_verified = 'true'
+    pool.state.addUser(user)
+    // Cognito confirms such a user without a code and runs no PostConfirmation for them.
+    return { UserConfirmed: true, UserSub: sub }
+  }
+  let delivery: Body | undefined
+  if (pool.settings.autoVerifiedAttributes.includes('email')) {
+    // The message (and its CustomMessage trigger) before the user is stored, as a failed send fails the sign-up.
+    pool.state.addUser(user)
+    try {
+      delivery = await sendCode(pool, user, 'signUp', username, { call })
+    }
+    catch (error) {
+      pool.state.deleteUser(user)
+      throw error
+    }
+  }
+  else {
+    pool.state.addUser(user)
+  }
   return { UserConfirmed: false, UserSub: sub, ...(delivery ? { CodeDeliveryDetails: delivery } : {}) }
 }
 
@@ -52,9 +75,28 @@ export async function confirmSignUp(pool: LocalPool, body: Body): Promise<Body> 
   const user = pool.state.findUser(username)
   if (!user) throw pool.unknownUser(codeMismatch)
   if (user.status === 'CONFIRMED') throw cannotConfirm()
+  const issued = user.codes.signUp
   consumeCode(pool, user, 'signUp', code)
+  const verified = user.attributes.email_verified
   user.status = 'CONFIRMED'
   if (user.attributes.email) user.attributes.email_verified = 'true'
+  try {
+    await runTrigger(pool, 'PostConfirmation', {
+      triggerSource: 'PostConfirmation_ConfirmSignUp',
+      user,
+      call: callOf(body),
+      request: { userAttributes: userAttributesOf(user) },
+    })
+  }
+  catch (error) {
+    // Refused: the user stays unconfirmed and the code still works, so a retry can succeed.
+    user.status = 'UNCONFIRMED'
+    if (verified === undefined) delete user.attributes.email_verified
+    else user.attributes.email_verified = verified
+    user.codes.signUp = issued
+    pool.state.touch(user)
+    throw error
+  }
   pool.state.touch(user)
   return {}
 }
@@ -63,5 +105,9 @@ export async function resendConfirmationCode(pool: LocalPool, body: Body): Promi
   const { user, hidden } = codeRecipient(pool, body)
   if (!user) return hidden
   if (user.status === 'CONFIRMED') throw alreadyConfirmed()
-  return { CodeDeliveryDetails: sendCode(pool, user, 'signUp', user.attributes.email ?? '') }
+  return { CodeDeliveryDetails: await sendCode(pool, user, 'signUp', user.attributes.email ?? '', { triggerSource: 'CustomMessage_ResendCode', call: callOf(body) }) }
+}
+
+function optionalStringMap(body: Body, field: string): Record<string, string> | undefined {
+  return body[field] === undefined || body[field] === null ? undefined : { ...stringMap(body, field) }
 }

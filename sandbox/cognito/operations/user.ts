@@ -8,6 +8,7 @@ import { attributeList, requireString, type Body } from '../params'
 import type { LocalPool } from '../pool'
 import * as srp from '../srp'
 import { checkPassword, checkWritableAttributes } from '../validation'
+import { callOf } from '../triggers'
 
 export async function getUser(pool: LocalPool, body: Body): Promise<Body> {
   const { user } = await pool.authenticate(body)
@@ -34,7 +35,7 @@ export async function updateUserAttributes(pool: LocalPool, body: Body): Promise
     else {
       // Keep the verified address in force until the new one is proven (Cognito's
       // "keep original attribute value active when an update is pending").
-      delivery = sendCode(pool, user, 'verifyEmail', email)
+      delivery = await sendCode(pool, user, 'verifyEmail', email, { triggerSource: 'CustomMessage_UpdateUserAttribute', call: callOf(body) })
       user.pendingEmail = email
     }
   }
@@ -52,7 +53,7 @@ export async function getUserAttributeVerificationCode(pool: LocalPool, body: Bo
   if (name !== 'email') throw notInSandbox(`Verifying ${name}`)
   const to = user.pendingEmail ?? user.attributes.email
   if (!to) throw noEmail()
-  return { CodeDeliveryDetails: sendCode(pool, user, 'verifyEmail', to) }
+  return { CodeDeliveryDetails: await sendCode(pool, user, 'verifyEmail', to, { call: callOf(body) }) }
 }
 
 export async function verifyUserAttribute(pool: LocalPool, body: Body): Promise<Body> {

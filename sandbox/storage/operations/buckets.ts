@@ -95,7 +95,7 @@ export async function deleteObjects(request: S3Request): Promise<void> {
       failed.push({ Key: key, Code: 'AccessDenied', Message: 'Access Denied' })
       continue
     }
-    await store.delete(key)
+    if (await store.delete(key)) request.notify('ObjectRemoved:Delete', key)
     if (!quiet) deleted.push({ Key: key })
   }
   request.sendXml(200, 'DeleteResult', { Deleted: deleted, Error: failed })

@@ -82,6 +82,7 @@ export async function completeMultipartUpload(request: S3Request): Promise<void>
       Key: key,
       ETag: stored.etag,
     })
+    request.notify('ObjectCreated:CompleteMultipartUpload', key, stored)
   }
   catch (error) {
     await objects.discard(temp)

@@ -38,6 +38,7 @@ export async function putObject(request: S3Request): Promise<void> {
     if (noOverwrite && current) throw errors.alreadyExists()
   })
   request.sendEmpty(200, { etag: stored.etag })
+  request.notify('ObjectCreated:Put', key, stored)
 }
 
 /** GetObject, or HeadObject with `head`: the object's bytes (a range of them) and what it keeps of its upload. */
@@ -76,8 +77,9 @@ export async function deleteObject(request: S3Request): Promise<void> {
   const key = objectKey(request)
   const { store } = request.bucket
   request.authorize('s3:DeleteObject', objectArn(store.name, key))
-  await store.delete(key)
+  const existed = await store.delete(key)
   request.sendEmpty(204)
+  if (existed) request.notify('ObjectRemoved:Delete', key)
 }
 
 /** CopyObject: `x-amz-copy-source` (`[/]<bucket>/<key>`, URL-encoded) into this key, its metadata copied or replaced. */
@@ -102,6 +104,7 @@ export async function copyObject(request: S3Request): Promise<void> {
     const body = await receiveBody(handle.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false }), [], temp, { limit: object.size, onTooLarge: () => errors.internalError() })
     const stored = await store.commit(key, temp.path, { ...attributes, size: body.size, etag: etagOf(body.md5), lastModified: new Date().toISOString() })
     request.sendXml(200, 'CopyObjectResult', { LastModified: stored.lastModified, ETag: stored.etag })
+    request.notify('ObjectCreated:Copy', key, stored)
   }
   catch (error) {
     await request.service.store.discard(temp)

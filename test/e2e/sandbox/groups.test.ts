@@ -47,6 +47,7 @@ const settings: UserPoolSettings = {
   preventUserExistenceErrors: true,
   tokenValidity: { accessSeconds: 3600, idSeconds: 3600, refreshSeconds: 86_400 },
   verificationEmail: { subject: 'Your verification code', message: 'Your verification code is {####}' },
+  triggers: {},
   // Listed in the reverse of their precedence, which must not matter.
   groups: [EDITORS, ADMIN],
 }
@@ -357,7 +358,7 @@ describe('npm run sandbox:group', () => {
     expect(await sandbox.stop()).toBe(0)
     expect(await groupCommand(project.dir, ['list', email])).toEqual({
       code: 1,
-      output: 'The offline sandbox is not running (its user pool endpoint refused the connection): start it with npm run sandbox.',
+      output: 'The offline sandbox is not running (its endpoint refused the connection): start it with npm run sandbox.',
     })
     // Inside the project, where tsx resolves, as the command runs there.
     const cloud = await mkdtemp(join(project.dir, 'cloud-'))

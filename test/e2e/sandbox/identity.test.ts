@@ -24,7 +24,7 @@ import type { SignedRequest } from '../../../sandbox/iam/types'
 import type { SandboxIds } from '../../../sandbox/ids'
 import { amplifyConfigFromOutputs, type AmplifyOutputs } from '../../../utils/amplify-config'
 import { createAmplifyClient, type AmplifyTestClient } from '../../support/amplify-users'
-import { projectRoot, scratchProject } from '../../support/project'
+import { projectRoot, scratchProject, writeBareAuth } from '../../support/project'
 import { latestCode } from '../../support/started-sandbox'
 
 const PASSWORD = 'Identity-pass-1'
@@ -53,7 +53,7 @@ describe('local identity pool with the real aws-amplify client', () => {
       outputsPath: join(work, 'amplify_outputs.json'),
       authPort: authPort ?? 0,
       dataPort: 0,
-      storagePort: 0,
+      storagePort: 0, restPort: 0,
       watch: false,
     })
     authPort = Number(new URL(sandbox.userPoolEndpoint).port)
@@ -329,6 +329,7 @@ describe('a backend with storage, a function and no guests', () => {
     await write('amplify/functions/hello/resource.ts', 'import { defineFunction } from \'@aws-amplify/backend\'\nexport const hello = defineFunction({ name: \'hello\' })\n')
     await write('amplify/functions/hello/handler.ts', 'export const handler = async () => \'hello\'\n')
     // A backend of its own, not an edit of the app's: the test must not depend on what the app adds.
+    await writeBareAuth(project.dir)
     await write('amplify/backend.ts', [
       'import { defineBackend } from \'@aws-amplify/backend\'',
       'import { auth } from \'./auth/resource\'',
@@ -340,7 +341,7 @@ describe('a backend with storage, a function and no guests', () => {
       'backend.auth.resources.cfnResources.cfnIdentityPool.allowUnauthenticatedIdentities = false',
       '',
     ].join('\n'))
-    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), authPort: 0, dataPort: 0, storagePort: 0, watch: false })
+    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), authPort: 0, dataPort: 0, storagePort: 0, restPort: 0, watch: false })
   })
   afterAll(async () => {
     await sandbox?.close()

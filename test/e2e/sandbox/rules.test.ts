@@ -117,7 +117,7 @@ describe('authorization rules, API keys and IAM, offline', () => {
       outputsPath: join(work, 'amplify_outputs.json'),
       authPort: 0,
       dataPort: 0,
-      storagePort: 0,
+      storagePort: 0, restPort: 0,
       watch: false,
       log: line => logs.push(line),
     })

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSandbox, type Sandbox } from '../../../sandbox'
 import { amplifyConfigFromOutputs, type AmplifyOutputs } from '../../../utils/amplify-config'
 import { createAmplifyClient, type AmplifyTestClient } from '../../support/amplify-users'
-import { scratchProject } from '../../support/project'
+import { scratchProject, writeBareAuth } from '../../support/project'
 import { SandboxProcess } from '../../support/sandbox-command'
 import { latestCode } from '../../support/started-sandbox'
 import { adminCredentials, s3Client, type Credentials } from '../../support/sandbox-s3'
@@ -55,6 +55,7 @@ async function writeStorageBackend(dir: string, seed = 'Hello from a BucketDeplo
     '',
   ].join('\n'))
   await write('amplify/storage/seed/hello.txt', seed)
+  await writeBareAuth(dir)
   await write('amplify/backend.ts', [
     'import { defineBackend } from \'@aws-amplify/backend\'',
     'import { BucketDeployment, Source } from \'aws-cdk-lib/aws-s3-deployment\'',
@@ -154,7 +155,7 @@ describe('offline Storage with the real aws-amplify client', () => {
     project = await scratchProject()
     await writeStorageBackend(project.dir)
     work = await mkdtemp(join(tmpdir(), 'storage-test-'))
-    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), authPort: 0, dataPort: 0, storagePort: 0, watch: false, log: line => lines.push(line) })
+    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), authPort: 0, dataPort: 0, storagePort: 0, restPort: 0, watch: false, log: line => lines.push(line) })
     ca = await readFile(sandbox.certificatePath, 'utf8')
     proxy = await startStorageProxy(sandbox.storageEndpoint, { key: await readFile(join(work, 'data', 'tls', 'localhost-key.pem'), 'utf8'), cert: ca })
     admin = s3Client(sandbox.storageEndpoint, ca, await adminCredentials(join(work, 'data')))

@@ -35,6 +35,7 @@ const settings: UserPoolSettings = {
   preventUserExistenceErrors: true,
   tokenValidity: { accessSeconds: 3600, idSeconds: 3600, refreshSeconds: 30 * 86400 },
   verificationEmail: { subject: 'Your verification code', message: 'Your verification code is {####}' },
+  triggers: {},
   groups: [],
 }
 

@@ -10,20 +10,21 @@ const parse = (command: 'sandbox' | 'dev', argv: string[], env: NodeJS.ProcessEn
 
 describe.each(['sandbox', 'dev'] as const)('npm run %s', (command) => {
   it('defaults to watching, keeping data, and the sandbox\'s default ports', () => {
-    expect(parse(command, [])).toEqual({ help: false, sandbox: { reset: false, watch: true, authPort: undefined, dataPort: undefined, storagePort: undefined }, nuxi: [] })
+    expect(parse(command, [])).toEqual({ help: false, sandbox: { reset: false, watch: true, authPort: undefined, dataPort: undefined, storagePort: undefined, restPort: undefined }, nuxi: [] })
   })
 
   it('reads its flags, with the value after the flag or after =', () => {
-    expect(parse(command, ['--reset', '--no-watch', '--auth-port', '3101', '--data-port=3102', '--storage-port', '3103']).sandbox)
-      .toEqual({ reset: true, watch: false, authPort: 3101, dataPort: 3102, storagePort: 3103 })
+    expect(parse(command, ['--reset', '--no-watch', '--auth-port', '3101', '--data-port=3102', '--storage-port', '3103', '--rest-port=3104']).sandbox)
+      .toEqual({ reset: true, watch: false, authPort: 3101, dataPort: 3102, storagePort: 3103, restPort: 3104 })
     expect(parse(command, ['--auth-port', '0']).sandbox.authPort).toBe(0)
     expect(parse(command, ['--auth-port=1', '--auth-port=2']).sandbox.authPort).toBe(2)
   })
 
-  it('falls back to SANDBOX_AUTH_PORT / SANDBOX_DATA_PORT / SANDBOX_STORAGE_PORT, which a flag overrides', () => {
-    const env = { SANDBOX_AUTH_PORT: '4001', SANDBOX_DATA_PORT: '4002', SANDBOX_STORAGE_PORT: '4003' }
-    expect(parse(command, [], env).sandbox).toMatchObject({ authPort: 4001, dataPort: 4002, storagePort: 4003 })
+  it('falls back to SANDBOX_AUTH_PORT / SANDBOX_DATA_PORT / SANDBOX_STORAGE_PORT / SANDBOX_REST_PORT, which a flag overrides', () => {
+    const env = { SANDBOX_AUTH_PORT: '4001', SANDBOX_DATA_PORT: '4002', SANDBOX_STORAGE_PORT: '4003', SANDBOX_REST_PORT: '4004' }
+    expect(parse(command, [], env).sandbox).toMatchObject({ authPort: 4001, dataPort: 4002, storagePort: 4003, restPort: 4004 })
     expect(parse(command, ['--storage-port=5003'], env).sandbox.storagePort).toBe(5003)
+    expect(parse(command, ['--rest-port', '5004'], env).sandbox.restPort).toBe(5004)
     expect(parse(command, ['--data-port', '5002'], env).sandbox).toMatchObject({ authPort: 4001, dataPort: 5002 })
     expect(parse(command, [], { SANDBOX_AUTH_PORT: '' }).sandbox.authPort).toBeUndefined()
   })
@@ -34,6 +35,7 @@ describe.each(['sandbox', 'dev'] as const)('npm run %s', (command) => {
     [['--auth-port', '-1'], '--auth-port must be a port number (0-65535), got "-1"'],
     [['--auth-port', '1e3'], '--auth-port must be a port number (0-65535), got "1e3"'],
     [['--auth-port'], '--auth-port needs a port number'],
+    [['--rest-port', 'x'], '--rest-port must be a port number (0-65535), got "x"'],
     [['--reset=yes'], '--reset takes no value'],
   ])('refuses %j: %s', (argv, message) => {
     expect(() => parse(command, argv)).toThrow(UsageError)
@@ -77,16 +79,17 @@ describe('npm run dev', () => {
 })
 
 describe('usage', () => {
-  const defaults = { authPort: 20001, dataPort: 20002, storagePort: 20003 }
+  const defaults = { authPort: 20001, dataPort: 20002, storagePort: 20003, restPort: 20004 }
 
   it('lists every flag with the default ports and their variables, for both commands', () => {
     for (const command of ['sandbox', 'dev'] as const) {
       const text = usage(command, defaults)
       expect(text).toContain(`Usage: npm run ${command} -- [options]`)
-      for (const flag of ['--reset', '--no-watch', '--auth-port <n>', '--data-port <n>', '--storage-port <n>', '--help']) expect(text).toContain(`  ${flag} `)
+      for (const flag of ['--reset', '--no-watch', '--auth-port <n>', '--data-port <n>', '--storage-port <n>', '--rest-port <n>', '--help']) expect(text).toContain(`  ${flag} `)
       expect(text).toContain('(default 20001, env SANDBOX_AUTH_PORT)')
       expect(text).toContain('(default 20002, env SANDBOX_DATA_PORT)')
       expect(text).toContain('(default 20003, env SANDBOX_STORAGE_PORT)')
+      expect(text).toContain('(default 20004, env SANDBOX_REST_PORT)')
     }
   })
 

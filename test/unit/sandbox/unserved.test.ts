@@ -23,6 +23,10 @@ const served: Record<string, Resources> = {
     AuthFn: { Type: 'AWS::AppSync::FunctionConfiguration', Properties: { Name: 'auth', DataSourceName: 'NONE_DS', ...vtl } },
     ListTodos: { Type: 'AWS::AppSync::Resolver', Properties: { TypeName: 'Query', FieldName: 'listTodos', Kind: 'PIPELINE', PipelineConfig: { Functions: [{ 'Fn::GetAtt': ['AuthFn', 'FunctionId'] }] }, ...vtl } },
     GetTodo: { Type: 'AWS::AppSync::Resolver', Properties: { TypeName: 'Query', FieldName: 'getTodo', Kind: 'UNIT', DataSourceName: 'TodoTable', ...vtl } },
+    // a.handler.custom: JavaScript, with and without a table.
+    PutTodoFn: { Type: 'AWS::AppSync::FunctionConfiguration', Properties: { Name: 'putTodo', DataSourceName: 'TodoTable', Runtime: { Name: 'APPSYNC_JS', RuntimeVersion: '1.0.0' }, CodeS3Location: 's3://assets/put.js' } },
+    AddTodo: { Type: 'AWS::AppSync::Resolver', Properties: { TypeName: 'Mutation', FieldName: 'addTodo', Kind: 'PIPELINE', PipelineConfig: { Functions: [{ 'Fn::GetAtt': ['PutTodoFn', 'FunctionId'] }] }, Runtime: { Name: 'APPSYNC_JS', RuntimeVersion: '1.0.0' }, Code: 'export const request = () => ({})' } },
+    Echo: { Type: 'AWS::AppSync::Resolver', Properties: { TypeName: 'Query', FieldName: 'echo', Kind: 'UNIT', DataSourceName: 'NONE_DS', Runtime: { Name: 'APPSYNC_JS', RuntimeVersion: '1.0.0' }, Code: 'export function request() {}' } },
     TableManager: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.onEvent', Tags: tags('amplifyData') } },
     CodegenBucket: { Type: 'AWS::S3::Bucket', Properties: { Tags: tags('amplifyData') } },
     CustomS3AutoDeleteObjectsCustomResourceProviderHandler9D90184F: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler' } },
@@ -53,12 +57,14 @@ function unserved(): Record<string, Resources> {
     LambdaDs: { Type: 'AWS::AppSync::DataSource', Properties: { Name: 'FnSayHelloLambdaDataSource', Type: 'AWS_LAMBDA', LambdaConfig: { LambdaFunctionArn: { 'Fn::GetAtt': ['SayHello', 'Arn'] } } } },
     InvokeFn: { Type: 'AWS::AppSync::FunctionConfiguration', Properties: { Name: 'invoke', DataSourceName: 'FnSayHelloLambdaDataSource', ...vtl } },
     SayHelloResolver: { Type: 'AWS::AppSync::Resolver', Properties: { TypeName: 'Query', FieldName: 'sayHello', Kind: 'PIPELINE', PipelineConfig: { Functions: [{ 'Fn::GetAtt': ['AuthFn', 'FunctionId'] }, { 'Fn::GetAtt': ['InvokeFn', 'FunctionId'] }] }, ...vtl } },
-    EchoResolver: { Type: 'AWS::AppSync::Resolver', Properties: { TypeName: 'Query', FieldName: 'echo', Kind: 'UNIT', DataSourceName: 'NONE_DS', Runtime: { Name: 'APPSYNC_JS', RuntimeVersion: '1.0.0' }, Code: 'export function request() {}' } },
+    // a.handler.function naming a function the backend does not define.
+    LegacyDs: { Type: 'AWS::AppSync::DataSource', Properties: { Name: 'FnLegacyLambdaDataSource', Type: 'AWS_LAMBDA', LambdaConfig: { LambdaFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:legacy-fn' } } },
+    LegacyResolver: { Type: 'AWS::AppSync::Resolver', Properties: { TypeName: 'Query', FieldName: 'legacy', Kind: 'UNIT', DataSourceName: 'FnLegacyLambdaDataSource', ...vtl } },
     HttpDs: { Type: 'AWS::AppSync::DataSource', Properties: { Name: 'WeatherApi', Type: 'HTTP', HttpConfig: { Endpoint: 'https://weather.example.com' } } },
     WeatherResolver: { Type: 'AWS::AppSync::Resolver', Properties: { TypeName: 'Query', FieldName: 'weather', Kind: 'UNIT', DataSourceName: 'WeatherApi', ...vtl } },
     SearchDs: { Type: 'AWS::AppSync::DataSource', Properties: { Name: 'Search', Type: 'AMAZON_OPENSEARCH_SERVICE' } },
     // In the same stack as what refers to them: Gen 2's cross-stack references are not the point here.
-    SayHello: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', Tags: tags('say-hello') } },
+    SayHello: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', Runtime: 'nodejs22.x', Tags: tags('say-hello') } },
     Authorizer: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', Tags: tags('authorizer') } },
   })
   const auth = { ...served.auth! }
@@ -88,14 +94,18 @@ function unserved(): Record<string, Resources> {
       CustomS3AutoDeleteObjectsCustomResourceProviderHandler9D90184F: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler' } },
       photosBucketNotifications: { Type: 'Custom::S3BucketNotifications', Properties: {
         BucketName: { Ref: 'photosBucket' },
-        NotificationConfiguration: { LambdaFunctionConfigurations: [{ Events: ['s3:ObjectCreated:*'], LambdaFunctionArn: { 'Fn::GetAtt': ['Thumbnailer', 'Arn'] } }] },
+        NotificationConfiguration: {
+          LambdaFunctionConfigurations: [{ Events: ['s3:ObjectCreated:*'], LambdaFunctionArn: { 'Fn::GetAtt': ['Thumbnailer', 'Arn'] } }],
+          QueueConfigurations: [{ Events: ['s3:ObjectRemoved:*'], QueueArn: 'arn:aws:sqs:us-east-1:000000000000:removed' }],
+        },
       } },
       BucketNotificationsHandler050a0587b7544547bf325f094a3db8347ECC3691: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler' } },
       Thumbnailer: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', Tags: tags('thumbnailer') } },
     },
     custom: {
       HelloApi: { Type: 'AWS::ApiGateway::RestApi', Properties: { Name: 'hello' } },
-      HelloMethod: { Type: 'AWS::ApiGateway::Method', Properties: {} },
+      // Served offline, but for its Lambda authorizer.
+      HelloMethod: { Type: 'AWS::ApiGateway::Method', Properties: { RestApiId: { Ref: 'HelloApi' }, ResourceId: { 'Fn::GetAtt': ['HelloApi', 'RootResourceId'] }, HttpMethod: 'GET', AuthorizationType: 'CUSTOM', Integration: { Type: 'AWS_PROXY', Uri: { 'Fn::Join': ['', ['arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/', { 'Fn::GetAtt': ['Worker', 'Arn'] }, '/invocations']] } } } },
       Worker: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', FunctionName: 'image-worker' } },
       Alerts: { Type: 'AWS::SNS::Topic', Properties: {} },
       Jobs: { Type: 'AWS::SQS::Queue', Properties: {} },
@@ -121,28 +131,24 @@ describe('unservedFeatures', () => {
 
   it('names each thing it does not serve, once, with what the app sees instead', async () => {
     const lines = unservedFeatures(await assemblyOf(unserved()))
+    // a.handler.function on the backend's own function, and a.handler.custom (APPSYNC_JS), are served.
+    expect(lines.filter(line => /Query\.(sayHello|echo)\b/.test(line))).toEqual([])
+    // Functions run offline (as triggers, by the data API, on their schedules, through the Lambda API): the
+    // user pool's preSignUp and customMessage triggers, their functions and the nightly schedule are not listed.
+    expect(lines.filter(line => /pre-signup|preSignUp|customMessage|^Function |^Schedule /.test(line))).toEqual([])
     const expected = [
       /^Data: Lambda authorization \(lambdaAuthorizationMode, function authorizer\) .* refused with 401 UnauthorizedException\.$/,
       /^Data: OIDC authorization .* refused with 401 UnauthorizedException\.$/,
-      /^Data: Query\.sayHello calls Lambda function say-hello \(a\.handler\.function\), .* UnsupportedOperation error\.$/,
-      /^Data: Query\.echo has a JavaScript resolver \(a\.handler\.custom, APPSYNC_JS\), .* UnsupportedOperation error\.$/,
+      /^Data: Query\.legacy calls Lambda function legacy-fn \(a\.handler\.function\), which is not part of this backend: calling it returns a Lambda:ResourceNotFoundException error\.$/,
       /^Data: Query\.weather uses HTTP data source WeatherApi, .* UnsupportedOperation error\.$/,
       /^Data: OpenSearch data source Search is not served offline; no field uses it yet\.$/,
-      /^Auth: the preSignUp trigger \(function pre-signup\) is not run offline: sign-ups go through unchecked\.$/,
-      /^Auth: the customMessage trigger \(function pre-signup\) is not run offline: messages use the pool's own text/,
       /^Auth: multi-factor authentication \(REQUIRED: TOTP\) .* never asks for a second factor although the cloud requires one/,
       /^Auth: sign-in with a phone number is not served offline/,
       /^Auth: sign-in with Google \(externalProviders\) .* signInWithRedirect/,
       /^Auth: identity-pool sign-in with accounts\.google\.com is not served offline/,
-      /^Function pre-signup is not run offline/,
-      /^Function say-hello is not run offline/,
-      /^Function authorizer is not run offline/,
-      /^Function nightly is not run offline/,
-      /^Schedule cron\(0 0 \* \* \? \*\) of function nightly does not fire offline\.$/,
-      /^Storage: the onUpload trigger of bucket photos \(function thumbnailer\) is not run offline: uploads complete without it\.$/,
-      /^Function thumbnailer is not run offline/,
-      /^REST API hello \(API Gateway\) is not served offline/,
-      /^Function image-worker is not run offline/,
+      // The onUpload trigger is run offline; the queue is not.
+      /^Storage: the SQS notifications of bucket photos are not sent offline\.$/,
+      /^REST API hello: GET \/ uses a Lambda authorizer, which is not run offline: calls to it are refused with 401 Unauthorized\.$/,
       /^Other resources are not served offline \(AWS::SNS::Topic, AWS::SQS::Queue ×2\): nothing local answers for them; calls to them go to AWS\.$/,
     ]
     for (const pattern of expected) expect(lines.filter(line => pattern.test(line)), String(pattern)).toHaveLength(1)

@@ -1,0 +1,341 @@
+/**
+ * Functions offline: a backend's `defineFunction`s run from the bundles synth made, as the user
+ * pool's triggers, driven by the real aws-amplify client, with the real AWS SDK inside the handlers
+ * (AdminAddUserToGroup from a postConfirmation trigger, as the Gen 2 docs show it; secrets and the
+ * user pool's id read from SSM by the bundle's own start-up code).
+ */
+import { spawn } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { decodeJwt } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startSandbox, type Sandbox } from '../../../sandbox'
+import { openSecrets } from '../../../sandbox/ssm/secrets'
+import { amplifyConfigFromOutputs, type AmplifyOutputs } from '../../../utils/amplify-config'
+import { createAmplifyClient, type AmplifyTestClient } from '../../support/amplify-users'
+import { projectRoot, scratchProject } from '../../support/project'
+import { adminCredentials, s3Client } from '../../support/sandbox-s3'
+import { latestCode, latestMessage } from '../../support/started-sandbox'
+
+const PASSWORD = 'Functions-pass-1'
+
+/** A backend with every trigger the sandbox runs, each written as the Gen 2 docs write them. */
+const FILES: Record<string, string> = {
+  'amplify/auth/resource.ts': `
+import { defineAuth } from '@aws-amplify/backend'
+import { preSignUp } from '../functions/pre-sign-up/resource'
+import { postConfirmation } from '../functions/post-confirmation/resource'
+import { preTokenGeneration } from '../functions/pre-token-generation/resource'
+import { preAuthentication } from '../functions/pre-authentication/resource'
+import { customMessage } from '../functions/custom-message/resource'
+export const auth = defineAuth({
+  loginWith: { email: true },
+  groups: ['EVERYONE'],
+  triggers: { preSignUp, postConfirmation, preTokenGeneration, preAuthentication, customMessage },
+  access: allow => [allow.resource(postConfirmation).to(['addUserToGroup'])],
+})
+`,
+  'amplify/backend.ts': `
+import { defineBackend } from '@aws-amplify/backend'
+import { auth } from './auth/resource'
+import { data } from './data/resource'
+import { tick } from './functions/tick/resource'
+import { echo } from './functions/echo/resource'
+import { storage } from './storage/resource'
+defineBackend({ auth, data, storage, tick, echo })
+`,
+  'amplify/storage/resource.ts': `
+import { defineFunction, defineStorage } from '@aws-amplify/backend'
+export const storage = defineStorage({
+  name: 'inbox',
+  access: allow => ({ 'public/*': [allow.authenticated.to(['read', 'write', 'delete'])] }),
+  triggers: {
+    onUpload: defineFunction({ entry: './on-upload.ts' }),
+    onDelete: defineFunction({ entry: './on-delete.ts' }),
+  },
+})
+`,
+  'amplify/storage/on-upload.ts': `
+import type { S3Handler } from 'aws-lambda'
+export const handler: S3Handler = async (event) => {
+  for (const record of event.Records) console.log('uploaded', record.eventName, record.s3.bucket.name, decodeURIComponent(record.s3.object.key.replace(/\\+/g, ' ')), record.s3.object.size)
+}
+`,
+  'amplify/storage/on-delete.ts': `
+import type { S3Handler } from 'aws-lambda'
+export const handler: S3Handler = async (event) => {
+  for (const record of event.Records) console.log('deleted', record.eventName, decodeURIComponent(record.s3.object.key.replace(/\\+/g, ' ')))
+}
+`,
+  'amplify/functions/tick/resource.ts': `
+import { defineFunction } from '@aws-amplify/backend'
+export const tick = defineFunction({ name: 'tick', schedule: 'every 1m' })
+`,
+  'amplify/functions/tick/handler.ts': `
+export const handler = async (event: unknown) => {
+  console.log('tick', JSON.stringify(event))
+}
+`,
+  'amplify/functions/echo/resource.ts': `
+import { defineFunction } from '@aws-amplify/backend'
+export const echo = defineFunction({ name: 'echo' })
+`,
+  'amplify/functions/echo/handler.ts': `
+export const handler = async (event: { fail?: string }) => {
+  if (event.fail) throw new TypeError(event.fail)
+  return { echoed: event, region: process.env.AWS_REGION }
+}
+`,
+  'amplify/functions/pre-sign-up/resource.ts': `
+import { defineFunction } from '@aws-amplify/backend'
+export const preSignUp = defineFunction({ name: 'pre-sign-up', environment: { ALLOWED_DOMAIN: 'example.com' } })
+`,
+  'amplify/functions/pre-sign-up/handler.ts': `
+import type { PreSignUpTriggerHandler } from 'aws-lambda'
+import { env } from '$amplify/env/pre-sign-up'
+export const handler: PreSignUpTriggerHandler = async (event) => {
+  const email = event.request.userAttributes.email
+  if (!email.endsWith(env.ALLOWED_DOMAIN)) throw new Error('Invalid email domain')
+  if (email.startsWith('auto-')) {
+    event.response.autoConfirmUser = true
+    event.response.autoVerifyEmail = true
+  }
+  console.log('sign-up of', email, 'from', event.callerContext.clientId)
+  return event
+}
+`,
+  'amplify/functions/post-confirmation/resource.ts': `
+import { defineFunction } from '@aws-amplify/backend'
+export const postConfirmation = defineFunction({ name: 'post-confirmation', environment: { GROUP_NAME: 'EVERYONE' } })
+`,
+  'amplify/functions/post-confirmation/handler.ts': `
+import type { PostConfirmationTriggerHandler } from 'aws-lambda'
+import { CognitoIdentityProviderClient, AdminAddUserToGroupCommand } from '@aws-sdk/client-cognito-identity-provider'
+import { env } from '$amplify/env/post-confirmation'
+const client = new CognitoIdentityProviderClient()
+export const handler: PostConfirmationTriggerHandler = async (event) => {
+  if (event.request.userAttributes.email.startsWith('refused-')) throw new Error('No room for you')
+  await client.send(new AdminAddUserToGroupCommand({ GroupName: env.GROUP_NAME, Username: event.userName, UserPoolId: event.userPoolId }))
+  return event
+}
+`,
+  'amplify/functions/pre-token-generation/resource.ts': `
+import { defineFunction } from '@aws-amplify/backend'
+export const preTokenGeneration = defineFunction({ name: 'pre-token-generation' })
+`,
+  'amplify/functions/pre-token-generation/handler.ts': `
+import type { PreTokenGenerationTriggerHandler } from 'aws-lambda'
+export const handler: PreTokenGenerationTriggerHandler = async (event) => {
+  event.response = { claimsOverrideDetails: { claimsToAddOrOverride: { 'custom:plan': 'gold', sub: 'forged' }, claimsToSuppress: ['email'] } }
+  return event
+}
+`,
+  'amplify/functions/pre-authentication/resource.ts': `
+import { defineFunction } from '@aws-amplify/backend'
+export const preAuthentication = defineFunction({ name: 'pre-authentication', timeoutSeconds: 2 })
+`,
+  'amplify/functions/pre-authentication/handler.ts': `
+import type { PreAuthenticationTriggerHandler } from 'aws-lambda'
+export const handler: PreAuthenticationTriggerHandler = async (event) => {
+  const email = event.request.userAttributes.email
+  if (email.startsWith('crash-')) process.exit(3)
+  if (email.startsWith('loop-')) for (;;) {}
+  if (email.startsWith('locked-')) throw new Error('This account is locked')
+  return event
+}
+`,
+  'amplify/functions/custom-message/resource.ts': `
+import { defineFunction, secret } from '@aws-amplify/backend'
+export const customMessage = defineFunction({ name: 'custom-message', environment: { SIGNATURE: secret('MAIL_SIGNATURE') } })
+`,
+  'amplify/functions/custom-message/handler.ts': `
+import type { CustomMessageTriggerHandler } from 'aws-lambda'
+import { env } from '$amplify/env/custom-message'
+export const handler: CustomMessageTriggerHandler = async (event) => {
+  if (event.triggerSource === 'CustomMessage_SignUp') {
+    event.response.emailSubject = 'Welcome aboard'
+    event.response.emailMessage = \`Your code is \${event.request.codeParameter}. \${env.SIGNATURE}\`
+  }
+  return event
+}
+`,
+}
+
+describe('functions as user pool triggers', () => {
+  let project: Awaited<ReturnType<typeof scratchProject>>
+  let work: string
+  let sandbox: Sandbox
+  const lines: string[] = []
+  const clients: AmplifyTestClient[] = []
+
+  const newClient = async () => {
+    const client = await createAmplifyClient({ config: amplifyConfigFromOutputs(sandbox.outputs as AmplifyOutputs) as never })
+    clients.push(client)
+    return client
+  }
+  const failure = (call: Promise<unknown>) => call.then(() => undefined, (error: Error) => ({ name: error.name, message: error.message }))
+  const signedUp = async (prefix: string) => {
+    const client = await newClient()
+    const email = `${prefix}-${Date.now()}@example.com`
+    await client.signUp({ username: email, password: PASSWORD, options: { userAttributes: { email } } })
+    await client.confirmSignUp({ username: email, confirmationCode: await latestCode(sandbox.messagesUrl, email) })
+    return { client, email }
+  }
+
+  const latestMessageOrNone = async (email: string) => ((await (await fetch(`${sandbox.messagesUrl}?to=${encodeURIComponent(email)}`)).json()) as unknown[]).at(-1)
+
+  beforeAll(async () => {
+    project = await scratchProject()
+    for (const [file, text] of Object.entries(FILES)) {
+      await mkdir(dirname(join(project.dir, file)), { recursive: true })
+      await writeFile(join(project.dir, file), text)
+    }
+    // Inside the project (its .amplify/ is ignored), so the sandbox:invoke command run from here resolves tsx.
+    await mkdir(join(projectRoot, '.amplify', 'test'), { recursive: true })
+    work = await mkdtemp(join(projectRoot, '.amplify', 'test', 'functions-'))
+    await openSecrets(join(work, 'data')).set('MAIL_SIGNATURE', '— the sandbox team')
+    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), authPort: 0, dataPort: 0, storagePort: 0, restPort: 0, watch: false, log: line => lines.push(line) })
+  })
+  afterAll(async () => {
+    await Promise.all(clients.map(client => client.close()))
+    await sandbox?.close()
+    await project?.remove()
+    await rm(work, { recursive: true, force: true })
+  })
+
+  it('lists the triggers as served: no "not served" line for them or their functions', () => {
+    expect(lines.filter(line => /trigger|pre-sign-up|post-confirmation|pre-token|pre-authentication|custom-message/.test(line) && line.startsWith('Not served'))).toEqual([])
+    // The app's data model (copied with amplify/) brings its own two functions.
+    expect(sandbox.functions.definitions().map(fn => fn.name).sort()).toEqual(['custom-message', 'echo', 'export-todos', 'on-delete', 'on-upload', 'post-confirmation', 'pre-authentication', 'pre-sign-up', 'pre-token-generation', 'tick', 'todo-summary'])
+    expect(lines.filter(line => line.startsWith('Not served') || line.startsWith('Schedule'))).toEqual([])
+  })
+
+  it('preSignUp refuses a sign-up with Cognito\'s error and message, and nothing is created', async () => {
+    const client = await newClient()
+    const email = `someone-${Date.now()}@elsewhere.test`
+    expect(await failure(client.signUp({ username: email, password: PASSWORD, options: { userAttributes: { email } } })))
+      .toEqual({ name: 'UserLambdaValidationException', message: 'PreSignUp failed with error Invalid email domain.' })
+    // Not even half-made: the same address can sign up once the rule allows it (here: never), and no code went out.
+    expect(await latestMessageOrNone(email)).toBeUndefined()
+    expect(lines.some(line => line.startsWith('[pre-sign-up] '))).toBe(true)
+  })
+
+  it('preSignUp can confirm and verify a user at once', async () => {
+    const client = await newClient()
+    const email = `auto-${Date.now()}@example.com`
+    const result = await client.signUp({ username: email, password: PASSWORD, options: { userAttributes: { email } } })
+    expect(result).toMatchObject({ isSignUpComplete: true })
+    await client.signIn({ username: email, password: PASSWORD })
+    // (preTokenGeneration suppresses the e-mail claim for everyone: see below.)
+    expect(decodeJwt((await client.fetchAuthSession()).tokens!.idToken!)).toMatchObject({ email_verified: true })
+    expect(await latestMessageOrNone(email)).toBeUndefined()
+  })
+
+  it('customMessage words the sign-up e-mail, with the secret read from SSM', async () => {
+    const email = `worded-${Date.now()}@example.com`
+    const client = await newClient()
+    await client.signUp({ username: email, password: PASSWORD, options: { userAttributes: { email } } })
+    const message = await latestMessage(sandbox.messagesUrl, email)
+    expect(message).toMatchObject({ subject: 'Welcome aboard' })
+    expect(message.body).toBe(`Your code is ${message.code}. — the sandbox team`)
+  })
+
+  it('postConfirmation puts each new user in a group with the AWS SDK, and preTokenGeneration changes the claims', async () => {
+    const { client, email } = await signedUp('joiner')
+    await client.signIn({ username: email, password: PASSWORD })
+    const { tokens } = await client.fetchAuthSession()
+    const id = decodeJwt(tokens!.idToken!)
+    expect(id['cognito:groups']).toEqual(['EVERYONE'])
+    expect(decodeJwt(tokens!.accessToken)['cognito:groups']).toEqual(['EVERYONE'])
+    expect(id['custom:plan']).toBe('gold')
+    expect(id.email).toBeUndefined()
+    // Claims Cognito keeps to itself are not the trigger's to change.
+    expect(id.sub).toBe((await client.fetchAuthSession()).userSub)
+  })
+
+  it('a postConfirmation that throws leaves the user unconfirmed, the code still good', async () => {
+    const client = await newClient()
+    const email = `refused-${Date.now()}@example.com`
+    await client.signUp({ username: email, password: PASSWORD, options: { userAttributes: { email } } })
+    const code = await latestCode(sandbox.messagesUrl, email)
+    expect(await failure(client.confirmSignUp({ username: email, confirmationCode: code })))
+      .toEqual({ name: 'UserLambdaValidationException', message: 'PostConfirmation failed with error No room for you.' })
+    // aws-amplify turns Cognito's UserNotConfirmedException into the sign-up's next step.
+    expect(await client.signIn({ username: email, password: PASSWORD })).toMatchObject({ isSignedIn: false, nextStep: { signInStep: 'CONFIRM_SIGN_UP' } })
+  })
+
+  it('preAuthentication refuses a sign-in; a crash and an endless loop fail it, and the sandbox serves on', async () => {
+    for (const [prefix, expected] of [
+      ['locked', { name: 'UserLambdaValidationException', message: 'PreAuthentication failed with error This account is locked.' }],
+      ['crash', { name: 'UnexpectedLambdaException', message: expect.stringMatching(/^PreAuthentication invocation failed due to error Runtime\./) }],
+      ['loop', { name: 'UnexpectedLambdaException', message: 'PreAuthentication invocation failed due to error Sandbox.Timedout.' }],
+    ] as const) {
+      const { client, email } = await signedUp(prefix)
+      expect(await failure(client.signIn({ username: email, password: PASSWORD })), prefix).toEqual(expected)
+    }
+    // Everyone else still signs in, through the same functions.
+    const { client, email } = await signedUp('after')
+    await client.signIn({ username: email, password: PASSWORD })
+    expect((await client.fetchAuthSession()).tokens?.idToken).toBeDefined()
+  }, 60_000)
+
+  it('a function whose secret is not set fails with the secret\'s name', async () => {
+    await openSecrets(join(work, 'data')).remove('MAIL_SIGNATURE')
+    const client = await newClient()
+    const email = `unsigned-${Date.now()}@example.com`
+    expect(await failure(client.signUp({ username: email, password: PASSWORD, options: { userAttributes: { email } } })))
+      .toMatchObject({ name: 'UserLambdaValidationException', message: expect.stringContaining('needs secret MAIL_SIGNATURE') })
+    expect(lines.join('\n')).not.toContain('the sandbox team')
+  })
+
+  it('runs a function through the Lambda Invoke API, signed, and refuses an unsigned call', async () => {
+    const client = new LambdaClient({ endpoint: sandbox.userPoolEndpoint, region: 'us-east-1', credentials: await adminCredentials(join(work, 'data')), maxAttempts: 1 })
+    const answer = await client.send(new InvokeCommand({ FunctionName: 'echo', Payload: new TextEncoder().encode('{"hello":"world"}') }))
+    expect(JSON.parse(new TextDecoder().decode(answer.Payload))).toEqual({ echoed: { hello: 'world' }, region: 'us-east-1' })
+    const failed = await client.send(new InvokeCommand({ FunctionName: 'echo', Payload: new TextEncoder().encode('{"fail":"bad input"}') }))
+    expect(failed.FunctionError).toBe('Unhandled')
+    expect(JSON.parse(new TextDecoder().decode(failed.Payload))).toMatchObject({ errorType: 'TypeError', errorMessage: 'bad input' })
+    const unsigned = await fetch(`${sandbox.userPoolEndpoint}/2015-03-31/functions/echo/invocations`, { method: 'POST', body: '{}' })
+    expect(unsigned.status).toBe(403)
+    client.destroy()
+  })
+
+  it('npm run sandbox:invoke runs one now and prints its result', async () => {
+    // The command reads amplify_outputs.json and .amplify/sandbox/ from where it runs, as in a project.
+    await mkdir(join(work, '.amplify'), { recursive: true })
+    await symlink(join(work, 'data'), join(work, '.amplify', 'sandbox'))
+    const run = (args: string[]) => new Promise<{ code: number | null, out: string, err: string }>((done) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'invoke.ts'), ...args], { cwd: work, env: { ...process.env, AMPLIFY_OUTPUTS: '' } })
+      let out = ''
+      let err = ''
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk))
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk))
+      child.on('close', code => done({ code, out, err }))
+    })
+    const ok = await run(['echo', '{"n":1}'])
+    expect(ok, ok.err).toMatchObject({ code: 0 })
+    expect(JSON.parse(ok.out)).toEqual({ echoed: { n: 1 }, region: 'us-east-1' })
+    const failed = await run(['echo', '{"fail":"nope"}'])
+    expect(failed.code).toBe(1)
+    expect(failed.err).toContain('echo failed: {"errorType":"TypeError","errorMessage":"nope"')
+    expect(await run(['echo', '{not json'])).toMatchObject({ code: 1, err: expect.stringContaining('The event is not JSON') })
+  }, 60_000)
+
+  it('runs the storage triggers on an upload and a deletion, with S3\'s event', async () => {
+    const ca = await readFile(sandbox.certificatePath, 'utf8')
+    const s3 = s3Client(sandbox.storageEndpoint, ca, await adminCredentials(join(work, 'data')))
+    const bucket = (sandbox.outputs.storage as { bucket_name: string }).bucket_name
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'public/a note.txt', Body: 'hello' }))
+    await expect.poll(() => lines.find(line => line.includes('uploaded')), { timeout: 15_000 }).toMatch(new RegExp(`uploaded ObjectCreated:Put ${bucket.replace('.', '\\.')} public/a note\\.txt 5$`))
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'public/a note.txt' }))
+    await expect.poll(() => lines.find(line => line.includes('deleted')), { timeout: 15_000 }).toMatch(/deleted ObjectRemoved:Delete public\/a note\.txt$/)
+    s3.destroy()
+  })
+
+  it('fires a scheduled function on its schedule, with what EventBridge Scheduler sends', async () => {
+    // every 1m: at the next minute's start, at most a minute after the sandbox started.
+    await expect.poll(() => lines.find(line => line.startsWith('[tick] tick')), { timeout: 75_000, interval: 500 }).toBe('[tick] tick {}')
+  }, 80_000)
+})
