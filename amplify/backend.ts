@@ -1,15 +1,20 @@
 import { defineBackend } from '@aws-amplify/backend'
 import { Stack } from 'aws-cdk-lib'
+import { AuthorizationType, CognitoUserPoolsAuthorizer, Cors, LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway'
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam'
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment'
 import { auth } from './auth/resource'
 import { data } from './data/resource'
+import { exportTodos } from './functions/export-todos/resource'
+import { todoSummary } from './functions/todo-summary/resource'
 import { storage } from './storage/resource'
 
 const backend = defineBackend({
   auth,
   data,
   storage,
+  todoSummary,
+  exportTodos,
 })
 
 // The identity pool hands members of a group that group's role instead of the authenticated role,
@@ -22,6 +27,11 @@ new Policy(Stack.of(api), 'AdminGroupReadsSharedLists', {
   statements: [new PolicyStatement({ actions: ['appsync:GraphQL'], resources: [`${api.arn}/types/Query/fields/getSharedList`] })],
 })
 
+// `Members` is everyone, so it grants nothing through the identity pool: without a role of its own
+// its members keep the authenticated role (a group role would replace it, as Admin's does).
+const members = backend.auth.resources.groups.Members
+if (members) members.cfnUserGroup.roleArn = undefined
+
 // The files everyone may read (the home page's picture) ship with the backend. `prune: false`
 // leaves the bucket's other `public/` files alone.
 const bucket = backend.storage.resources.bucket
@@ -30,4 +40,24 @@ new BucketDeployment(Stack.of(bucket), 'PublicFiles', {
   destinationBucket: bucket,
   destinationKeyPrefix: 'public/',
   prune: false,
+})
+
+// A REST API (the Gen 2 docs' "Set up Amplify REST API"): `GET /export` downloads the caller's
+// todos, for signed-in users only (the user pool authorizer checks the id token they send).
+const apiStack = backend.createStack('todos-api')
+const todosApi = new RestApi(apiStack, 'TodosApi', {
+  restApiName: 'todosApi',
+  deploy: true,
+  deployOptions: { stageName: 'v1' },
+  defaultCorsPreflightOptions: { allowOrigins: Cors.ALL_ORIGINS, allowMethods: Cors.ALL_METHODS, allowHeaders: Cors.DEFAULT_HEADERS },
+})
+const signedIn = new CognitoUserPoolsAuthorizer(apiStack, 'TodosApiAuthorizer', { cognitoUserPools: [backend.auth.resources.userPool] })
+todosApi.root.addResource('export').addMethod('GET', new LambdaIntegration(backend.exportTodos.resources.lambda), {
+  authorizationType: AuthorizationType.COGNITO,
+  authorizer: signedIn,
+})
+backend.addOutput({
+  custom: {
+    API: { [todosApi.restApiName]: { endpoint: todosApi.url, region: Stack.of(todosApi).region, apiName: todosApi.restApiName } },
+  },
 })

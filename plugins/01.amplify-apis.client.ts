@@ -2,7 +2,7 @@ import type { SignInInput, SignOutInput } from 'aws-amplify/auth'
 import { Observable } from 'rxjs'
 import outputs from '#amplify-outputs'
 import type { Schema } from '~~/amplify/data/resource'
-import { REALTIME_OPERATIONS, UNIVERSAL_OPERATIONS, eachModel, type AmplifyApis, type RealtimeModels, type StorageList, type UniversalModels } from '~~/utils/amplify-apis'
+import { REALTIME_OPERATIONS, REST_METHODS, UNIVERSAL_OPERATIONS, customOperationNames, eachModel, type AmplifyApis, type RealtimeModels, type StorageList, type UniversalModels } from '~~/utils/amplify-apis'
 import { storageEndpointFromOutputs, withStorageEndpoint } from '~~/utils/amplify-config'
 
 const storageEndpoint = storageEndpointFromOutputs(outputs)
@@ -26,7 +26,13 @@ export default defineNuxtPlugin({
       await ready()
       return import('aws-amplify/storage')
     }
+    const api = async () => {
+      await ready()
+      return import('aws-amplify/api')
+    }
     const modelNames = Object.keys((outputs as { data?: { model_introspection?: { models?: object } } }).data?.model_introspection?.models ?? {})
+    const custom = (kind: 'queries' | 'mutations') => Object.fromEntries(customOperationNames(outputs, kind)
+      .map(name => [name, async (...args: unknown[]) => (await data())[kind][name]!(...args)]))
 
     const Amplify$: AmplifyApis = {
       Auth: {
@@ -44,6 +50,8 @@ export default defineNuxtPlugin({
         client: {
           models: eachModel<UniversalModels>(modelNames, UNIVERSAL_OPERATIONS, (name, op) =>
             async (...args: unknown[]) => (await data()).models[name]![op]!(...args)),
+          queries: custom('queries') as AmplifyApis['GraphQL']['client']['queries'],
+          mutations: custom('mutations') as AmplifyApis['GraphQL']['client']['mutations'],
           graphql: (async (...args: unknown[]) => (await data()).graphql(...args)) as AmplifyApis['GraphQL']['client']['graphql'],
         },
         realtime: eachModel<RealtimeModels>(modelNames, REALTIME_OPERATIONS, (name, op) =>
@@ -63,6 +71,11 @@ export default defineNuxtPlugin({
             }
           })),
       },
+      API: Object.fromEntries(REST_METHODS.map(method => [method, (input: unknown) => {
+        // The REST client loads on the first call; `cancel` reaches the call once it has started.
+        const operation = api().then(loaded => (loaded[method] as (input: unknown) => { response: Promise<unknown>, cancel(message?: string): void })(input))
+        return { response: operation.then(started => started.response), cancel: (message?: string) => void operation.then(started => started.cancel(message)) }
+      }])) as unknown as AmplifyApis['API'],
       Storage: {
         getUrl: async input => (await storage()).getUrl(withStorageEndpoint(input, storageEndpoint)),
         getProperties: async input => (await storage()).getProperties(withStorageEndpoint(input, storageEndpoint)),
@@ -80,6 +93,8 @@ export default defineNuxtPlugin({
 /** The data client without its per-model types, which TypeScript cannot compare at this depth. */
 interface LooseClient {
   models: Record<string, Record<string, (...args: unknown[]) => unknown>>
+  queries: Record<string, (...args: unknown[]) => unknown>
+  mutations: Record<string, (...args: unknown[]) => unknown>
   graphql: (...args: unknown[]) => unknown
 }
 

@@ -1,8 +1,9 @@
 import type { AmplifyContext } from 'aws-amplify'
+import * as rest from 'aws-amplify/api/server'
 import { fetchAuthSession, fetchUserAttributes, getCurrentUser } from 'aws-amplify/auth/server'
 import { copy, getProperties, getUrl, list, remove } from 'aws-amplify/storage/server'
 import outputs from '#amplify-outputs'
-import { UNIVERSAL_OPERATIONS, eachModel, type AmplifyApis, type StorageList, type UniversalModels } from '~~/utils/amplify-apis'
+import { REST_METHODS, UNIVERSAL_OPERATIONS, eachModel, type AmplifyApis, type StorageList, type UniversalModels } from '~~/utils/amplify-apis'
 import { storageEndpointFromOutputs, withStorageEndpoint } from '~~/utils/amplify-config'
 
 const storageEndpoint = storageEndpointFromOutputs(outputs)
@@ -30,10 +31,22 @@ export default defineNuxtPlugin({
       GraphQL: {
         client: {
           models: bindModels(amplify.data.models, run),
+          queries: bindOperations(amplify.data.queries, run) as AmplifyApis['GraphQL']['client']['queries'],
+          mutations: bindOperations(amplify.data.mutations, run) as AmplifyApis['GraphQL']['client']['mutations'],
           graphql: ((...args: unknown[]) => run(context => (amplify.data.graphql as (...a: unknown[]) => Promise<unknown>)(context, ...args))) as AmplifyApis['GraphQL']['client']['graphql'],
         },
         realtime: undefined,
       },
+      API: Object.fromEntries(REST_METHODS.map(method => [method, (input: unknown) => {
+        // The context is made asynchronously; `cancel` reaches the call once it has started.
+        let started: { cancel(message?: string): void } | undefined
+        const response = run((context) => {
+          const operation = (rest[method] as (context: AmplifyContext, input: unknown) => { response: Promise<unknown>, cancel(message?: string): void })(context, input)
+          started = operation
+          return operation.response
+        })
+        return { response, cancel: (message?: string) => started?.cancel(message) }
+      }])) as unknown as AmplifyApis['API'],
       Storage: {
         getUrl: input => run(context => getUrl(context, withStorageEndpoint(input, storageEndpoint))),
         getProperties: input => run(context => getProperties(context, withStorageEndpoint(input, storageEndpoint))),
@@ -53,4 +66,10 @@ function bindModels(serverModels: object, run: Run): UniversalModels {
   const models = serverModels as Record<string, Record<string, (context: AmplifyContext, ...args: unknown[]) => Promise<unknown>>>
   return eachModel<UniversalModels>(Object.keys(models), UNIVERSAL_OPERATIONS, (name, op) =>
     (...args: unknown[]) => run(context => models[name]![op]!(context, ...args)))
+}
+
+/** Custom queries or mutations, with the request's context filled in as each one's first argument. */
+function bindOperations(serverOperations: object, run: Run): Record<string, (...args: unknown[]) => Promise<unknown>> {
+  const operations = serverOperations as Record<string, (context: AmplifyContext, ...args: unknown[]) => Promise<unknown>>
+  return Object.fromEntries(Object.keys(operations).map(name => [name, (...args: unknown[]) => run(context => operations[name]!(context, ...args))]))
 }

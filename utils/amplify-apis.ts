@@ -1,4 +1,3 @@
-import type { Client } from 'aws-amplify/data'
 import type { AuthTokens, SignInInput, SignInOutput, SignOutInput, fetchAuthSession, fetchUserAttributes, getCurrentUser } from 'aws-amplify/auth'
 import type {
   CopyWithPathInput, CopyWithPathOutput, DownloadDataWithPathInput, DownloadDataWithPathOutput, GetPropertiesWithPathInput,
@@ -6,6 +5,7 @@ import type {
   ListPaginateWithPathInput, ListPaginateWithPathOutput, RemoveWithPathInput, RemoveWithPathOutput, UploadDataWithPathInput,
   UploadDataWithPathOutput,
 } from 'aws-amplify/storage'
+import type { Client, del, get, head, patch, post, put } from 'aws-amplify/api'
 import type { Schema } from '~~/amplify/data/resource'
 
 type BrowserClient = Client<Schema>
@@ -25,6 +25,11 @@ type Operation = (...args: any[]) => any
 /** `{ [model]: { [operation]: make(model, operation) } }`: how both plugins build their per-model APIs. */
 export function eachModel<Models>(names: string[], operations: readonly string[], make: (name: string, operation: string) => Operation): Models {
   return Object.fromEntries(names.map(name => [name, Object.fromEntries(operations.map(op => [op, make(name, op)]))])) as Models
+}
+
+/** The custom operations of a kind (`queries`, `mutations`) that `outputs`' model introspection lists. */
+export function customOperationNames(outputs: unknown, kind: 'queries' | 'mutations'): string[] {
+  return Object.keys((outputs as { data?: { model_introspection?: Record<string, object | undefined> } }).data?.model_introspection?.[kind] ?? {})
 }
 
 /**
@@ -54,9 +59,25 @@ export interface AmplifyApis {
   GraphQL: {
     client: {
       models: UniversalModels
+      /** Custom queries and mutations (`a.query()`, `a.mutation()`), e.g. `queries.todoSummary()`. */
+      queries: BrowserClient['queries']
+      mutations: BrowserClient['mutations']
       graphql: BrowserClient['graphql']
     }
     realtime: ClientOnly<RealtimeModels>
+  }
+  /**
+   * `aws-amplify/api`'s REST client, for the APIs in `custom.API` (`apiName`): each call answers
+   * `{ response, cancel }`. On the server it signs with the request's own credentials (IAM) and
+   * takes the `Authorization` header you give it (user pool authorizers), as in the browser.
+   */
+  API: {
+    get: Rest<typeof get>
+    post: Rest<typeof post>
+    put: Rest<typeof put>
+    del: Rest<typeof del>
+    head: Rest<typeof head>
+    patch: Rest<typeof patch>
   }
   /**
    * `aws-amplify/storage` with paths (`path: 'public/x.png'` or `({ identityId }) => …`). On the
@@ -73,6 +94,12 @@ export interface AmplifyApis {
     downloadData: ClientOnly<(input: DownloadDataWithPathInput) => DownloadDataWithPathOutput>
   }
 }
+
+/** One REST call as `aws-amplify/api` makes it: `{ response, cancel }`, with the same input. */
+type Rest<Method extends (input: never) => unknown> = (input: Parameters<Method>[0]) => ReturnType<Method>
+
+/** The REST API methods, by the HTTP method they send. */
+export const REST_METHODS = ['get', 'post', 'put', 'del', 'head', 'patch'] as const
 
 export interface StorageList {
   (input: ListAllWithPathInput): Promise<ListAllWithPathOutput>

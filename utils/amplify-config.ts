@@ -10,7 +10,7 @@ export type AmplifyOutputs = Parameters<typeof parseAmplifyConfig>[0]
  * identity pool, which `amplify_outputs.json` has no fields for (they ride in `custom.offlineSandbox`).
  */
 export function amplifyConfigFromOutputs(outputs: AmplifyOutputs): ResourcesConfig {
-  const config = parseAmplifyConfig(outputs)
+  const config = withRestApis(parseAmplifyConfig(outputs), outputs)
   const local = (outputs as { custom?: { offlineSandbox?: { userPoolEndpoint?: unknown, identityPoolEndpoint?: unknown } } }).custom?.offlineSandbox
   if (!local) return config
   const cognito = config.Auth?.Cognito
@@ -67,4 +67,20 @@ export const AUTH_COOKIE_MAX_AGE = 30 * 24 * 60 * 60
  */
 export function authCookieAttributes(options: { secure: boolean }) {
   return { path: '/', sameSite: 'lax' as const, secure: options.secure, maxAge: AUTH_COOKIE_MAX_AGE }
+}
+
+/**
+ * REST APIs (API Gateway) the backend lists in `custom.API` (`backend.addOutput`, as the Gen 2 docs
+ * do), as `API.REST` for `aws-amplify/api`'s `get`, `post`… The offline sandbox writes its local
+ * endpoints there, so the same code reaches either.
+ */
+function withRestApis(config: ResourcesConfig, outputs: AmplifyOutputs): ResourcesConfig {
+  const apis = (outputs as { custom?: { API?: unknown } }).custom?.API
+  if (!apis || typeof apis !== 'object') return config
+  const rest: Record<string, { endpoint: string, region?: string }> = {}
+  for (const [name, api] of Object.entries(apis as Record<string, { endpoint?: unknown, region?: unknown }>)) {
+    if (!isUrl(api?.endpoint)) throw new Error(`amplify_outputs.json: custom.API.${name}.endpoint is not a URL`)
+    rest[name] = { endpoint: api.endpoint as string, ...(typeof api.region === 'string' ? { region: api.region } : {}) }
+  }
+  return { ...config, API: { ...config.API, REST: rest } }
 }

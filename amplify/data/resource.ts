@@ -1,6 +1,8 @@
 import { a, defineData, type ClientSchema } from '@aws-amplify/backend'
 import { LIST_TITLE_MAX_LENGTH } from '../../shared/lists'
 import { TODO_MAX_LENGTH } from '../../shared/todo'
+import { exportTodos } from '../functions/export-todos/resource'
+import { todoSummary } from '../functions/todo-summary/resource'
 
 const schema = a.schema({
   Todo: a
@@ -48,7 +50,24 @@ const schema = a.schema({
       allow.authenticated('identityPool').to(['get']),
       allow.groups(['Admin']).to(['read', 'delete']),
     ]),
+
+  TodoSummary: a.customType({
+    total: a.integer().required(),
+    done: a.integer().required(),
+    open: a.integer().required(),
+    /** When the oldest todo still open was added (ISO time); null when none is open. */
+    oldestOpen: a.datetime(),
+  }),
+
+  /** The caller's todos counted, by a function (amplify/functions/todo-summary). */
+  todoSummary: a
+    .query()
+    .returns(a.ref('TodoSummary').required())
+    .handler(a.handler.function(todoSummary))
+    .authorization(allow => [allow.authenticated()]),
 })
+  // The summary and export functions read todos through the data API with their own roles.
+  .authorization(allow => [allow.resource(todoSummary).to(['query']), allow.resource(exportTodos).to(['query'])])
 
 export type Schema = ClientSchema<typeof schema>
 

@@ -17,7 +17,8 @@ export default defineNuxtPlugin({
     const Todo = { list: async () => ({ data: inMemoryTodos, nextToken: null }), get: notHere, create: notHere, update: notHere, delete: notHere }
     const Amplify$ = {
       Auth: { fetchAuthSession: notHere, fetchUserAttributes: notHere, getCurrentUser: notHere, signIn: undefined, signOut: undefined },
-      GraphQL: { client: { models: { Todo }, graphql: notHere }, realtime: undefined },
+      GraphQL: { client: { models: { Todo }, queries: {}, mutations: {}, graphql: notHere }, realtime: undefined },
+      API: {},
       // No attachments in memory: the page lists none.
       Storage: { list: async () => ({ items: [] }), getUrl: notHere, getProperties: notHere, remove: notHere, copy: notHere, uploadData: undefined, downloadData: undefined },
     } as unknown as AmplifyApis

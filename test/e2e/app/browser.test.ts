@@ -79,6 +79,16 @@ describe.sequential('a todo list in the browser', () => {
     await page.getByText('Nothing to do yet').waitFor()
   })
 
+  step('confirming the sign-up put the user in Members (the postConfirmation trigger), shown on the server-rendered profile', async () => {
+    const response = await page.goto('/profile')
+    const html = await response!.text()
+    expect(html).toMatch(/<dt>Groups<\/dt><dd>Members<\/dd>/)
+    expect(await page.getByRole('definition').allInnerTexts()).toContain('Members')
+    // The todoSummary query, computed by a function, rendered on the server.
+    expect(html).toContain('0 todos: 0 done, 0 open.')
+    await page.goto('/todos')
+  })
+
   step('adds two todos, and an empty or overlong one is refused without losing what was typed', async () => {
     for (const content of first.todos) await addTodo(page, content)
     await expect.poll(() => page.getByRole('list', { name: 'Todos' }).getByRole('listitem').allInnerTexts(), poll)
@@ -119,6 +129,33 @@ describe.sequential('a todo list in the browser', () => {
     expect(html).not.toContain(deleted)
     expect(await page.getByRole('checkbox', { name: done }).isChecked()).toBe(true)
     expect(await todoItem(page, deleted).count()).toBe(0)
+  })
+
+  step('the profile\'s summary, computed by a function, counts what is left, and a client-side visit asks it again', async () => {
+    await page.getByRole('link', { name: 'Profile' }).click()
+    await page.waitForURL(url => url.pathname === '/profile')
+    await expect.poll(() => page.getByTestId('todo-summary').innerText(), poll).toBe('1 todo: 1 done, 0 open.')
+    const html = await (await page.reload())!.text()
+    expect(html).toContain('1 todo: 1 done, 0 open.')
+  })
+
+  step('exports the todos from the REST API in the browser, and through the app\'s server', async () => {
+    const [done] = first.todos as [string, string]
+    const downloaded = async (click: () => Promise<void>) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), click()])
+      const stream = await download.createReadStream()
+      let text = ''
+      for await (const chunk of stream) text += String(chunk)
+      return { name: download.suggestedFilename(), text }
+    }
+    const csv = await downloaded(() => page.getByRole('button', { name: 'Download as CSV' }).click())
+    expect(csv.name).toMatch(/^todos-\d{4}-\d{2}-\d{2}\.csv$/)
+    expect(csv.text.split('\r\n')).toEqual(['content,done,createdAt', expect.stringMatching(new RegExp(`^${done},true,\\d{4}-`)), ''])
+    const json = await downloaded(() => page.getByRole('button', { name: 'Download as JSON' }).click())
+    expect(JSON.parse(json.text)).toMatchObject({ todos: [{ content: done, done: true }] })
+    const viaServer = await downloaded(() => page.getByRole('link', { name: 'CSV through the server' }).click())
+    expect(viaServer.text).toBe(csv.text)
+    await page.goto('/todos')
   })
 
   step('a todo added in a second tab shows up in the first without a reload', async () => {

@@ -185,6 +185,24 @@ describe('GET /api/current-user', () => {
   })
 })
 
+describe('GET /api/export (the todos REST API, called by the server)', () => {
+  it('gives Alice her own todos, and only hers', async () => {
+    const response = await get('/api/export?format=json', alice.cookies)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="todos-\d{4}-\d{2}-\d{2}\.json"$/)
+    const { todos } = await response.json() as { todos: Array<{ content: string }> }
+    expect(todos.map(todo => todo.content).sort()).toEqual(aliceTodos.map(todo => todo.content).sort())
+    const bobs = await (await get('/api/export?format=json', bob.cookies)).json() as { todos: unknown[] }
+    expect(bobs.todos).toEqual([])
+  })
+
+  it('answers 401 without a session, 401 to a forged one, and 400 to a format it does not make', async () => {
+    await expectUnauthorized(await get('/api/export'))
+    await expectUnauthorized(await get('/api/export', jarOf(alice, { idToken: tamper(cookie(alice, 'idToken'), { sub: decodeJwt(cookie(bob, 'idToken')).sub }) })))
+    expect((await get('/api/export?format=xlsx', alice.cookies)).status).toBe(400)
+  })
+})
+
 describe('GET /todos (server-rendered)', () => {
   it('sends a forged session to the sign-in page', async () => {
     const key = attackerKey()
