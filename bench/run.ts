@@ -13,6 +13,7 @@ import { generateClient } from 'aws-amplify/data/server'
 import { chromium, type Browser } from 'playwright-core'
 import type { Schema } from '../amplify/data/resource'
 import type { Sandbox } from '../sandbox'
+import { lambdaLatency } from './lambda'
 import { storageThroughput } from './storage'
 import { AppServer, buildApp, startBuiltApp } from '../test/support/built-app'
 import { launchOptions } from '../test/support/chromium'
@@ -69,6 +70,7 @@ async function main() {
   await guestRender(baseUrl, sandbox.outputsPath, user)
   await firstLoad(baseUrl)
   await storage(sandbox)
+  await functions()
 }
 
 // Requests per second ------------------------------------------------------------------------
@@ -214,6 +216,14 @@ async function staticBytes(baseUrl: string, path: string) {
     assetBytes += response.body.length
   }
   return { htmlBytes: page.body.length, htmlEncoding: page.encoding, inlineAuthenticatorCss: count(html, AUTHENTICATOR_CSS), assets: assets.size, assetBytes, uncompressed }
+}
+
+/** One function's cold start and the overhead of warm invocations (bench/lambda.ts says how). */
+async function functions() {
+  step('invoking a function locally, cold once and warm 200 times')
+  const { coldMs, warmP50Ms, warmP99Ms } = await lambdaLatency()
+  row('Function cold invocation', `${coldMs.toFixed(0)} ms`)
+  row('Function warm invocation, overhead p50', `${warmP50Ms.toFixed(2)} ms (p99 ${warmP99Ms.toFixed(2)} ms)`, '< 5 ms', warmP50Ms < 5)
 }
 
 /** 50 MB up and down through the sandbox's local S3 (bench/storage.ts says how). */
