@@ -3,7 +3,7 @@ import { Observable } from 'rxjs'
 import outputs from '#amplify-outputs'
 import type { Schema } from '~~/amplify/data/resource'
 import { REALTIME_OPERATIONS, REST_METHODS, UNIVERSAL_OPERATIONS, customOperationNames, eachModel, type AmplifyApis, type RealtimeModels, type StorageList, type UniversalModels } from '~~/utils/amplify-apis'
-import { storageEndpointFromOutputs, withStorageEndpoint } from '~~/utils/amplify-config'
+import { storageEndpointFromOutputs, withStorageEndpoint } from '~~/utils/storage-endpoint'
 
 const storageEndpoint = storageEndpointFromOutputs(outputs)
 

@@ -4,7 +4,7 @@ import { fetchAuthSession, fetchUserAttributes, getCurrentUser } from 'aws-ampli
 import { copy, getProperties, getUrl, list, remove } from 'aws-amplify/storage/server'
 import outputs from '#amplify-outputs'
 import { REST_METHODS, UNIVERSAL_OPERATIONS, eachModel, type AmplifyApis, type StorageList, type UniversalModels } from '~~/utils/amplify-apis'
-import { storageEndpointFromOutputs, withStorageEndpoint } from '~~/utils/amplify-config'
+import { storageEndpointFromOutputs, withStorageEndpoint } from '~~/utils/storage-endpoint'
 
 const storageEndpoint = storageEndpointFromOutputs(outputs)
 
