@@ -334,6 +334,18 @@ describe('functions as user pool triggers', () => {
     s3.destroy()
   })
 
+  it('picks up an edited handler on reload: the next call runs the new code in a new process', async () => {
+    const echoed = async () => {
+      const result = await sandbox.functions.invoke('echo', { n: 2 })
+      if (!result.ok) throw new Error(result.error.errorMessage)
+      return result.payload
+    }
+    expect(await echoed()).toEqual({ echoed: { n: 2 }, region: 'us-east-1' })
+    await project.edit('amplify/functions/echo/handler.ts', text => text.replace('return { echoed: event,', 'return { edited: true, echoed: event,'))
+    await sandbox.reload()
+    expect(await echoed()).toEqual({ edited: true, echoed: { n: 2 }, region: 'us-east-1' })
+  }, 60_000)
+
   it('fires a scheduled function on its schedule, with what EventBridge Scheduler sends', async () => {
     // every 1m: at the next minute's start, at most a minute after the sandbox started.
     await expect.poll(() => lines.find(line => line.startsWith('[tick] tick')), { timeout: 75_000, interval: 500 }).toBe('[tick] tick {}')
