@@ -250,9 +250,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     projectDir,
     log,
   })
-  userPool.setTriggerInvoker((arn, event) => lambda.invoke(arn, event))
-  data.setFunctionInvoker((reference, event) => lambda.invoke(reference, event))
-  storage.setFunctionInvoker((reference, event) => lambda.invoke(reference, event))
+  // Everything that runs functions (triggers, resolvers, S3 notifications) goes through the one runtime.
+  const invoke = lambda.invoke
+  userPool.setTriggerInvoker(invoke)
+  data.setFunctionInvoker(invoke)
+  storage.setFunctionInvoker(invoke)
   const endpoints: LocalEndpoints = {
     graphqlUrl: data.url,
     apiKey: data.apiKey,
