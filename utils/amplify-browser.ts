@@ -1,8 +1,9 @@
 import { Amplify } from 'aws-amplify'
-import { cognitoUserPoolsTokenProvider } from 'aws-amplify/auth/cognito'
+import { CognitoAWSCredentialsAndIdentityIdProvider, DefaultIdentityIdStore, cognitoUserPoolsTokenProvider } from 'aws-amplify/auth/cognito'
 import { CookieStorage } from 'aws-amplify/utils'
 import outputs from '#amplify-outputs'
 import { AUTH_COOKIE_MAX_AGE, amplifyConfigFromOutputs, authCookieAttributes } from '~~/utils/amplify-config'
+import { withIdentityRecovery } from '~~/utils/identity-recovery'
 
 let configured = false
 
@@ -14,14 +15,25 @@ let configured = false
 export function configureAmplify(): void {
   if (configured) return
   configured = true
-  // `ssr: true` keeps the session in cookies, which the server reads; the storage below gives them
-  // the same attributes the server uses.
-  Amplify.configure(amplifyConfigFromOutputs(outputs), { ssr: true })
+  const config = amplifyConfigFromOutputs(outputs)
+  // The session and the identity id live in cookies, which the server reads, with the same
+  // attributes the server gives them.
   const cookie = authCookieAttributes({ secure: window.location.protocol === 'https:' })
-  cognitoUserPoolsTokenProvider.setKeyValueStorage(new CookieStorage({
+  const storage = new CookieStorage({
     path: cookie.path,
     sameSite: cookie.sameSite,
     secure: cookie.secure,
     expires: AUTH_COOKIE_MAX_AGE / (24 * 60 * 60), // js-cookie counts days
-  }))
+  })
+  cognitoUserPoolsTokenProvider.setAuthConfig(config.Auth!)
+  cognitoUserPoolsTokenProvider.setKeyValueStorage(storage)
+  // Amplify's own providers (what `ssr: true` alone would pick), with an identity id the identity
+  // pool refuses (merged at sign-in, deleted, another user's) replaced instead of sent for good.
+  Amplify.configure(config, {
+    ssr: true,
+    Auth: {
+      tokenProvider: cognitoUserPoolsTokenProvider,
+      credentialsProvider: withIdentityRecovery(new CognitoAWSCredentialsAndIdentityIdProvider(new DefaultIdentityIdStore(storage))),
+    },
+  })
 }

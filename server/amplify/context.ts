@@ -14,6 +14,7 @@ import { generateClient } from 'aws-amplify/data/server'
 import { ConsoleLogger } from 'aws-amplify/utils'
 import type { Schema } from '~~/amplify/data/resource'
 import { AUTH_COOKIE_MAX_AGE, amplifyConfigFromOutputs, authCookieAttributes, type AmplifyOutputs } from '~~/utils/amplify-config'
+import { withIdentityRecovery } from '~~/utils/identity-recovery'
 import { sessionUserFrom, type SessionUser } from '~~/utils/session'
 import { isTrustedCookie, readSession } from './session'
 import { createTokenVerifier, messageOf, type TokenVerifier } from './verifier'
@@ -123,7 +124,7 @@ export function createRequestAmplify(backend: AmplifyServerBackend, cookies: Coo
       },
     }
     return createAmplifyContext(backend.config, {
-      Auth: { tokenProvider, credentialsProvider: createAWSCredentialsAndIdentityIdProvider(Auth, storage) },
+      Auth: { tokenProvider, credentialsProvider: withIdentityRecovery(createAWSCredentialsAndIdentityIdProvider(Auth, storage)) },
     })
   }
 

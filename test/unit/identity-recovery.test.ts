@@ -1,0 +1,64 @@
+import type { CredentialsAndIdentityIdProvider } from 'aws-amplify/auth'
+import { describe, expect, it } from 'vitest'
+import { isUnusableIdentity, withIdentityRecovery } from '~~/utils/identity-recovery'
+
+const serviceError = (name: string, message: string) => Object.assign(new Error(message), { name })
+const credentials = { credentials: { accessKeyId: 'AKIA', secretAccessKey: 'secret' }, identityId: 'us-east-1:good' }
+
+/** Amplify's provider reduced to what matters here: a stored id, refused until it is cleared. */
+function providerStoring(refusal: Error) {
+  const calls: string[] = []
+  let stored: string | undefined = 'us-east-1:stale'
+  const provider: CredentialsAndIdentityIdProvider = {
+    async getCredentialsAndIdentityId() {
+      calls.push(stored ?? 'new')
+      if (stored) throw refusal
+      return credentials
+    },
+    clearCredentialsAndIdentityId() {
+      calls.push('clear')
+      stored = undefined
+    },
+  }
+  return { provider, calls }
+}
+
+describe('withIdentityRecovery', () => {
+  it.each([
+    ['merged into a user\'s identity (disabled)', serviceError('NotAuthorizedException', 'Access to Identity \'us-east-1:stale\' is forbidden.')],
+    ['deleted, or of another pool', serviceError('ResourceNotFoundException', 'Identity \'us-east-1:stale\' not found.')],
+    ['linked to another login', serviceError('NotAuthorizedException', 'Logins don\'t match. Please include at least one valid login for this identity or identity pool.')],
+  ])('drops an identity id %s and asks again, once', async (_, refusal) => {
+    const { provider, calls } = providerStoring(refusal)
+    await expect(withIdentityRecovery(provider).getCredentialsAndIdentityId({ authenticated: false, authConfig: {} })).resolves.toEqual(credentials)
+    expect(calls).toEqual(['us-east-1:stale', 'clear', 'new'])
+  })
+
+  it('keeps the identity when the login token is what was refused', async () => {
+    const { provider, calls } = providerStoring(serviceError('NotAuthorizedException', 'Invalid login token. Token expired: 1 >= 2'))
+    await expect(withIdentityRecovery(provider).getCredentialsAndIdentityId({ authenticated: true, authConfig: {} })).rejects.toThrow('Token expired')
+    expect(calls).toEqual(['us-east-1:stale'])
+  })
+
+  it('tries once more at most: a pool that refuses a fresh identity too is reported', async () => {
+    const refusal = serviceError('ResourceNotFoundException', 'Identity \'us-east-1:x\' not found.')
+    let attempts = 0
+    const provider: CredentialsAndIdentityIdProvider = {
+      getCredentialsAndIdentityId: async () => {
+        attempts++
+        throw refusal
+      },
+      clearCredentialsAndIdentityId: () => {},
+    }
+    await expect(withIdentityRecovery(provider).getCredentialsAndIdentityId({ authenticated: false, authConfig: {} })).rejects.toBe(refusal)
+    expect(attempts).toBe(2)
+  })
+})
+
+describe('isUnusableIdentity', () => {
+  it('does not take a missing identity pool or a network failure for a bad identity', () => {
+    expect(isUnusableIdentity(serviceError('ResourceNotFoundException', 'IdentityPool \'us-east-1:p\' not found.'))).toBe(false)
+    expect(isUnusableIdentity(new TypeError('Failed to fetch'))).toBe(false)
+    expect(isUnusableIdentity(undefined)).toBe(false)
+  })
+})
