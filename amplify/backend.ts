@@ -1,7 +1,6 @@
 import { defineBackend } from '@aws-amplify/backend'
 import { Stack } from 'aws-cdk-lib'
 import { AuthorizationType, CognitoUserPoolsAuthorizer, Cors, LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway'
-import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam'
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment'
 import { auth } from './auth/resource'
 import { data } from './data/resource'
@@ -15,20 +14,14 @@ const backend = defineBackend({
   todosReader,
 })
 
-// The identity pool hands members of a group that group's role instead of the authenticated role,
-// so Admin would lose what every signed-in user may do through the identity pool: read a shared
-// list by its URL. Grant the Admin role that one query too. The policy lives in the data stack,
-// which already depends on the auth stack; one in the auth stack would make the two circular.
-const api = backend.data.resources.graphqlApi
-new Policy(Stack.of(api), 'AdminGroupReadsSharedLists', {
-  roles: [backend.auth.resources.groups.Admin!.role],
-  statements: [new PolicyStatement({ actions: ['appsync:GraphQL'], resources: [`${api.arn}/types/Query/fields/getSharedList`] })],
-})
-
-// `Members` is everyone, so it grants nothing through the identity pool: without a role of its own
-// its members keep the authenticated role (a group role would replace it, as Admin's does).
-const members = backend.auth.resources.groups.Members
-if (members) members.cfnUserGroup.roleArn = undefined
+// The identity pool hands a group's members that group's role instead of the authenticated role
+// (`cognito:preferred_role`), in the cloud as offline. A group role would therefore take away what
+// every signed-in user may do through the identity pool (their own files, the public picture,
+// reading shared lists) unless it repeated all of it. Our groups need no AWS rights of their own:
+// the data API checks them from the token's `cognito:groups`. So no group has a role, and a member
+// keeps the authenticated role. A group that one day needs IAM rights (a storage rule for a group)
+// must get a role that includes the authenticated role's policies too.
+for (const group of Object.values(backend.auth.resources.groups)) group.cfnUserGroup.roleArn = undefined
 
 // The files everyone may read (the home page's picture) ship with the backend. `prune: false`
 // leaves the bucket's other `public/` files alone.

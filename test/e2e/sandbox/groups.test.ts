@@ -297,8 +297,8 @@ describe('npm run sandbox:group', () => {
 
   beforeAll(async () => {
     project = await scratchProject()
-    // The bare backend: the app's own backend.ts grants the Admin group's role, which would not
-    // synthesize once the test removes that group.
+    // The bare backend: the app's own backend.ts takes every group's role away, and this test
+    // checks the role a group synthesizes with.
     await writeFile(join(project.dir, 'amplify', 'backend.ts'), [
       'import { defineBackend } from \'@aws-amplify/backend\'',
       'import { auth } from \'./auth/resource\'',
