@@ -27,6 +27,12 @@ export function constraintFailed(field: string, value: unknown, rule: string): I
 // Pools and identities.
 export const identityPoolNotFound = (id: string) => new IdentityError('ResourceNotFoundException', `IdentityPool '${id.slice(0, 64)}' not found.`)
 export const identityNotFound = (id: string) => new IdentityError('ResourceNotFoundException', `Identity '${id.slice(0, 64)}' not found.`)
+/**
+ * A disabled identity, e.g. a guest's merged into a user's. The cloud's answer as reported in
+ * aws-amplify/amplify-js#6616 (a merged guest id, "Access to identity '…' is forbidden") and in
+ * aws-amplify/aws-sdk-android#175 and #2964, which show its exact wording: 400 NotAuthorizedException.
+ */
+export const identityForbidden = (id: string) => notAuthorized(`Access to Identity '${id.slice(0, 64)}' is forbidden.`)
 export const guestAccessDisabled = () => notAuthorized('Unauthenticated access is not supported for this identity pool.')
 /** An authenticated identity asked for without (one of) its logins. */
 export const loginsDontMatch = () => notAuthorized('Logins don\'t match. Please include at least one valid login for this identity or identity pool.')

@@ -1,7 +1,8 @@
 /**
  * The identity pool's state on disk: `<dir>/identities.json`, every identity it has handed out and
  * the logins linked to it, written atomically before a request is acknowledged. A guest's id stays
- * valid across restarts (the browser keeps it), and a user's is found again by their login.
+ * valid across restarts (the browser keeps it), and a user's is found again by their login. A
+ * guest's identity merged into a user's is kept, disabled, as Cognito keeps it.
  */
 import { randomUUID } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
@@ -13,6 +14,8 @@ export interface StoredIdentity {
   identityId: string
   /** Linked logins, each `<providerName>:<sub>`; none for a guest. */
   logins: string[]
+  /** Set once the identity was merged into a user's: Cognito keeps it, disabled, and refuses it from then on. */
+  disabled?: true
   createdAt: string
   updatedAt: string
 }
@@ -70,9 +73,10 @@ export class IdentityStore {
     await this.writer.save()
   }
 
-  /** Removes a guest identity merged into a user's existing one. */
-  async remove(identity: StoredIdentity): Promise<void> {
-    this.identities.delete(identity.identityId)
+  /** Disables a guest identity merged into a user's existing one; it stays, so its id is refused rather than unknown. */
+  async disable(identity: StoredIdentity): Promise<void> {
+    identity.disabled = true
+    identity.updatedAt = new Date().toISOString()
     for (const login of identity.logins) this.byLogin.delete(login)
     await this.writer.save()
   }
@@ -83,6 +87,7 @@ export class IdentityStore {
 
   private index(identity: StoredIdentity): void {
     this.identities.set(identity.identityId, identity)
+    if (identity.disabled) return
     for (const login of identity.logins) this.byLogin.set(login, identity)
   }
 }

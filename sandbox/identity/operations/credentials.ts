@@ -2,9 +2,9 @@
  * GetCredentialsForIdentity: temporary credentials for an identity, acting as the role its login
  * maps to. A guest's identity used with a login becomes that user's identity, or, when the user
  * already has one, is merged into it: the answer's IdentityId then names the user's identity, which
- * aws-amplify keeps from then on.
+ * aws-amplify keeps from then on, and the guest's is disabled (refused, with or without logins).
  */
-import { guestAccessDisabled, identityNotFound, loginsDontMatch } from '../errors'
+import { guestAccessDisabled, identityForbidden, identityNotFound, loginsDontMatch } from '../errors'
 import { logins, optionalString, requireId, type Body } from '../params'
 import type { LocalIdentityPool } from '../pool'
 import { verifyLogins } from './logins'
@@ -20,6 +20,7 @@ export async function getCredentialsForIdentity(pool: LocalIdentityPool, body: B
   const login = await verifyLogins(pool, settings, logins(body))
   let identity = pool.store.get(requestedId)
   if (!identity) throw identityNotFound(requestedId)
+  if (identity.disabled) throw identityForbidden(requestedId)
 
   if (!login) {
     if (identity.logins.length > 0) throw loginsDontMatch()
@@ -29,7 +30,7 @@ export async function getCredentialsForIdentity(pool: LocalIdentityPool, body: B
     if (identity.logins.length > 0) throw loginsDontMatch()
     const users = pool.store.byLoginKey(login.key)
     if (users) {
-      await pool.store.remove(identity)
+      await pool.store.disable(identity)
       identity = users
     }
     else {

@@ -235,10 +235,20 @@ describe('local identity pool with the real aws-amplify client', () => {
     const otherGuestId = (await elsewhere.fetchAuthSession()).identityId!
     await signIn(elsewhere, email)
     expect((await elsewhere.fetchAuthSession()).identityId).toBe(guestId)
-    // The other browser's guest identity was merged away.
+    // The other browser's guest identity was merged in and is now disabled, as Cognito disables it:
+    // refused with or without the user's login, and still after a restart.
     const sdk = new CognitoIdentityClient({ region: 'us-east-1', endpoint: sandbox.identityPoolEndpoint, credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' } })
-    await expect(sdk.send(new GetCredentialsForIdentityCommand({ IdentityId: otherGuestId })))
-      .rejects.toMatchObject({ name: 'ResourceNotFoundException', message: `Identity '${otherGuestId}' not found.` })
+    const forbidden = { name: 'NotAuthorizedException', message: `Access to Identity '${otherGuestId}' is forbidden.`, $metadata: { httpStatusCode: 400 } }
+    await expect(sdk.send(new GetCredentialsForIdentityCommand({ IdentityId: otherGuestId }))).rejects.toMatchObject(forbidden)
+    const provider = `cognito-idp.us-east-1.amazonaws.com/${ids.userPoolId}`
+    const idToken = (await elsewhere.fetchAuthSession()).tokens!.idToken!
+    await expect(sdk.send(new GetCredentialsForIdentityCommand({ IdentityId: otherGuestId, Logins: { [provider]: idToken } }))).rejects.toMatchObject(forbidden)
+    await restart()
+    await expect(sdk.send(new GetCredentialsForIdentityCommand({ IdentityId: otherGuestId }))).rejects.toMatchObject(forbidden)
+    // An id the pool never handed out is unknown, not forbidden.
+    const neverIssued = 'us-east-1:00000000-0000-4000-8000-000000000000'
+    await expect(sdk.send(new GetCredentialsForIdentityCommand({ IdentityId: neverIssued })))
+      .rejects.toMatchObject({ name: 'ResourceNotFoundException', message: `Identity '${neverIssued}' not found.` })
     // And the user's identity cannot be used without their login.
     await expect(sdk.send(new GetCredentialsForIdentityCommand({ IdentityId: guestId })))
       .rejects.toMatchObject({ name: 'NotAuthorizedException', message: 'Logins don\'t match. Please include at least one valid login for this identity or identity pool.' })

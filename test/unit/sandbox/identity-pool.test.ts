@@ -3,16 +3,20 @@
  * token check, Cognito's errors), and which role it hands out: the guest and authenticated roles, a
  * user-pool group's role through the id token's `cognito:preferred_role` (Token mapping) or claim
  * rules (Rules mapping), the mapping's AmbiguousRoleResolution, and the roles' trust policies as STS
- * would check them.
+ * would check them; and a guest's identity merged into a user's, disabled as Cognito disables it.
  */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { SandboxIam } from '../../../sandbox/iam'
 import type { PolicyDocument, Role } from '../../../sandbox/iam/types'
+import { getCredentialsForIdentity } from '../../../sandbox/identity/operations/credentials'
 import { verifyLogins, type VerifiedLogin } from '../../../sandbox/identity/operations/logins'
 import { chooseRole } from '../../../sandbox/identity/operations/roles'
 import { LocalIdentityPool } from '../../../sandbox/identity/pool'
 import type { IdentityPoolSettings, RoleMapping } from '../../../sandbox/identity/settings'
-import type { IdentityStore } from '../../../sandbox/identity/store'
+import { IdentityStore } from '../../../sandbox/identity/store'
 
 const POOL = 'us-east-1:00000000-0000-4000-8000-000000000001'
 const PROVIDER = 'cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool12345'
@@ -36,7 +40,7 @@ const roles = [
 ]
 const arn = (name: string) => `arn:aws:iam::000000000000:role/${name}`
 
-function pool(mapping?: RoleMapping, roleNames = { authenticated: arn('auth'), unauthenticated: arn('guest') }, verifyToken: LocalIdentityPool['verifyToken'] = async () => ({})) {
+function pool(mapping?: RoleMapping, roleNames = { authenticated: arn('auth'), unauthenticated: arn('guest') }, verifyToken: LocalIdentityPool['verifyToken'] = async () => ({}), store = {} as IdentityStore) {
   const settings: IdentityPoolSettings = {
     identityPoolId: POOL,
     region: 'us-east-1',
@@ -46,8 +50,11 @@ function pool(mapping?: RoleMapping, roleNames = { authenticated: arn('auth'), u
     roles: roleNames,
     roleMappings: new Map(mapping ? [[`${PROVIDER}:${CLIENT}`, mapping]] : []),
   }
-  const iam = { roles: new Map(roles.map(r => [r.arn, r])) } as unknown as SandboxIam
-  return { settings, pool: new LocalIdentityPool(settings, {} as IdentityStore, iam, verifyToken) }
+  const iam = {
+    roles: new Map(roles.map(r => [r.arn, r])),
+    issue: async () => ({ accessKeyId: 'ASIAUNITTEST', secretAccessKey: 'secret', sessionToken: 'session', expiresAt: Date.now() + 3_600_000 }),
+  } as unknown as SandboxIam
+  return { settings, pool: new LocalIdentityPool(settings, store, iam, verifyToken) }
 }
 
 const login = (claims: Record<string, unknown> = {}): VerifiedLogin =>
@@ -139,5 +146,39 @@ describe('the identity pool\'s logins', () => {
     // A genuine token of this pool, named under another provider key, is not believed.
     await expect(refused(async () => ({ ...claims, iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other' }), { [PROVIDER]: jwt(claims) }))
       .rejects.toMatchObject({ type: 'NotAuthorizedException', message: 'Invalid login token. Issuer doesn\'t match providerName' })
+  })
+})
+
+describe('a guest\'s identity merged into a user\'s', () => {
+  const claims = { sub: 'sub-1', iss: `https://${PROVIDER}`, aud: CLIENT, token_use: 'id' }
+  const logins = { [PROVIDER]: 'id-token' }
+
+  it('is refused from then on as Cognito refuses a disabled identity, with or without logins, across restarts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'identity-store-'))
+    try {
+      let store = await IdentityStore.open(dir)
+      const user = await store.create('us-east-1', `${PROVIDER}:sub-1`)
+      const guest = await store.create('us-east-1')
+      const { pool: p } = pool(token, undefined, async () => claims, store)
+
+      // Signing in on a browser that browsed as a guest: the answer names the user's identity.
+      expect(await getCredentialsForIdentity(p, { IdentityId: guest.identityId, Logins: logins })).toMatchObject({ IdentityId: user.identityId })
+      const forbidden = { type: 'NotAuthorizedException', message: `Access to Identity '${guest.identityId}' is forbidden.` }
+      await expect(getCredentialsForIdentity(p, { IdentityId: guest.identityId })).rejects.toMatchObject(forbidden)
+      await expect(getCredentialsForIdentity(p, { IdentityId: guest.identityId, Logins: logins })).rejects.toMatchObject(forbidden)
+
+      await store.close()
+      store = await IdentityStore.open(dir)
+      const { pool: restarted } = pool(token, undefined, async () => claims, store)
+      await expect(getCredentialsForIdentity(restarted, { IdentityId: guest.identityId })).rejects.toMatchObject(forbidden)
+      // The user's own identity is unaffected, and an id never handed out is still unknown.
+      expect(await getCredentialsForIdentity(restarted, { IdentityId: user.identityId, Logins: logins })).toMatchObject({ IdentityId: user.identityId })
+      await expect(getCredentialsForIdentity(restarted, { IdentityId: IDENTITY }))
+        .rejects.toMatchObject({ type: 'ResourceNotFoundException', message: `Identity '${IDENTITY}' not found.` })
+      await store.close()
+    }
+    finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
