@@ -1,6 +1,5 @@
 import { isCancelError } from 'aws-amplify/storage'
 import { attachmentPath, checkAttachment, parseAttachmentPath } from '~~/shared/attachments'
-import { dataErrorMessage } from '~~/utils/data-errors'
 
 export interface Attachment {
   path: string
@@ -31,6 +30,8 @@ const IMAGE = /\.(png|jpe?g|gif|webp)$/i
  */
 export function useAttachments() {
   const { $Amplify } = useNuxtApp()
+  // Failures say why in words: a browser that does not trust the offline sandbox is told how to fix it.
+  const { explain } = useSandboxCertificate()
 
   const { data: attachments, error, refresh } = useAsyncData('attachments', async () => {
     const { items } = await $Amplify.Storage.list({ path: ({ identityId }) => `attachments/${identityId}/`, options: { listAll: true } })
@@ -78,7 +79,7 @@ export function useAttachments() {
       if (added) attachments.value = [...attachments.value.filter(other => other.path !== path), added].sort((a, b) => a.path.localeCompare(b.path))
     }
     catch (cause) {
-      problems.value.set(todoId, isCancelError(cause) ? `Upload of ${file.name} cancelled: nothing was kept.` : `${file.name} could not be uploaded: ${dataErrorMessage(cause)}`)
+      problems.value.set(todoId, isCancelError(cause) ? `Upload of ${file.name} cancelled: nothing was kept.` : `${file.name} could not be uploaded: ${await explain(cause)}`)
     }
     finally {
       uploads.value.delete(todoId)
@@ -100,7 +101,7 @@ export function useAttachments() {
         forget(attachment.path)
         problems.value.set(attachment.todoId, `${attachment.name} is gone: it was removed elsewhere.`)
       }
-      else problems.value.set(attachment.todoId, `${attachment.name} could not be opened: ${dataErrorMessage(cause)}`)
+      else problems.value.set(attachment.todoId, `${attachment.name} could not be opened: ${await explain(cause)}`)
     }
   }
 
@@ -127,17 +128,21 @@ export function useAttachments() {
       return true
     }
     catch (cause) {
-      problems.value.set(attachment.todoId, `${attachment.name} could not be removed: ${dataErrorMessage(cause)}`)
+      problems.value.set(attachment.todoId, `${attachment.name} could not be removed: ${await explain(cause)}`)
       return false
     }
   }
 
   /**
-   * Removes every file of a todo, before the todo itself goes: listed afresh, so files added from
-   * another tab go too. False (with the reason in `problems`) when one could not be removed.
+   * Removes every file of a todo, before the todo itself goes: listed afresh, so files added to it
+   * from another tab go too. A todo that had no files when the list loaded (and none uploaded here
+   * since) is deleted without asking Storage: deleting it must not depend on Storage being
+   * reachable, and a file added to it in another tab meanwhile is the rare price. False (with the
+   * reason in `problems`) when one could not be removed.
    */
   async function removeAll(todoId: string): Promise<boolean> {
     problems.value.delete(todoId)
+    if (!error.value && of(todoId).length === 0) return true
     try {
       const { items } = await $Amplify.Storage.list({ path: ({ identityId }) => `attachments/${identityId}/${todoId}/`, options: { listAll: true } })
       for (const item of items) {
@@ -147,7 +152,7 @@ export function useAttachments() {
       return true
     }
     catch (cause) {
-      problems.value.set(todoId, `The todo's files could not all be removed, so the todo stays: ${dataErrorMessage(cause)}`)
+      problems.value.set(todoId, `The todo's files could not all be removed, so the todo stays: ${await explain(cause)}`)
       return false
     }
   }

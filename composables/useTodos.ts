@@ -3,6 +3,7 @@ import { CONNECTION_STATE_CHANGE, ConnectionState } from 'aws-amplify/data'
 import { Hub } from 'aws-amplify/utils'
 import { checkTodoContent } from '~~/shared/todo'
 import { dataErrorMessage as messageOf, orThrow } from '~~/utils/data-errors'
+import { UNTRUSTED_CERTIFICATE } from '~~/utils/sandbox-certificate'
 
 export type Todo = Pick<Schema['Todo']['type'], 'id' | 'content' | 'done' | 'createdAt' | 'updatedAt'>
 
@@ -89,6 +90,7 @@ export function useTodos() {
 
   // Subscriptions need the browser's WebSocket: they start once the page is hydrated.
   const subscriptions: Array<{ unsubscribe(): void }> = []
+  const certificate = useSandboxCertificate()
   onMounted(() => {
     const live = $Amplify.GraphQL.realtime?.Todo
     if (!live) return
@@ -101,6 +103,10 @@ export function useTodos() {
       const state = (payload.data as { connectionState?: ConnectionState }).connectionState
       if (state === ConnectionState.ConnectionDisrupted || state === ConnectionState.ConnectionDisruptedPendingNetwork) {
         liveError.value = 'Live updates are not connected, still trying. Changes from other tabs show after a reload.'
+        // Against the offline sandbox, the usual reason is its certificate: say so, and the fix.
+        void certificate.check().then((trust) => {
+          if (trust === 'untrusted' && liveError.value) liveError.value = `Live updates cannot connect: ${UNTRUSTED_CERTIFICATE}`
+        })
       }
       else if (state === ConnectionState.Connected) liveError.value = null
     })
