@@ -36,10 +36,10 @@ export default defineNuxtPlugin({
 
     const Amplify$: AmplifyApis = {
       Auth: {
-        fetchAuthSession: async () => (await auth()).fetchAuthSession(),
-        fetchTokens: async () => {
+        fetchAuthSession: async options => (await auth()).fetchAuthSession(options),
+        fetchTokens: async (options) => {
           await ready()
-          return (await (await import('aws-amplify/auth/cognito')).cognitoUserPoolsTokenProvider.getTokens()) ?? undefined
+          return (await (await import('aws-amplify/auth/cognito')).cognitoUserPoolsTokenProvider.getTokens(options)) ?? undefined
         },
         fetchUserAttributes: async () => (await auth()).fetchUserAttributes(),
         getCurrentUser: async () => (await auth()).getCurrentUser(),

@@ -21,8 +21,8 @@ export default defineNuxtPlugin({
 
     const Amplify$: AmplifyApis = {
       Auth: {
-        fetchAuthSession: () => run(context => fetchAuthSession(context)),
-        fetchTokens: () => run(async context => (await context.getTokens({})) ?? undefined),
+        fetchAuthSession: options => run(context => fetchAuthSession(context, options)),
+        fetchTokens: options => run(async context => (await context.getTokens(options ?? {})) ?? undefined),
         fetchUserAttributes: () => run(context => fetchUserAttributes(context)),
         getCurrentUser: () => run(context => getCurrentUser(context)),
         signIn: undefined,

@@ -1,4 +1,4 @@
-import type { AuthTokens, SignInInput, SignInOutput, SignOutInput, fetchAuthSession, fetchUserAttributes, getCurrentUser } from 'aws-amplify/auth'
+import type { AuthTokens, FetchAuthSessionOptions, SignInInput, SignInOutput, SignOutInput, fetchAuthSession, fetchUserAttributes, getCurrentUser } from 'aws-amplify/auth'
 import type {
   CopyWithPathInput, CopyWithPathOutput, DownloadDataWithPathInput, DownloadDataWithPathOutput, GetPropertiesWithPathInput,
   GetPropertiesWithPathOutput, GetUrlWithPathInput, GetUrlWithPathOutput, ListAllWithPathInput, ListAllWithPathOutput,
@@ -44,13 +44,14 @@ export type ClientOnly<T> = T | undefined
  */
 export interface AmplifyApis {
   Auth: {
-    fetchAuthSession: () => ReturnType<typeof fetchAuthSession>
+    /** `{ forceRefresh: true }` refreshes the tokens first: new groups show without signing in again. */
+    fetchAuthSession: (options?: FetchAuthSessionOptions) => ReturnType<typeof fetchAuthSession>
     /**
      * The session's tokens (refreshed if due), without the identity-pool credentials
      * `fetchAuthSession` also fetches; `undefined` when signed out. For calls that must send the id
      * token (`authToken`), whose claims (such as `email`) the access token lacks.
      */
-    fetchTokens: () => Promise<AuthTokens | undefined>
+    fetchTokens: (options?: FetchAuthSessionOptions) => Promise<AuthTokens | undefined>
     fetchUserAttributes: () => ReturnType<typeof fetchUserAttributes>
     getCurrentUser: () => ReturnType<typeof getCurrentUser>
     signIn: ClientOnly<(input: SignInInput) => Promise<SignInOutput>>
