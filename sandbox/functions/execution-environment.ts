@@ -121,6 +121,9 @@ export function lambdaEnvironment(config: LambdaFunctionConfig, logStreamName: s
   })
   env.TZ ??= ':UTC'
   if (env.AWS_REGION) env.AWS_DEFAULT_REGION ??= env.AWS_REGION
+  // The AWS SDK's 9-line NodeVersionSupportWarning is about the sandbox's Node, not the function's
+  // code, and would repeat at every cold start; the sandbox says it once at start (runtimeVersionNote).
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   // Lambda's NODE_PATH ends in the runtime's own node_modules (@aws-sdk/*); CommonJS `require` reads it, ESM does not (resolve-hook.mjs).
   env.NODE_PATH ??= join(config.resolveFrom, 'node_modules')
   return env

@@ -11,7 +11,7 @@ import type { CloudAssembly } from '../assembly'
 import type { IssuedCredentials, SandboxIam } from '../iam'
 import { secretNameOf, type ParameterStore } from '../ssm'
 import { findFunction, functionDefinitions, type FunctionDefinition } from './definitions'
-import { createLambdaRuntime, type InvokeResult, type LambdaFunctionConfig, type LambdaRuntime } from './runtime'
+import { createLambdaRuntime, runtimeVersionNote, type InvokeResult, type LambdaFunctionConfig, type LambdaRuntime } from './runtime'
 import { scheduleDefinitions, startSchedules } from './schedules'
 
 export type { FunctionDefinition } from './definitions'
@@ -58,6 +58,8 @@ export function createFunctions(options: CreateFunctionsOptions): LocalFunctions
   const cloudGraphqlUrl = `https://${options.assembly.ids.apiId}.appsync-api.${region}.amazonaws.com/graphql`
   let definitions = functionDefinitions(options.assembly)
   const credentials = new Map<string, IssuedCredentials>()
+  const versionNote = runtimeVersionNote(definitions.map(definition => definition.runtime))
+  if (versionNote) options.log(versionNote)
 
   const localize = (value: string) => value === cloudGraphqlUrl ? endpoints.graphqlUrl : value
   const readParameters = (assembly: CloudAssembly) => {

@@ -194,6 +194,18 @@ process.on('uncaughtException', error => fatal('Uncaught Exception', error, 129)
 process.on('unhandledRejection', reason => fatal('Unhandled Promise Rejection', runtimeError('Runtime.UnhandledPromiseRejection', reason), 128))
 // The sandbox went away: so does its function.
 process.on('disconnect', () => process.exit(0))
+// Ctrl-C reaches every process of the terminal's foreground group, this one included, while the
+// sandbox may still be busy stopping (npm run dev waits for nuxi first): a signal meant for the
+// sandbox must not read as this function crashing. The sandbox ends its functions itself when it
+// closes (Lambda never signals a function either); once nobody is left to, the signal is obeyed.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  const outlive = () => {
+    if (process.connected) return
+    process.off(signal, outlive)
+    process.kill(process.pid, signal)
+  }
+  process.on(signal, outlive)
+}
 
 try {
   const handler = await loadHandler(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), process.env._HANDLER ?? '')

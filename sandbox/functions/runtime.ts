@@ -25,7 +25,8 @@
  * Everything a handler writes reaches `log` one whole line at a time as `[<name>] <line>` (all of
  * an invocation's lines before its result is returned), then one `[<name>] REPORT <requestId> <ms> ms`
  * line per invocation: its duration without the cold start, unless the cold start is what failed.
- * A process that dies between invocations logs `[<name>] Error: Runtime exited with error: ...`.
+ * A process that dies between invocations logs `[<name>] Error: Runtime exited with error: ...`;
+ * one ended by the runtime (close, reload, idle) or stopped with its sandbox by Ctrl-C logs nothing.
  *
  * Unlike Lambda, an idle process is not frozen: its timers keep running between invocations.
  */
@@ -51,8 +52,9 @@ export interface LambdaFunctionConfig {
    * AWS_ENDPOINT_URL_*, NODE_EXTRA_CA_CERTS ...). Lambda's own variables are added
    * (AWS_LAMBDA_FUNCTION_NAME, AWS_LAMBDA_FUNCTION_MEMORY_SIZE, AWS_LAMBDA_FUNCTION_VERSION,
    * AWS_LAMBDA_LOG_GROUP_NAME / _STREAM_NAME, AWS_EXECUTION_ENV, LAMBDA_TASK_ROOT, _HANDLER) and
-   * TZ=':UTC', AWS_DEFAULT_REGION and NODE_PATH where unset; of the sandbox's own environment only
-   * PATH and HOME are passed on. AWS_ACCOUNT_ID, if set, goes into the invoked function's ARN.
+   * TZ=':UTC', AWS_DEFAULT_REGION, NODE_PATH and AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED
+   * where unset; of the sandbox's own environment only PATH and HOME are passed on. AWS_ACCOUNT_ID,
+   * if set, goes into the invoked function's ARN.
    */
   env: Record<string, string>
   /** Where bare imports the bundle left external (`@aws-sdk/*`, which Lambda's runtime provides) resolve from: the project's folder. */
@@ -120,6 +122,19 @@ async function codeStamp(config: LambdaFunctionConfig): Promise<string> {
 }
 
 const failure = (errorType: string, errorMessage: string): InvokeResult => ({ ok: false, error: { errorType, errorMessage }, durationMs: 0 })
+
+/**
+ * One line when functions run here on an older Node.js than their Lambda runtime (e.g. `nodejs22.x`),
+ * instead of the AWS SDK's warning in every function process; undefined when there is nothing to say.
+ */
+export function runtimeVersionNote(runtimes: readonly string[], nodeVersion = process.versions.node): string | undefined {
+  const local = Number(nodeVersion.split('.')[0])
+  const newest = Math.max(0, ...runtimes.map(runtime => Number(/^nodejs(\d+)\.x$/.exec(runtime)?.[1] ?? 0)))
+  if (newest <= local) return undefined
+  // Node.js 20 reached end of life on 2026-04-30 (https://nodejs.org/en/about/previous-releases).
+  const endOfLife = local <= 20 ? `; Node ${local} is past end of life` : ''
+  return `Functions run on Node ${local} here, Lambda runs them on Node ${newest} (nodejs${newest}.x)${endOfLife}.`
+}
 
 export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntime {
   const { log } = options

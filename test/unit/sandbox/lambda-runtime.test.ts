@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createLambdaRuntime, type InvokeResult, type LambdaFunctionConfig, type LambdaRuntime, type LambdaRuntimeOptions } from '../../../sandbox/functions/runtime'
+import { createLambdaRuntime, runtimeVersionNote, type InvokeResult, type LambdaFunctionConfig, type LambdaRuntime, type LambdaRuntimeOptions } from '../../../sandbox/functions/runtime'
 import { projectRoot } from '../../support/project'
 
 let dir: string
@@ -163,6 +163,24 @@ export const handler = async () => {
     expect(await inProgress).toMatchObject({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: expect.stringContaining('signal: killed') } })
     await expect(runtime.invoke(fn, {})).rejects.toThrow('closed')
   })
+
+  it('outlives a Ctrl-C meant for the sandbox, which closes it without a word; a real crash is still reported', async () => {
+    const runtime = open()
+    const fn = await bundle(COUNTER)
+    const { pid } = payload(await runtime.invoke(fn, {}))
+    // What a terminal's Ctrl-C (or a hang-up, or a TERM to the process group) does to every process of the sandbox.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.kill(pid as number, signal)
+    // Still warm: the same process serves the next invocation.
+    expect(payload(await runtime.invoke(fn, {}))).toEqual({ invocations: 2, pid })
+    await runtime.close()
+    expect(isAlive(pid as number)).toBe(false)
+    expect(lines.filter(line => /Error|Runtime exited/.test(line))).toEqual([])
+
+    const crashing = open()
+    const crash = await bundle('export const handler = async () => { setTimeout(() => process.exit(3), 20); return \'bye\' }')
+    expect(payload(await crashing.invoke(crash, {}))).toBe('bye')
+    await vi.waitFor(() => expect(lines).toContain(`[${crash.name}] Error: Runtime exited with error: exit status 3`))
+  })
 })
 
 describe('handlers, context and environment', () => {
@@ -255,11 +273,13 @@ export const handler = async (event, context) => ({
         LAMBDA_TASK_ROOT: fn.codeDir,
         _HANDLER: 'index.handler',
         TZ: ':UTC',
+        // The AWS SDK's Node-version warning would repeat at every cold start (the sandbox says it once).
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         PATH: process.env.PATH,
         cwd: fn.codeDir,
       })
       // Nothing else: not the secret, nor anything else of the sandbox's own environment.
-      const lambdaOwn = ['AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_EXECUTION_ENV', 'LAMBDA_TASK_ROOT', '_HANDLER', 'TZ', 'AWS_DEFAULT_REGION', 'NODE_PATH']
+      const lambdaOwn = ['AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_EXECUTION_ENV', 'LAMBDA_TASK_ROOT', '_HANDLER', 'TZ', 'AWS_DEFAULT_REGION', 'NODE_PATH', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED']
       const passedOn = ['PATH', 'HOME'].filter(name => process.env[name] !== undefined)
       expect(Object.keys(env).filter(name => name !== 'cwd').sort()).toEqual([...Object.keys(fn.env), ...lambdaOwn, ...passedOn].sort())
     }
@@ -460,5 +480,18 @@ export const handler = async () => [base64url.encode('hi'), require('mime-types'
     const fromNowhere = await bundle(source)
     const result = await runtime.invoke(fromNowhere, {})
     expect(result).toMatchObject({ ok: false, error: { errorType: 'Runtime.ImportModuleError', errorMessage: expect.stringContaining('Cannot find package \'jose\'') } })
+  })
+})
+
+describe('the Node.js version functions run on', () => {
+  it('says once, in one line, when Lambda would run them on a newer Node.js than this machine', () => {
+    expect(runtimeVersionNote(['nodejs22.x', 'nodejs20.x'], '20.19.0'))
+      .toBe('Functions run on Node 20 here, Lambda runs them on Node 22 (nodejs22.x); Node 20 is past end of life.')
+    expect(runtimeVersionNote(['nodejs24.x'], '22.12.0')).toBe('Functions run on Node 22 here, Lambda runs them on Node 24 (nodejs24.x).')
+    expect(runtimeVersionNote(['nodejs22.x'], '22.12.0')).toBeUndefined()
+    expect(runtimeVersionNote(['nodejs22.x'], '24.1.0')).toBeUndefined()
+    // No functions, or none on Node.js: nothing to say.
+    expect(runtimeVersionNote([], '20.19.0')).toBeUndefined()
+    expect(runtimeVersionNote(['python3.12'], '20.19.0')).toBeUndefined()
   })
 })
