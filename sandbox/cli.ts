@@ -11,8 +11,17 @@ import { printLog, printMessage, reportStartError } from './terminal'
 
 const help = usage('sandbox', { authPort: DEFAULT_AUTH_PORT, dataPort: DEFAULT_DATA_PORT, storagePort: DEFAULT_STORAGE_PORT, restPort: DEFAULT_REST_PORT })
 
+/**
+ * The command that started this process, to be run again with `--reset`: npm names the script it
+ * runs (`npm run dev` starts the sandbox too) in npm_lifecycle_event; `npx` and a bare `node` do not.
+ */
+export function startCommand(env: NodeJS.ProcessEnv = process.env): string {
+  const script = env.npm_lifecycle_event
+  return script && env.npm_command !== 'exec' && /^[\w:.-]+$/.test(script) ? `npm run ${script}` : 'npm run sandbox'
+}
+
 /** The block printed once the sandbox serves; its first line is what scripts and tests wait for. */
-export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boolean): string {
+export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boolean, command = startCommand()): string {
   const show = (path: string) => relative(projectDir, path) || '.'
   const identity = sandbox.identityPool.settings
   const realtime = sandbox.graphqlUrl.replace(/^http/, 'ws').replace(/\/graphql$/, '/graphql/realtime')
@@ -28,7 +37,7 @@ export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boole
     ...restApis(sandbox),
     `  Messages   ${sandbox.messagesUrl}  (sign-up and reset codes, also printed here)`,
     `  Outputs    ${show(sandbox.outputsPath)}`,
-    `  Data       ${show(sandbox.dataDir)}  (wipe with: npm run sandbox -- --reset)`,
+    `  Data       ${show(sandbox.dataDir)}  (wipe with: ${command} -- --reset)`,
     `  Backend    ${sandbox.reusedSynth ? 'reused the last synth (amplify/ unchanged)' : 'synthesized from amplify/'}`,
     watching ? 'Watching amplify/ for changes. Ctrl-C to stop.' : '',
     '',
