@@ -133,6 +133,37 @@ export function answerPreflight(req: IncomingMessage, res: ServerResponse, polic
   }).end()
 }
 
+/**
+ * Which of `offered` (media types, most wanted first) the request's `Accept` header prefers: the
+ * highest quality, the earlier offer on a tie, the first offer without a header. `*` ranges count
+ * for less than a type named outright, as RFC 9110 (12.5.1) says.
+ */
+export function preferredType(accept: string | undefined, offered: readonly [string, ...string[]]): string {
+  if (!accept) return offered[0]
+  const ranges = accept.split(',').map((part) => {
+    const [range = '', ...params] = part.split(';').map(piece => piece.trim().toLowerCase())
+    const q = params.find(param => param.startsWith('q='))
+    const quality = q === undefined ? 1 : Number(q.slice(2))
+    return { range, quality: Number.isFinite(quality) ? Math.min(Math.max(quality, 0), 1) : 0 }
+  })
+  const qualityOf = (type: string) => {
+    let specificity = -1
+    let quality = 0
+    for (const { range, quality: q } of ranges) {
+      const rank = range === type ? 2 : range === `${type.split('/')[0]}/*` ? 1 : range === '*/*' ? 0 : -1
+      if (rank > specificity) [specificity, quality] = [rank, q]
+    }
+    return quality
+  }
+  let best = offered[0]
+  let bestQuality = qualityOf(best)
+  for (const type of offered.slice(1)) {
+    const quality = qualityOf(type)
+    if (quality > bestQuality) [best, bestQuality] = [type, quality]
+  }
+  return best
+}
+
 /** The request target as a URL; one `URL` cannot parse (`//`, `http://[`) reads as `/` and routes to a 4xx. */
 export function parseUrl(target: string | undefined): URL {
   try {

@@ -97,7 +97,8 @@ export interface UserPool {
   /**
    * Handles one HTTP request to the Cognito endpoint: `POST /` with `X-Amz-Target`, CORS preflights,
    * `GET /.well-known/jwks.json` (and `/<userPoolId>/.well-known/jwks.json`), and
-   * `GET /__sandbox/messages[?to=<email>]` (JSON array of SandboxMessage, newest last).
+   * `GET /__sandbox/messages[?to=<email>]` (JSON array of SandboxMessage, newest last; a page,
+   * newest first, for a request whose Accept prefers text/html).
    */
   handle(req: IncomingMessage, res: ServerResponse): void
   /**

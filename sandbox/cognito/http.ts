@@ -1,11 +1,12 @@
 /**
  * The HTTP face of the local pool: Cognito's JSON-RPC protocol (`POST /` + `X-Amz-Target`), CORS as
- * the real endpoint answers it, the JWKS and the sandbox's message list.
+ * the real endpoint answers it, the JWKS and the sandbox's message list (JSON, or a page for browsers).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { AMZ_JSON, sendError } from '../aws-json'
-import { allowCors, answerPreflight, guard, headerValue, parseUrl, PayloadTooLargeError, readBody, sendJson, type CorsPolicy } from '../http'
+import { allowCors, answerPreflight, guard, headerValue, parseUrl, PayloadTooLargeError, preferredType, readBody, send, sendJson, type CorsPolicy } from '../http'
 import { CognitoError, internalError, requestTooLarge } from './errors'
+import { MAILBOX_CSP, mailboxPage } from './mailbox'
 import { call } from './operations'
 import type { LocalPool } from './pool'
 
@@ -38,7 +39,18 @@ async function route(pool: LocalPool, req: IncomingMessage, res: ServerResponse)
       sendJson(res, 200, pool.jwks)
     }
     else if (path === '/__sandbox/messages') {
-      sendJson(res, 200, pool.state.listMessages(url.searchParams.get('to') ?? undefined))
+      const to = url.searchParams.get('to') ?? undefined
+      const messages = pool.state.listMessages(to)
+      res.setHeader('vary', 'accept')
+      res.setHeader('cache-control', 'no-store')
+      // Scripts and tests (and anything that does not ask for HTML first) get the JSON list.
+      if (preferredType(headerValue(req.headers.accept), ['application/json', 'text/html']) === 'text/html') {
+        res.setHeader('content-security-policy', MAILBOX_CSP)
+        send(res, 200, mailboxPage(messages, to), { contentType: 'text/html; charset=utf-8' })
+      }
+      else {
+        sendJson(res, 200, messages)
+      }
     }
     else {
       sendJson(res, 404, { message: 'Not Found' }, { contentType: AMZ_JSON })

@@ -1,13 +1,13 @@
 /**
  * The HTTP helpers every local service answers through, on a loopback server: body limits,
- * aborted uploads, CORS, AWS-shaped replies, and the guard that keeps a failing route from
- * crashing the process.
+ * aborted uploads, CORS, AWS-shaped replies, the guard that keeps a failing route from
+ * crashing the process, and which of its forms a request's Accept header prefers.
  */
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  allowCors, answerPreflight, guard, parseUrl, PayloadTooLargeError, readBody, RequestAbortedError, sendJson, type CorsPolicy,
+  allowCors, answerPreflight, guard, parseUrl, PayloadTooLargeError, preferredType, readBody, RequestAbortedError, sendJson, type CorsPolicy,
 } from '../../../sandbox/http'
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>
@@ -212,5 +212,26 @@ describe('parseUrl', () => {
 
   it.each([['//'], ['http://['], [undefined]])('reads %j as /', (target) => {
     expect(parseUrl(target).pathname).toBe('/')
+  })
+})
+
+describe('preferredType', () => {
+  const offered = ['application/json', 'text/html'] as const
+  it.each([
+    // What browsers send when a page is opened: HTML.
+    ['text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8', 'text/html'],
+    ['text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'text/html'],
+    // fetch(), curl and the AWS SDKs send */* or nothing: the first offer.
+    ['*/*', 'application/json'],
+    [undefined, 'application/json'],
+    ['', 'application/json'],
+    ['application/json', 'application/json'],
+    ['text/*', 'text/html'],
+    ['text/html;q=0.5, application/json', 'application/json'],
+    ['Text/HTML', 'text/html'],
+    ['text/html;q=0, */*', 'application/json'],
+    ['text/html;q=oops, */*;q=0.1', 'application/json'],
+  ])('answers %j with %s', (accept, expected) => {
+    expect(preferredType(accept, offered)).toBe(expected)
   })
 })
