@@ -45,6 +45,25 @@ export default defineNuxtConfig({
     compressPublicAssets: { gzip: true, brotli: true },
   },
 
+  vite: {
+    optimizeDeps: {
+      // Every package the browser imports. Vite's start-up scan does not see through Nuxt's
+      // auto-imported components, so it would find some (the Authenticator) on their first page,
+      // optimize them then and reload every open tab, losing the click that led there.
+      include: [
+        'aws-amplify',
+        'aws-amplify/api',
+        'aws-amplify/auth',
+        'aws-amplify/auth/cognito',
+        'aws-amplify/data',
+        'aws-amplify/storage',
+        'aws-amplify/utils',
+        '@aws-amplify/ui-vue',
+        'rxjs',
+      ],
+    },
+  },
+
   typescript: { strict: true },
 
   hooks: {

@@ -1,10 +1,14 @@
 import { execFile, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { copyFile, mkdir, readdir, readFile, readlink, realpath, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { dirname, join, sep } from 'node:path'
 import { promisify } from 'node:util'
+import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signUpInAuthenticator } from '../../support/browser-tabs'
+import { launchOptions } from '../../support/chromium'
 import { projectRoot, scratchProject } from '../../support/project'
 import { latestCode } from '../../support/started-sandbox'
 import { WatchedProcess } from '../../support/watched-process'
@@ -66,6 +70,10 @@ async function scratchApp() {
       if (error.code !== 'ENOENT') throw error
     })
   }
+  // A checkout after `npm ci` has its own node_modules, where Nuxt keeps Vite's dependency cache
+  // (without one it would be filed under the project's). An empty one puts this copy's cache, new
+  // and empty like a fresh install's, inside the copy, and removes it with it.
+  await mkdir(join(project.dir, 'node_modules'))
   return { ...project, dir: await realpath(project.dir) }
 }
 
@@ -195,6 +203,63 @@ describe('npm run dev', () => {
     expect(response.status).toBe(200)
     const [, printed] = await dev!.waitFor(new RegExp(`sign-up code for ${email.replace(/[.+]/g, '\\$&')}: (\\d+)`), 10_000)
     expect(printed).toBe(await latestCode(outputs.custom.offlineSandbox.messagesUrl, email))
+  })
+
+  describe('in Chromium', () => {
+    /** A cold dev server compiles each page on its first visit: far slower than a built app. */
+    const COLD_PAGE_MS = 60_000
+    let browser: Browser
+    let page: Page
+    /** Every document the tab loaded: one per `goto`, more when something reloaded the page. */
+    const documents: string[] = []
+    const base = () => `http://127.0.0.1:${ports.app}`
+
+    beforeAll(async () => {
+      browser = await chromium.launch(launchOptions())
+      // ignoreHTTPSErrors stands in for trusting the sandbox's self-signed certificate (Storage, realtime).
+      const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: base() })
+      context.setDefaultTimeout(COLD_PAGE_MS)
+      page = await context.newPage()
+      page.on('request', (request) => {
+        if (request.isNavigationRequest() && request.frame() === page.mainFrame()) documents.push(request.url())
+      })
+    })
+    afterAll(async () => {
+      await browser?.close()
+    })
+
+    it('has every browser dependency optimized before the first page: no reload, and the first click lands', async () => {
+      const outputs = JSON.parse(await readFile(join(app.dir, 'amplify_outputs.json'), 'utf8')) as { custom: { offlineSandbox: { messagesUrl: string } } }
+      expect((await page.goto('/'))?.status()).toBe(200)
+      await page.getByText('You are not signed in').waitFor()
+      // A full reload would start a new document without this.
+      await page.evaluate(() => Object.assign(window, { __marker: 1 }))
+      await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).click()
+      await page.getByRole('tab', { name: 'Create Account' }).waitFor()
+      expect(new URL(page.url()).pathname).toBe('/sign-in')
+
+      // Signed in, every page that loads more of Amplify: the data client and realtime, REST, Storage.
+      await signUpInAuthenticator(page, outputs.custom.offlineSandbox.messagesUrl, `dev-browser-${Date.now()}@example.com`, 'Dev-pass-1')
+      await page.getByRole('banner').getByRole('link', { name: 'Your todos' }).click()
+      await page.getByLabel('New todo').fill('Pack the tent')
+      await page.getByRole('button', { name: 'Add' }).click()
+      await page.getByRole('list', { name: 'Todos' }).getByText('Pack the tent').waitFor()
+      await page.getByLabel('Share these todos').fill('Camping trip')
+      await page.getByRole('button', { name: 'Publish' }).click()
+      await page.getByRole('heading', { name: 'Camping trip' }).waitFor()
+      expect(new URL(page.url()).pathname).toMatch(/^\/lists\/./)
+      await page.getByRole('banner').getByRole('link', { name: 'Profile' }).click()
+      await page.getByText('1 todo: 0 done, 1 open').waitFor()
+      await page.getByRole('banner').getByRole('link', { name: 'Shared lists' }).click()
+      await page.getByRole('link', { name: 'Camping trip' }).waitFor()
+
+      expect(await page.evaluate(() => (window as { __marker?: number }).__marker)).toBe(1)
+      expect(documents).toEqual([`${base()}/`])
+      // Vite says so when it finds a dependency late, and then reloads every open page.
+      expect(dev!.output).not.toMatch(/new dependencies optimized|optimized dependencies changed|discovered while scanning|optimizeDeps/)
+      // This run's own cache, in the copy: the dependencies were optimized from nothing.
+      expect(existsSync(join(app.dir, 'node_modules/.cache/vite/client/deps/_metadata.json'))).toBe(true)
+    }, 300_000)
   })
 
   it('stops everything on SIGTERM, exiting 0 and freeing its ports', async () => {
