@@ -37,6 +37,11 @@ export default defineNuxtConfig({
 
   alias: { '#amplify-outputs': outputsFile },
 
+  // The offline sandbox keeps its state in .amplify/ and writes some of it on requests (guest
+  // identities, credentials): app source it is not, and watching it made every page print
+  // "Vite server hmr" as the dev server threw away modules for nothing.
+  ignore: ['/.amplify'],
+
   // The Authenticator's stylesheet is large: send it once, as a cached file, not inlined into the HTML too.
   features: { inlineStyles: false },
   compatibilityDate: '2025-07-15',

@@ -262,6 +262,20 @@ describe('npm run dev', () => {
     }, 300_000)
   })
 
+  it('prints nothing per request', async () => {
+    const requests = 10
+    const before = dev!.output.length
+    for (let i = 0; i < requests; i++) {
+      const response = await fetch(`http://127.0.0.1:${ports.app}${i % 2 ? '/sign-in' : '/'}`, { signal: AbortSignal.timeout(30_000) })
+      expect(response.status).toBe(200)
+      await response.text()
+    }
+    // One more page: what the last requests left for the next one to print (nuxi prints a
+    // module reload on the request after it) is printed by now.
+    await (await fetch(`http://127.0.0.1:${ports.app}/`, { signal: AbortSignal.timeout(30_000) })).text()
+    expect(dev!.output.slice(before).split('\n').filter(line => line.trim())).toEqual([])
+  })
+
   it('stops everything on SIGTERM, exiting 0 and freeing its ports', async () => {
     expect(await dev!.stop('SIGTERM')).toBe(0)
     expect(dev!.output).not.toMatch(/error while stopping/i)
