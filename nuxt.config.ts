@@ -21,6 +21,16 @@ export default defineNuxtConfig({
         }
       })
     },
+    // In dev, an expected client error (a 401, 403 or 404) answers as it does in production: the
+    // app's error page without Nuxt's overlay, JSON without a stack (server/error/). Nitro runs
+    // error handlers in turn until one answers; Nuxt's own stays in between.
+    (_options, nuxt) => {
+      if (!nuxt.options.dev) return
+      nuxt.hook('nitro:config', (config) => {
+        const handler = (name: string) => resolve(nuxt.options.serverDir, 'error', name)
+        config.errorHandler = [handler('page'), ...[config.errorHandler ?? []].flat(), handler('json')]
+      })
+    },
   ],
   devtools: { enabled: false },
 

@@ -262,6 +262,24 @@ describe('npm run dev', () => {
     }, 300_000)
   })
 
+  it('answers an unknown address with the app\'s 404 page, as a browser asks for it', async () => {
+    const response = await fetch(`http://127.0.0.1:${ports.app}/no-such-page`, { headers: { accept: 'text/html' }, signal: AbortSignal.timeout(30_000) })
+    expect(response.status).toBe(404)
+    const html = await response.text()
+    expect(html).toContain('Page not found')
+    expect(html).toContain('There is no page at this address.')
+    expect(html).not.toContain('<nuxt-error-overlay')
+  })
+
+  it('answers 401 JSON without a stack trace: a missing session is no crash', async () => {
+    const response = await fetch(`http://127.0.0.1:${ports.app}/api/current-user`, { signal: AbortSignal.timeout(30_000) })
+    expect(response.status).toBe(401)
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/)
+    const body = await response.json() as Record<string, unknown>
+    expect(body).toMatchObject({ statusCode: 401, message: 'Sign in to continue.' })
+    expect(body).not.toHaveProperty('stack')
+  })
+
   it('prints nothing per request', async () => {
     const requests = 10
     const before = dev!.output.length
