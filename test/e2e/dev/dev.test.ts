@@ -213,6 +213,14 @@ describe('npm run dev', () => {
     /** Every document the tab loaded: one per `goto`, more when something reloaded the page. */
     const documents: string[] = []
     const base = () => `http://127.0.0.1:${ports.app}`
+    /** What the console showed on `/` and `/sign-in`, the first pages of a fresh install. */
+    let onFirstPages: typeof problems | undefined
+    /** Console warnings and errors and uncaught exceptions, with the script or page they came from. */
+    const problems: Array<{ type: string, text: string, source: string }> = []
+    const problemsSince = (from: number, types = ['warning', 'error', 'pageerror']) => problems.slice(from)
+      .filter(problem => types.includes(problem.type))
+      // The browser's own line for a document answered 403 or 404: it reports the status the test asks for.
+      .filter(problem => !(documents.includes(problem.source) && /^Failed to load resource: the server responded with a status of 40[34]\b/.test(problem.text)))
 
     beforeAll(async () => {
       browser = await chromium.launch(launchOptions())
@@ -220,6 +228,10 @@ describe('npm run dev', () => {
       const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: base() })
       context.setDefaultTimeout(COLD_PAGE_MS)
       page = await context.newPage()
+      page.on('console', (message) => {
+        if (message.type() === 'warning' || message.type() === 'error') problems.push({ type: message.type(), text: message.text(), source: message.location().url })
+      })
+      page.on('pageerror', error => problems.push({ type: 'pageerror', text: error.stack ?? error.message, source: page.url() }))
       page.on('request', (request) => {
         if (request.isNavigationRequest() && request.frame() === page.mainFrame()) documents.push(request.url())
       })
@@ -237,6 +249,7 @@ describe('npm run dev', () => {
       await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).click()
       await page.getByRole('tab', { name: 'Create Account' }).waitFor()
       expect(new URL(page.url()).pathname).toBe('/sign-in')
+      onFirstPages = problemsSince(0)
 
       // Signed in, every page that loads more of Amplify: the data client and realtime, REST, Storage.
       await signUpInAuthenticator(page, outputs.custom.offlineSandbox.messagesUrl, `dev-browser-${Date.now()}@example.com`, 'Dev-pass-1')
@@ -260,6 +273,46 @@ describe('npm run dev', () => {
       // This run's own cache, in the copy: the dependencies were optimized from nothing.
       expect(existsSync(join(app.dir, 'node_modules/.cache/vite/client/deps/_metadata.json'))).toBe(true)
     }, 300_000)
+
+    it('logs no warning or error in the console on / and /sign-in', () => {
+      expect(onFirstPages).toEqual([])
+    })
+
+    it('shows the expected 403 and 404 as the app\'s error page, with no dev overlay and no console error', async () => {
+      const hydrated = () => page.waitForFunction(() => (window as { useNuxtApp?: () => { isHydrating?: boolean } }).useNuxtApp?.().isHydrating === false)
+      const cases = [
+        // The user signed up above is not in the Admin group.
+        { path: '/admin', status: 403, title: 'Not allowed' },
+        { path: '/no-such-page', status: 404, title: 'Page not found' },
+        { path: '/lists/no-such-list', status: 404, title: 'Page not found' },
+      ]
+      for (const { path, status, title } of cases) {
+        const from = problems.length
+        expect((await page.goto(path))?.status(), path).toBe(status)
+        await page.getByRole('heading', { name: title }).waitFor()
+        // The browser has run the app on the page: what it logs while hydrating is in by now.
+        await hydrated()
+        expect(await page.locator('nuxt-error-overlay').count(), path).toBe(0)
+        expect(problemsSince(from, ['error', 'pageerror']), path).toEqual([])
+      }
+      // The same pages reached by a link in the app (the router's push is what a NuxtLink does).
+      await page.goto('/')
+      await hydrated()
+      for (const { path, title } of cases.filter(({ path }) => path !== '/admin')) {
+        const from = problems.length
+        await page.evaluate(to => (window as { useNuxtApp?: () => { $router: { push(to: string): Promise<unknown> } } }).useNuxtApp!().$router.push(to), path)
+        // Vue only logs an error a page throws there, and shows nothing: whichever comes first.
+        const heading = page.getByRole('heading', { name: title })
+        await Promise.race([
+          heading.waitFor().catch(() => {}),
+          page.waitForEvent('console', { predicate: message => message.type() === 'error' }).catch(() => {}),
+        ])
+        expect(problemsSince(from, ['error', 'pageerror']), path).toEqual([])
+        expect(await heading.isVisible(), path).toBe(true)
+        await page.getByRole('button', { name: 'Back to the home page' }).click()
+        await page.getByRole('heading', { name: 'Nuxt 3 on AWS Amplify Gen 2' }).waitFor()
+      }
+    }, 150_000)
   })
 
   it('answers an unknown address with the app\'s 404 page, as a browser asks for it', async () => {
