@@ -28,9 +28,23 @@ export interface DualProtocolServer {
   close(): Promise<void>
 }
 
+/**
+ * The path every TLS port answers with 204 and CORS for any origin: a page (the app, through
+ * `utils/sandbox-certificate.ts`) fetches it to learn whether the browser trusts the sandbox's
+ * certificate, which only a completed request can tell, without an error in its console.
+ */
+export const TLS_CHECK_PATH = '/__sandbox/tls-check'
+
 export function createDualProtocolServer(options: DualProtocolServerOptions): DualProtocolServer {
-  const plain = createHttpServer(options.onRequest)
-  const secure = createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, options.onRequest)
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+    if (request.url === TLS_CHECK_PATH && request.method === 'GET') {
+      response.writeHead(204, { 'access-control-allow-origin': '*', 'cache-control': 'no-store' }).end()
+      return
+    }
+    options.onRequest(request, response)
+  }
+  const plain = createHttpServer(onRequest)
+  const secure = createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest)
   const sockets = new Set<Socket>()
   for (const server of [plain, secure] as HttpServer[]) {
     server.on('upgrade', options.onUpgrade ?? ((_request: IncomingMessage, socket: Duplex) => socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')))

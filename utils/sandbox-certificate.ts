@@ -26,14 +26,16 @@ export function sandboxTlsOrigins(outputs: AmplifyOutputs): string[] {
   return origins
 }
 
+/** What every sandbox TLS port answers with 204 (`TLS_CHECK_PATH` in sandbox/listener.ts). */
+const TLS_CHECK_PATH = '/__sandbox/tls-check'
+
 /**
- * Whether the browser completes a TLS handshake with every origin. An opaque (`no-cors`) answer of
- * any status means it does; a refused certificate is a network error, as is a sandbox that is not
- * running, which the caller tells apart by asking the plain-HTTP endpoint (see `isNetworkFailure`).
+ * Whether the browser completes a request to every origin: a refused certificate is a network
+ * error (as is a sandbox that is not running; the page's other calls tell those apart).
  */
 export async function trustsEvery(origins: string[], fetcher: typeof fetch = fetch): Promise<boolean> {
   const answers = await Promise.all(origins.map(origin =>
-    fetcher(`${origin}/`, { mode: 'no-cors', cache: 'no-store', credentials: 'omit' }).then(() => true, () => false)))
+    fetcher(`${origin}${TLS_CHECK_PATH}`, { cache: 'no-store', credentials: 'omit' }).then(response => response.ok, () => false)))
   return answers.every(Boolean)
 }
 
