@@ -1,4 +1,4 @@
-import type { CredentialsAndIdentityIdProvider } from 'aws-amplify/auth'
+import type { CredentialsAndIdentityIdProvider, GetCredentialsOptions } from 'aws-amplify/auth'
 
 /**
  * Amplify keeps the identity pool's identity id in a cookie and sends it back for good, even when
@@ -13,16 +13,29 @@ import type { CredentialsAndIdentityIdProvider } from 'aws-amplify/auth'
  * a good one (the user's own identity, or a new guest one). Any other failure is passed on as is.
  */
 export function withIdentityRecovery(provider: CredentialsAndIdentityIdProvider): CredentialsAndIdentityIdProvider {
+  const get = async (options: GetCredentialsOptions) => {
+    try {
+      return await provider.getCredentialsAndIdentityId(options)
+    }
+    catch (error) {
+      if (!isUnusableIdentity(error)) throw error
+      await provider.clearCredentialsAndIdentityId()
+      return provider.getCredentialsAndIdentityId(options)
+    }
+  }
+  // Calls made at once (a page's parallel data and Storage calls, right after a sign-in) share one
+  // request: Amplify's provider would send one each, and with a guest identity stored, the first
+  // merges it into the user's and every other is refused for naming the merged one.
+  const inFlight = new Map<string, ReturnType<typeof get>>()
   return {
-    async getCredentialsAndIdentityId(options) {
-      try {
-        return await provider.getCredentialsAndIdentityId(options)
+    getCredentialsAndIdentityId(options) {
+      const key = JSON.stringify([options.authenticated, options.forceRefresh ?? false, options.tokens?.idToken?.toString() ?? null])
+      let pending = inFlight.get(key)
+      if (!pending) {
+        pending = get(options).finally(() => inFlight.delete(key))
+        inFlight.set(key, pending)
       }
-      catch (error) {
-        if (!isUnusableIdentity(error)) throw error
-        await provider.clearCredentialsAndIdentityId()
-        return provider.getCredentialsAndIdentityId(options)
-      }
+      return pending
     },
     clearCredentialsAndIdentityId: () => provider.clearCredentialsAndIdentityId(),
   }

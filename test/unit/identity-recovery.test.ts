@@ -62,3 +62,44 @@ describe('isUnusableIdentity', () => {
     expect(isUnusableIdentity(undefined)).toBe(false)
   })
 })
+
+describe('calls made at once', () => {
+  it('share one request to the identity pool, for the same session', async () => {
+    let requests = 0
+    const provider: CredentialsAndIdentityIdProvider = {
+      getCredentialsAndIdentityId: async () => {
+        requests++
+        await new Promise(resolve => setTimeout(resolve, 5))
+        return credentials
+      },
+      clearCredentialsAndIdentityId: () => {},
+    }
+    const wrapped = withIdentityRecovery(provider)
+    const guest = { authenticated: false, authConfig: {} }
+    const answers = await Promise.all([wrapped.getCredentialsAndIdentityId(guest), wrapped.getCredentialsAndIdentityId(guest), wrapped.getCredentialsAndIdentityId(guest)])
+    expect(answers).toEqual([credentials, credentials, credentials])
+    expect(requests).toBe(1)
+    // Once answered, the next call asks again (Amplify's provider keeps its own cache).
+    await wrapped.getCredentialsAndIdentityId(guest)
+    expect(requests).toBe(2)
+  })
+
+  it('never share between a guest and a signed-in session, or two sessions', async () => {
+    const seen: unknown[] = []
+    const provider: CredentialsAndIdentityIdProvider = {
+      getCredentialsAndIdentityId: async (options) => {
+        seen.push(options.tokens?.idToken?.toString() ?? 'guest')
+        return credentials
+      },
+      clearCredentialsAndIdentityId: () => {},
+    }
+    const wrapped = withIdentityRecovery(provider)
+    const session = (idToken: string) => ({ authenticated: true, authConfig: {}, tokens: { accessToken: { payload: {} }, idToken: { payload: {}, toString: () => idToken } } })
+    await Promise.all([
+      wrapped.getCredentialsAndIdentityId({ authenticated: false, authConfig: {} }),
+      wrapped.getCredentialsAndIdentityId(session('token-of-a')),
+      wrapped.getCredentialsAndIdentityId(session('token-of-b')),
+    ])
+    expect(seen.sort()).toEqual(['guest', 'token-of-a', 'token-of-b'])
+  })
+})
