@@ -1,16 +1,21 @@
+import { execFile, spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { Amplify } from 'aws-amplify'
-import { confirmSignUp, signIn, signOut, signUp } from 'aws-amplify/auth'
+import { confirmSignUp, resendSignUpCode, signIn, signOut, signUp } from 'aws-amplify/auth'
 import { generateClient } from 'aws-amplify/data'
+import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Schema } from '../../../amplify/data/resource'
 import { amplifyConfigFromOutputs } from '../../../utils/amplify-config'
-import { scratchProject } from '../../support/project'
+import { launchOptions } from '../../support/chromium'
+import { projectRoot, scratchProject } from '../../support/project'
 import { latestCode } from '../../support/started-sandbox'
 import { SandboxProcess } from '../../support/sandbox-command'
+import { WatchedProcess } from '../../support/watched-process'
 
 type Outputs = Parameters<typeof amplifyConfigFromOutputs>[0] & { data?: { url: string }, custom: { offlineSandbox: { messagesUrl: string } } }
 
@@ -48,8 +53,9 @@ describe('npm run sandbox', () => {
 
   it('is ready in under 20 s, bound to 127.0.0.1, and writes amplify_outputs.json', async () => {
     const seconds = await sandbox.ready()
-    expect(seconds).toBeLessThan(20)
+    // Before the timing check: the tests after this one need the client configured either way.
     await configure()
+    expect(seconds).toBeLessThan(20)
     expect(amplifyConfigFromOutputs(outputs).Auth?.Cognito.userPoolEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect(outputs.data?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/)
     expect(sandbox.output).toMatch(/Data\s+\.amplify\/sandbox/)
@@ -71,6 +77,27 @@ describe('npm run sandbox', () => {
     await signOut()
     await signIn({ username: email, password })
     expect(await todos()).toEqual(['survives restarts'])
+  })
+
+  it('shows the codes it sent on a page a browser opens at custom.offlineSandbox.messagesUrl, newest first', async () => {
+    const reader = `mailbox-${Date.now()}@example.com`
+    await signUp({ username: reader, password, options: { userAttributes: { email: reader } } })
+    const first = await latestCode(outputs.custom.offlineSandbox.messagesUrl, reader)
+    await resendSignUpCode({ username: reader })
+    const second = await latestCode(outputs.custom.offlineSandbox.messagesUrl, reader)
+    const browser = await chromium.launch(launchOptions())
+    try {
+      const page = await browser.newPage()
+      const response = await page.goto(`${outputs.custom.offlineSandbox.messagesUrl}?to=${encodeURIComponent(reader)}`)
+      expect(response?.headers()['content-type']).toMatch(/^text\/html/)
+      expect(response?.headers()['content-security-policy']).toBe('default-src \'none\'; style-src \'unsafe-inline\'')
+      const codes = await page.locator('.code').allTextContents()
+      expect(codes).toEqual([second, first])
+      await expect(page.getByText(`sign-up code for ${reader}`).first().isVisible()).resolves.toBe(true)
+    }
+    finally {
+      await browser.close()
+    }
   })
 
   it('serves a model added to amplify/ without a restart, keeping the data', async () => {
@@ -104,6 +131,39 @@ describe('npm run sandbox', () => {
     await restart(['--reset'], 'SIGINT')
     await expect(signIn({ username: email, password })).rejects.toMatchObject({ name: 'NotAuthorizedException' })
   })
+
+  it('run through npm, says what matters once: no SDK warning per function, the right reset command, a silent Ctrl-C', async () => {
+    await sandbox.stop()
+    // The project's own script, as `npm run sandbox` runs it, from the scratch project's folder.
+    await writeFile(join(project.dir, 'package.json'), JSON.stringify({ private: true, type: 'module', scripts: { sandbox: `exec node --import tsx ${join(projectRoot, 'sandbox', 'cli.ts')}` } }))
+    // A shell's environment, not the test runner's (vitest.config.ts turns the SDK's warning off).
+    const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _, ...env } = process.env
+    // A process group of its own, as a terminal gives a foreground job: Ctrl-C reaches all of it.
+    const child = spawn('npm', ['run', 'sandbox', '--', '--auth-port', '0', '--data-port', '0', '--storage-port', '0', '--rest-port', '0'], {
+      cwd: project.dir,
+      env: { ...env, FORCE_COLOR: '0' },
+      detached: true,
+    })
+    const npm = new WatchedProcess(child, 'npm run sandbox')
+    try {
+      await npm.waitFor(/Offline sandbox ready in/)
+      expect(npm.output).toMatch(/Data\s+\.amplify\/sandbox\s+\(wipe with: npm run sandbox -- --reset\)/)
+      await promisify(execFile)(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'invoke.ts'), 'todos-reader', '{}'], { cwd: project.dir }).catch(() => {})
+      await npm.waitFor(/\[todos-reader\] REPORT/)
+      expect(npm.output).not.toContain('NodeVersionSupportWarning')
+      const notes = npm.output.match(/Functions run on Node \d+ here/g) ?? []
+      expect(notes).toHaveLength(Number(process.versions.node.split('.')[0]) < 22 ? 1 : 0)
+
+      const stopping = npm.output.length
+      process.kill(-child.pid!, 'SIGINT')
+      expect(await npm.exited).toBe(0)
+      expect(npm.output.slice(stopping)).toMatch(/SIGINT: stopping/)
+      expect(npm.output.slice(stopping)).not.toMatch(/error/i)
+    }
+    finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL')
+    }
+  }, 90_000)
 })
 
 describe('npm run sandbox next to a cloud amplify_outputs.json', () => {

@@ -4,9 +4,10 @@
  * (AdminAddUserToGroup from a postConfirmation trigger, as the Gen 2 docs show it; secrets and the
  * user pool's id read from SSM by the bundle's own start-up code).
  */
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { promisify } from 'node:util'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { decodeJwt } from 'jose'
@@ -350,4 +351,28 @@ describe('functions as user pool triggers', () => {
     // every 1m: at the next minute's start, at most a minute after the sandbox started.
     await expect.poll(() => lines.find(line => line.startsWith('[tick] tick')), { timeout: 75_000, interval: 500 }).toBe('[tick] tick {}')
   }, 80_000)
+
+  it('stops as npm run dev stops it: a Ctrl-C that reaches a warm function before the sandbox closes is no crash', async () => {
+    expect(await sandbox.functions.invoke('echo', { ping: 1 })).toMatchObject({ ok: true })
+    // The function processes are this process's children, in its process group: what a terminal's Ctrl-C reaches.
+    const { stdout } = await promisify(execFile)('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)])
+    const functionPids = stdout.split('\n').filter(line => line.includes('runner.mjs')).map(line => Number.parseInt(line, 10))
+    expect(functionPids.length).toBeGreaterThan(0)
+    const from = lines.length
+    for (const pid of functionPids) process.kill(pid, 'SIGINT')
+    // npm run dev closes the sandbox only once nuxi has stopped, a while after the signal: nothing to wait for but time.
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    await sandbox.close()
+    expect(lines.slice(from).filter(line => /Error|Runtime exited/.test(line))).toEqual([])
+    const gone = (pid: number) => {
+      try {
+        process.kill(pid, 0)
+        return false
+      }
+      catch {
+        return true
+      }
+    }
+    expect(functionPids.filter(pid => !gone(pid))).toEqual([])
+  })
 })
