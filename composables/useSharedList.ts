@@ -13,7 +13,8 @@ export type ListRole = 'owner' | 'editor' | 'admin' | 'reader'
  * that was unpublished, is a 404 for everyone.
  */
 export async function useSharedList(id: string) {
-  const { $Amplify } = useNuxtApp()
+  const nuxtApp = useNuxtApp()
+  const { $Amplify } = nuxtApp
   const { SharedList } = $Amplify.GraphQL.client.models
   const { user } = useAuth()
 
@@ -135,9 +136,12 @@ export async function useSharedList(id: string) {
   })
 
   await loaded
-  // The HTML says why the list is gone, and 404 is the status for everyone.
-  // Not fatal: Nuxt hides a fatal error's message, and this one says why the list is gone.
-  if (!error.value && data.value === null) throw createError({ statusCode: 404, statusMessage: 'Not Found', message: 'There is no shared list at this address: it was never published, or it was unpublished.' })
+  // The error page says why the list is gone, and 404 is the status for everyone. Shown, not thrown:
+  // after a client-side navigation Vue only logs a non-fatal error that a page throws, and a fatal
+  // one would have its message hidden.
+  if (!error.value && data.value === null) {
+    nuxtApp.runWithContext(() => showError(createError({ statusCode: 404, statusMessage: 'Not Found', message: 'There is no shared list at this address: it was never published, or it was unpublished.' })))
+  }
 
   return { list, role, editors, error, refresh, canEdit, canUnpublish, busy, actionError, liveError, unpublished, toggle, addEditor, removeEditor, unpublish }
 }

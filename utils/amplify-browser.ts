@@ -1,6 +1,6 @@
 import { Amplify } from 'aws-amplify'
 import { CognitoAWSCredentialsAndIdentityIdProvider, DefaultIdentityIdStore, cognitoUserPoolsTokenProvider } from 'aws-amplify/auth/cognito'
-import { CookieStorage } from 'aws-amplify/utils'
+import { ConsoleLogger, CookieStorage } from 'aws-amplify/utils'
 import outputs from '#amplify-outputs'
 import { AUTH_COOKIE_MAX_AGE, amplifyConfigFromOutputs, authCookieAttributes } from '~~/utils/amplify-config'
 import { withIdentityRecovery } from '~~/utils/identity-recovery'
@@ -29,11 +29,20 @@ export function configureAmplify(): void {
   cognitoUserPoolsTokenProvider.setKeyValueStorage(storage)
   // Amplify's own providers (what `ssr: true` alone would pick), with an identity id the identity
   // pool refuses (merged at sign-in, deleted, another user's) replaced instead of sent for good.
-  Amplify.configure(config, {
-    ssr: true,
-    Auth: {
-      tokenProvider: cognitoUserPoolsTokenProvider,
-      credentialsProvider: withIdentityRecovery(new CognitoAWSCredentialsAndIdentityIdProvider(new DefaultIdentityIdStore(storage))),
-    },
-  })
+  // Amplify warns "You are using a custom Amazon Amazon Cognito … endpoint" (sic) on every configure,
+  // twice. Against the offline sandbox that endpoint is the point: quiet for this call only.
+  const logLevel = ConsoleLogger.LOG_LEVEL
+  if (config.Auth?.Cognito?.userPoolEndpoint || config.Auth?.Cognito?.identityPoolEndpoint) ConsoleLogger.LOG_LEVEL = 'ERROR'
+  try {
+    Amplify.configure(config, {
+      ssr: true,
+      Auth: {
+        tokenProvider: cognitoUserPoolsTokenProvider,
+        credentialsProvider: withIdentityRecovery(new CognitoAWSCredentialsAndIdentityIdProvider(new DefaultIdentityIdStore(storage))),
+      },
+    })
+  }
+  finally {
+    ConsoleLogger.LOG_LEVEL = logLevel
+  }
 }
