@@ -1,8 +1,11 @@
-import type { CredentialsAndIdentityIdProvider } from 'aws-amplify/auth'
+import type { AuthTokens, CredentialsAndIdentityIdProvider, GetCredentialsOptions } from 'aws-amplify/auth'
 import { describe, expect, it } from 'vitest'
 import { isUnusableIdentity, withIdentityRecovery } from '~~/utils/identity-recovery'
 
 const serviceError = (name: string, message: string) => Object.assign(new Error(message), { name })
+const GUEST: GetCredentialsOptions = { authenticated: false, authConfig: undefined }
+/** A signed-in session whose id token reads as `idToken`. */
+const session = (idToken: string): GetCredentialsOptions => ({ authenticated: true, authConfig: undefined, tokens: { accessToken: { payload: {} }, idToken: { payload: {}, toString: () => idToken } } as AuthTokens })
 const credentials = { credentials: { accessKeyId: 'AKIA', secretAccessKey: 'secret' }, identityId: 'us-east-1:good' }
 
 /** Amplify's provider reduced to what matters here: a stored id, refused until it is cleared. */
@@ -30,13 +33,13 @@ describe('withIdentityRecovery', () => {
     ['linked to another login', serviceError('NotAuthorizedException', 'Logins don\'t match. Please include at least one valid login for this identity or identity pool.')],
   ])('drops an identity id %s and asks again, once', async (_, refusal) => {
     const { provider, calls } = providerStoring(refusal)
-    await expect(withIdentityRecovery(provider).getCredentialsAndIdentityId({ authenticated: false, authConfig: {} })).resolves.toEqual(credentials)
+    await expect(withIdentityRecovery(provider).getCredentialsAndIdentityId(GUEST)).resolves.toEqual(credentials)
     expect(calls).toEqual(['us-east-1:stale', 'clear', 'new'])
   })
 
   it('keeps the identity when the login token is what was refused', async () => {
     const { provider, calls } = providerStoring(serviceError('NotAuthorizedException', 'Invalid login token. Token expired: 1 >= 2'))
-    await expect(withIdentityRecovery(provider).getCredentialsAndIdentityId({ authenticated: true, authConfig: {} })).rejects.toThrow('Token expired')
+    await expect(withIdentityRecovery(provider).getCredentialsAndIdentityId(session('token'))).rejects.toThrow('Token expired')
     expect(calls).toEqual(['us-east-1:stale'])
   })
 
@@ -50,7 +53,7 @@ describe('withIdentityRecovery', () => {
       },
       clearCredentialsAndIdentityId: () => {},
     }
-    await expect(withIdentityRecovery(provider).getCredentialsAndIdentityId({ authenticated: false, authConfig: {} })).rejects.toBe(refusal)
+    await expect(withIdentityRecovery(provider).getCredentialsAndIdentityId(GUEST)).rejects.toBe(refusal)
     expect(attempts).toBe(2)
   })
 })
@@ -75,12 +78,11 @@ describe('calls made at once', () => {
       clearCredentialsAndIdentityId: () => {},
     }
     const wrapped = withIdentityRecovery(provider)
-    const guest = { authenticated: false, authConfig: {} }
-    const answers = await Promise.all([wrapped.getCredentialsAndIdentityId(guest), wrapped.getCredentialsAndIdentityId(guest), wrapped.getCredentialsAndIdentityId(guest)])
+    const answers = await Promise.all([wrapped.getCredentialsAndIdentityId(GUEST), wrapped.getCredentialsAndIdentityId(GUEST), wrapped.getCredentialsAndIdentityId(GUEST)])
     expect(answers).toEqual([credentials, credentials, credentials])
     expect(requests).toBe(1)
     // Once answered, the next call asks again (Amplify's provider keeps its own cache).
-    await wrapped.getCredentialsAndIdentityId(guest)
+    await wrapped.getCredentialsAndIdentityId(GUEST)
     expect(requests).toBe(2)
   })
 
@@ -94,9 +96,8 @@ describe('calls made at once', () => {
       clearCredentialsAndIdentityId: () => {},
     }
     const wrapped = withIdentityRecovery(provider)
-    const session = (idToken: string) => ({ authenticated: true, authConfig: {}, tokens: { accessToken: { payload: {} }, idToken: { payload: {}, toString: () => idToken } } })
     await Promise.all([
-      wrapped.getCredentialsAndIdentityId({ authenticated: false, authConfig: {} }),
+      wrapped.getCredentialsAndIdentityId(GUEST),
       wrapped.getCredentialsAndIdentityId(session('token-of-a')),
       wrapped.getCredentialsAndIdentityId(session('token-of-b')),
     ])
