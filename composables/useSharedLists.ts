@@ -7,11 +7,13 @@ export interface SharedListSummary {
   itemCount: number
   /** `<sub>::<username>` of its owner. */
   owner: string | null
+  /** Its owner's email as they published it; lists published before it was kept have none. */
+  ownerEmail: string | null
   mine: boolean
   createdAt: string
 }
 
-const summaryFields = ['id', 'title', 'owner', 'items.id', 'createdAt'] as const
+const summaryFields = ['id', 'title', 'owner', 'ownerEmail', 'items.id', 'createdAt'] as const
 
 /**
  * Shared lists, server-rendered: `mine` are the lists the user owns or edits (the data API filters
@@ -36,6 +38,7 @@ export function useSharedLists(scope: 'mine' | 'all') {
           title: list.title,
           itemCount: list.items.length,
           owner: list.owner ?? null,
+          ownerEmail: list.ownerEmail ?? null,
           mine: list.owner?.split('::')[0] === user.value?.userId,
           createdAt: list.createdAt,
         })

@@ -34,7 +34,9 @@ export async function publishTodos($Amplify: AmplifyApis, title: string, todos: 
   if (checked.error !== undefined) throw new Error(checked.error)
   if (todos.length === 0) throw new Error('Add a todo first: an empty list is not worth sharing.')
   const items: SharedItem[] = todos.map(todo => ({ id: todo.id, content: todo.content, done: todo.done ?? false }))
-  const created = orThrow(await $Amplify.GraphQL.client.models.SharedList.create({ title: checked.title, items, editors: [] }, { authMode: 'userPool', selectionSet: ['id'] }))
+  const email = (await $Amplify.Auth.fetchTokens())?.idToken?.payload.email
+  const ownerEmail = typeof email === 'string' ? email : undefined
+  const created = orThrow(await $Amplify.GraphQL.client.models.SharedList.create({ title: checked.title, items, editors: [], ownerEmail }, { authMode: 'userPool', selectionSet: ['id'] }))
   if (!created) throw new Error('The list was not saved.')
   return created.id
 }

@@ -35,6 +35,14 @@ const schema = a.schema({
       // Editors' email addresses, matched against the `email` claim of their id token. Only the
       // owner may change who edits; the public never sees who does. (Admin needs `delete` here
       // too: a rule may delete an item only if it may delete every field with rules of its own.)
+      // Who published it, for the admin area and the editors: written by the app from the owner's id
+      // token at publishing (the API takes it as given; `owner` is what rules trust) and never changed.
+      ownerEmail: a.email()
+        .authorization(allow => [
+          allow.owner().to(['create', 'read', 'delete']),
+          allow.ownersDefinedIn('editors').identityClaim('email').to(['read']),
+          allow.groups(['Admin']).to(['read', 'delete']),
+        ]),
       editors: a.string().required().array()
         .authorization(allow => [
           allow.owner(),

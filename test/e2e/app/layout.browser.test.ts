@@ -260,10 +260,10 @@ describe.sequential('layout of every page, wide and narrow', () => {
 
     await page.goto('/admin')
     const summary = (title: string) => page.getByRole('list', { name: 'Shared lists' }).getByRole('listitem').filter({ hasText: title }).locator('.summary').innerText()
-    // Counted in words, and whose list it is by username: the pool signs in with emails, so its
-    // usernames are the users' ids (the list holds no owner email), never `<sub>::<username>`.
+    // Counted in words, and whose list it is by the email its owner published with, never an id.
     expect.soft(await summary('Errands')).toMatch(/^1 item · \d{4}-\d\d-\d\d · yours$/)
-    expect.soft(await summary(listTitle)).toMatch(new RegExp(`^3 items · \\d{4}-\\d\\d-\\d\\d · by ${visitorId}$`))
+    expect.soft(await summary(listTitle)).toMatch(new RegExp(`^3 items · \\d{4}-\\d\\d-\\d\\d · by ${email.replaceAll('.', '\\.')}$`))
+    expect(await summary(listTitle)).not.toContain(visitorId)
     expect(await check(page, '/admin')).toEqual([])
   })
 })
