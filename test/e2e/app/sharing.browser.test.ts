@@ -138,6 +138,10 @@ describe.sequential('sharing a list in the browser', () => {
     await tab.goto('/admin')
     await tab.getByRole('link', { name: 'Camping trip' }).waitFor()
     await tab.getByRole('button', { name: 'Unpublish “Camping trip”' }).click()
+    // It asks first; nothing is gone until the answer.
+    await tab.getByRole('group', { name: 'Unpublish “Camping trip”? Its link stops working for everyone.' }).waitFor()
+    await tab.getByRole('link', { name: 'Camping trip' }).waitFor()
+    await tab.getByRole('button', { name: 'Yes, unpublish' }).click()
     await tab.getByRole('link', { name: 'Camping trip' }).waitFor({ state: 'detached' })
 
     // A, still on the page, is told.
