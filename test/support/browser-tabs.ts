@@ -3,6 +3,7 @@
  * through the real Authenticator the way a person does.
  */
 import type { BrowserContext, Page, Request, Route, WebSocket } from 'playwright-core'
+import { expect, it } from 'vitest'
 import { latestCode } from './started-sandbox'
 
 /** How long a user-visible change may take before a wait gives up. */
@@ -114,4 +115,22 @@ export function serverRenderedTodos(page: Page, html: string): Promise<Array<{ c
       done: item.querySelector('input[type="checkbox"]')?.hasAttribute('checked') ?? false,
     }))
   }, html)
+}
+
+/**
+ * The steps of one story, each a test. A step starts where the previous one left the people in it,
+ * so once one fails the rest are skipped, naming it. A step fails on any problem a tab recorded
+ * while it ran (see `watchedPage`), except those it names as expected.
+ */
+export function storySteps(problems: PageProblem[]) {
+  let failedStep: string | undefined
+  return (name: string, body: () => Promise<void>, expected: RegExp[] = []) => it(name, async ({ skip, onTestFailed }) => {
+    skip(failedStep !== undefined, `an earlier step failed: ${failedStep}`)
+    onTestFailed(() => {
+      failedStep ??= name
+    })
+    problems.length = 0
+    await body()
+    expect(problems.filter(problem => !expected.some(pattern => pattern.test(problem.text)))).toEqual([])
+  })
 }

@@ -10,8 +10,8 @@ import { join } from 'node:path'
 import { deflateSync } from 'node:zlib'
 import { getProperties, getUrl, list, remove } from 'aws-amplify/storage/server'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { UI_TIMEOUT, signUpInAuthenticator, watchedPage, type PageProblem } from '../../support/browser-tabs'
+import { afterAll, beforeAll, describe, expect, inject } from 'vitest'
+import { UI_TIMEOUT, signUpInAuthenticator, watchedPage, type PageProblem, storySteps } from '../../support/browser-tabs'
 import { launchOptions } from '../../support/chromium'
 import { amplifyContext, newSignedInUser, type SignedInUser } from '../../support/signed-in-user'
 import { sandboxFetch, trustSandboxCertificate } from '../../support/sandbox-certificate'
@@ -89,15 +89,7 @@ describe.sequential('attachments in the browser', () => {
     return items.map(item => item.path)
   }
 
-  let failedStep: string | undefined
-  const step = (name: string, body: () => Promise<void>) => it(name, async ({ skip, onTestFailed }) => {
-    skip(failedStep !== undefined, `an earlier step failed: ${failedStep}`)
-    onTestFailed(() => {
-      failedStep ??= name
-    })
-    await body()
-    expect(problems).toEqual([])
-  })
+  const step = storySteps(problems)
 
   beforeAll(async () => {
     await trustSandboxCertificate(certificatePath)

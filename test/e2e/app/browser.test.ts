@@ -4,10 +4,10 @@
  * other's lists, and sign out. The steps run in order and share the browser, like one session.
  */
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject } from 'vitest'
 import { launchOptions } from '../../support/chromium'
 import { latestCode } from '../../support/started-sandbox'
-import { UI_TIMEOUT, liveSubscriptions, serverRenderedTodos, signUpInAuthenticator, watchedPage, type PageProblem } from '../../support/browser-tabs'
+import { UI_TIMEOUT, liveSubscriptions, serverRenderedTodos, signUpInAuthenticator, watchedPage, type PageProblem, storySteps } from '../../support/browser-tabs'
 
 const { baseUrl, messagesUrl } = inject('e2e')
 const origin = new URL(baseUrl).origin
@@ -49,16 +49,7 @@ describe.sequential('a todo list in the browser', () => {
     return { origin: url.origin, path: url.pathname, redirect: url.searchParams.get('redirect') }
   }
 
-  // Each step starts where the previous one left the user: after a failure, the rest cannot say anything.
-  let failedStep: string | undefined
-  const step = (name: string, body: () => Promise<void>) => it(name, async ({ skip, onTestFailed }) => {
-    skip(failedStep !== undefined, `an earlier step failed: ${failedStep}`)
-    onTestFailed(() => {
-      failedStep ??= name
-    })
-    await body()
-    expect(problems).toEqual([])
-  })
+  const step = storySteps(problems)
 
   beforeAll(async () => {
     browser = await chromium.launch(launchOptions())

@@ -12,8 +12,8 @@
  */
 import { fetchAuthSession } from 'aws-amplify/auth/server'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { UI_TIMEOUT, signUpInAuthenticator, watchedPage, type PageProblem } from '../../support/browser-tabs'
+import { afterAll, beforeAll, describe, expect, inject } from 'vitest'
+import { UI_TIMEOUT, signUpInAuthenticator, watchedPage, type PageProblem, storySteps } from '../../support/browser-tabs'
 import { launchOptions } from '../../support/chromium'
 import { newSignedInUser, type SignedInUser } from '../../support/signed-in-user'
 import { addUserToGroup } from '../../support/user-pool-admin'
@@ -58,17 +58,8 @@ describe.sequential('a newcomer\'s journey, one browser per person', () => {
     return page
   }
 
-  let failedStep: string | undefined
   /** One step of the story; later steps are skipped once one fails (they build on it). */
-  const step = (name: string, body: () => Promise<void>, expected: RegExp[] = []) => it(name, async ({ skip, onTestFailed }) => {
-    skip(failedStep !== undefined, `an earlier step failed: ${failedStep}`)
-    onTestFailed(() => {
-      failedStep ??= name
-    })
-    problems.length = 0
-    await body()
-    expect(problems.filter(problem => !expected.some(pattern => pattern.test(problem.text)))).toEqual([])
-  })
+  const step = storySteps(problems)
 
   /** Reloads the tab and waits until the page shows `visible` again, rendered by the server. */
   async function reload(tab: Page, visible: string): Promise<void> {

@@ -4,8 +4,8 @@
  * Admin unpublishes it, after which its address is a 404 page for everyone.
  */
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { UI_TIMEOUT, liveSubscriptions, signUpInAuthenticator, watchedPage, type PageProblem } from '../../support/browser-tabs'
+import { afterAll, beforeAll, describe, expect, inject } from 'vitest'
+import { UI_TIMEOUT, liveSubscriptions, signUpInAuthenticator, watchedPage, type PageProblem, storySteps } from '../../support/browser-tabs'
 import { launchOptions } from '../../support/chromium'
 import { browserCookies, newSignedInUser, refreshSession, type SignedInUser } from '../../support/signed-in-user'
 import { addUserToGroup } from '../../support/user-pool-admin'
@@ -36,15 +36,7 @@ describe.sequential('sharing a list in the browser', () => {
 
   const item = (tab: Page, content: string) => tab.getByRole('list', { name: 'Shared items' }).getByRole('checkbox', { name: content })
 
-  let failedStep: string | undefined
-  const step = (name: string, body: () => Promise<void>) => it(name, async ({ skip, onTestFailed }) => {
-    skip(failedStep !== undefined, `an earlier step failed: ${failedStep}`)
-    onTestFailed(() => {
-      failedStep ??= name
-    })
-    await body()
-    expect(problems).toEqual([])
-  })
+  const step = storySteps(problems)
 
   beforeAll(async () => {
     browser = await chromium.launch(launchOptions())
