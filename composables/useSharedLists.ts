@@ -18,14 +18,16 @@ const summaryFields = ['id', 'title', 'owner', 'ownerEmail', 'items.id', 'create
 /**
  * Shared lists, server-rendered: `mine` are the lists the user owns or edits (the data API filters
  * by owner and by the editors' emails); `all` is every published list, for Admin. Either can be
- * unpublished from here; the data API decides who may.
+ * unpublished from here; the data API decides who may. With `when`, nothing is asked until it holds
+ * (Admin's list, for a user whose session may not carry the group yet), and it loads once it does.
  */
-export function useSharedLists(scope: 'mine' | 'all') {
+export function useSharedLists(scope: 'mine' | 'all', options: { when?: Ref<boolean> } = {}) {
   const { $Amplify } = useNuxtApp()
   const { SharedList } = $Amplify.GraphQL.client.models
   const { user } = useAuth()
 
   const { data: lists, status, error, refresh } = useAsyncData(`shared-lists:${scope}`, async () => {
+    if (options.when && !options.when.value) return []
     // Editors match on the email claim of the id token; Admin's group is in either token.
     const access = scope === 'mine' ? await sharedAccess($Amplify) : { authMode: 'userPool' as const }
     const all: SharedListSummary[] = []
@@ -46,7 +48,7 @@ export function useSharedLists(scope: 'mine' | 'all') {
       nextToken = page.nextToken
     } while (nextToken)
     return all.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id))
-  }, { default: () => [] as SharedListSummary[] })
+  }, { default: () => [] as SharedListSummary[], watch: options.when ? [options.when] : undefined })
 
   const busy = ref(new Set<string>())
   const actionError = ref<string | null>(null)

@@ -165,7 +165,7 @@ describe.sequential('a todo list in the browser', () => {
     expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true)
   })
 
-  step('a browser that does not trust the sandbox\'s certificate still gets the list, and is told live updates are not connected', async () => {
+  step('a browser that does not trust the sandbox\'s certificate still gets the list, and is told why live updates cannot connect', async () => {
     // No ignoreHTTPSErrors: the realtime socket (wss://, self-signed) cannot connect. Not watched for
     // console errors, since Chromium logs each refused connection attempt.
     const untrusting = await browser.newContext({ baseURL: baseUrl, colorScheme: 'light' })
@@ -174,7 +174,7 @@ describe.sequential('a todo list in the browser', () => {
     const tab = await untrusting.newPage()
     await tab.goto('/todos')
     await todoItem(tab, first.fromOtherTab).waitFor()
-    await tab.getByRole('alert').filter({ hasText: 'Live updates are not connected' }).waitFor({ timeout: UI_TIMEOUT })
+    await tab.getByRole('alert').filter({ hasText: 'Live updates cannot connect' }).filter({ hasText: 'npm run sandbox:trust' }).waitFor({ timeout: UI_TIMEOUT })
     await tab.close()
   })
 
