@@ -193,7 +193,7 @@ describe.sequential('a newcomer\'s journey, one browser per person', () => {
     await a.getByRole('heading', { name: 'Not allowed' }).waitFor()
     await a.getByRole('button', { name: 'Refresh my session and try again' }).click()
     await a.getByRole('heading', { name: 'Admin: every shared list' }).waitFor()
-    await a.getByRole('link', { name: 'Weekend' }).waitFor()
+    await a.getByRole('link', { name: 'Weekend', exact: true }).waitFor()
     await reload(a, 'Admin: every shared list')
   }, [/HTTP 403: GET .*\/admin$/, /status of 403/])
 
