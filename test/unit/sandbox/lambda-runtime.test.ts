@@ -390,13 +390,14 @@ export const handler = async (event) => {
   const kept = []
   for (;;) kept.push(new Array(1e6).fill(1.5))
 }`, { memoryMB: 64, timeoutSeconds: 20 })
-    expect(payload(await runtime.invoke(fn, {}))).toBeLessThan(200)
+    // The whole V8 heap fits in the function's memory, whatever the Node version sizes its parts at.
+    expect(payload(await runtime.invoke(fn, {}))).toBeLessThanOrEqual(64)
     const result = await runtime.invoke(fn, { grow: true }, { requestId: 'req-oom' })
     expect(result).toMatchObject({
       ok: false,
       error: { errorType: 'Runtime.OutOfMemory', errorMessage: 'RequestId: req-oom Error: Runtime exited with error: signal: killed' },
     })
-    expect(payload(await runtime.invoke(fn, {}))).toBeLessThan(200)
+    expect(payload(await runtime.invoke(fn, {}))).toBeLessThanOrEqual(64)
   }, 30_000)
 })
 
