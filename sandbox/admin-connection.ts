@@ -10,7 +10,7 @@ import { join, relative, resolve } from 'node:path'
 import { fromIni } from '@aws-sdk/credential-provider-ini'
 
 /** Where the sandbox keeps its admin credentials (never in amplify_outputs.json, which browsers get). */
-export const CREDENTIALS_FILE = join('.amplify', 'sandbox', 'admin-credentials')
+const CREDENTIALS_FILE = join('.amplify', 'sandbox', 'admin-credentials')
 const PROFILE = 'amplify-sandbox'
 
 /** A failure the user can act on: printed as one line, without a stack. */

@@ -73,7 +73,7 @@ export function readBody(req: IncomingMessage, { limit }: { limit: number }): Pr
 }
 
 /** Reads what is left of the body and drops it, so the client can finish sending and see the answer. */
-export function discardBody(req: IncomingMessage): void {
+function discardBody(req: IncomingMessage): void {
   req.resume()
 }
 

@@ -88,7 +88,7 @@ export const DEFAULT_DATA_PORT = 20002
 export const DEFAULT_STORAGE_PORT = 20003
 export const DEFAULT_REST_PORT = 20004
 /** Where in the data folder the admin's AWS shared credentials file lives. */
-export const ADMIN_CREDENTIALS_FILE = 'admin-credentials'
+const ADMIN_CREDENTIALS_FILE = 'admin-credentials'
 
 /** A start-up failure the user can act on: the CLI prints its message alone. */
 export class SandboxStartError extends Error {

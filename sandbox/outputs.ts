@@ -32,7 +32,7 @@ const OUTPUT_BUCKET = 'offline-sandbox-assets'
  * generator writes only these, so `amplify_outputs.json` never points the client at a service
  * nothing answers (storage, functions, REST...). A service that comes to be served adds its key.
  */
-export const SERVED_OUTPUTS = ['AWS::Amplify::Platform', 'AWS::Amplify::Auth', 'AWS::Amplify::GraphQL', 'AWS::Amplify::Storage', 'AWS::Amplify::Custom']
+const SERVED_OUTPUTS = ['AWS::Amplify::Platform', 'AWS::Amplify::Auth', 'AWS::Amplify::GraphQL', 'AWS::Amplify::Storage', 'AWS::Amplify::Custom']
 /** Bumped when what generateBackendOutputs writes for the same backend changes (it is cached). */
 const OUTPUTS_FORMAT = 4
 
@@ -63,7 +63,7 @@ function resolveOutput(key: string, value: unknown, assembly: CloudAssembly): st
 }
 
 /** The outputs a deploy of this assembly would have, with the sandbox's ids and the cloud's endpoints. */
-export async function generateBackendOutputs(assembly: CloudAssembly): Promise<Outputs> {
+async function generateBackendOutputs(assembly: CloudAssembly): Promise<Outputs> {
   // About 1.5 s to load (it brings Amplify's codegen): only when the outputs are not cached.
   const { DEFAULT_CLIENT_CONFIG_VERSION, generateClientConfig } = await import('@aws-amplify/client-config')
   const outputs = Object.entries(assembly.outputs).flatMap(([OutputKey, { Value }]) => {

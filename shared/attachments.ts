@@ -15,8 +15,6 @@ export const ATTACHMENT_TYPES: Readonly<Record<string, string>> = {
   'text/plain': 'text file',
 }
 
-export const isImage = (contentType: string | undefined) => contentType?.startsWith('image/') ?? false
-
 /** `null` when the file may be attached, else the message that says why not. */
 export function checkAttachment(file: { name: string, size: number, type: string }): string | null {
   if (!ATTACHMENT_TYPES[file.type]) {

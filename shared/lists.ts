@@ -1,7 +1,7 @@
 /** Rules for shared lists, checked by the app and again by the data model (amplify/data/resource.ts). */
 export const LIST_TITLE_MAX_LENGTH = 100
 /** The most editors one list may have. */
-export const LIST_MAX_EDITORS = 20
+const LIST_MAX_EDITORS = 20
 
 /** The title to save, or the message that says why it cannot be saved. */
 export function checkListTitle(input: string): { title: string, error?: undefined } | { title?: undefined, error: string } {

@@ -43,7 +43,7 @@ export async function synthesize(projectDir: string, outDir: string): Promise<vo
 }
 
 /** Keeps what tells the user what is wrong: drops CDK's deprecation noise and Node internals. */
-export function cleanSynthOutput(output: string): string {
+function cleanSynthOutput(output: string): string {
   return output
     .split('\n')
     .filter(line => !/^\s+at .*(node:internal|node_modules)/.test(line))

@@ -42,7 +42,7 @@ const tagOf = (found: FoundResource, key: string): string | undefined => {
  * Whether a function is the developer's: what `defineFunction` or their own CDK made. Not CDK's
  * providers, nor Amplify's own (tagged with the data API's or user pool's name, e.g. the table manager).
  */
-export function isDevelopersFunction(assembly: CloudAssembly, found: FoundResource): boolean {
+function isDevelopersFunction(assembly: CloudAssembly, found: FoundResource): boolean {
   const own = new Set([...assembly.resourcesOfType('AWS::AppSync::GraphQLApi'), ...assembly.resourcesOfType('AWS::Cognito::UserPool')]
     .map(resource => tagOf(resource, 'amplify:friendly-name')))
   const name = tagOf(found, 'amplify:friendly-name')

@@ -100,7 +100,7 @@ class LineSplitter {
 }
 
 /** The process environment a function gets: its own variables and Lambda's, none of the sandbox's but PATH and HOME. */
-export function lambdaEnvironment(config: LambdaFunctionConfig, logStreamName: string): Record<string, string> {
+function lambdaEnvironment(config: LambdaFunctionConfig, logStreamName: string): Record<string, string> {
   const env: Record<string, string> = {}
   for (const name of ['PATH', 'HOME']) {
     const value = process.env[name]

@@ -44,7 +44,7 @@ export interface AdminCredentials {
 
 export const ADMIN_PROFILE = 'amplify-sandbox'
 /** As long as Cognito's GetCredentialsForIdentity credentials last. */
-export const DEFAULT_TTL_SECONDS = 60 * 60
+const DEFAULT_TTL_SECONDS = 60 * 60
 /** Expired credentials are still recognised for a while, to answer ExpiredToken rather than "invalid". */
 const KEEP_EXPIRED_MS = 60 * 60_000
 const FILE_VERSION = 1

@@ -20,7 +20,7 @@ export const twoAuthMechanisms = (service: string) => isS3(service)
   : fail('IncompleteSignatureException', 'Only one auth mechanism allowed: a signed Authorization header or a presigned query string, not both', 400)
 
 /** Anything wrong with the shape of the Authorization header or the presigned query parameters. */
-export const malformedSignature = (service: string, presigned: boolean, why: string) => isS3(service)
+const malformedSignature = (service: string, presigned: boolean, why: string) => isS3(service)
   ? fail(presigned ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed', why, 400)
   : fail('IncompleteSignatureException', why, 400)
 

@@ -44,7 +44,7 @@ export interface SandboxIam extends Iam {
   close(): Promise<void>
 }
 
-export const ADMIN_ROLE_NAME = 'amplify-sandbox-admin'
+const ADMIN_ROLE_NAME = 'amplify-sandbox-admin'
 const ADMIN_SESSION = 'sandbox-admin'
 
 export async function createIam(opts: CreateIamOptions): Promise<SandboxIam> {

@@ -108,7 +108,7 @@ export function isBinaryMediaType(mediaType: string | undefined, binaryMediaType
 }
 
 /** Headers as API Gateway passes them: names as sent (the first spelling), the last value, and every value. */
-export function headersOf(rawHeaders: readonly string[]): { single: Record<string, string>, multi: Record<string, string[]> } {
+function headersOf(rawHeaders: readonly string[]): { single: Record<string, string>, multi: Record<string, string[]> } {
   const single: Record<string, string> = {}
   const multi: Record<string, string[]> = {}
   const spelling = new Map<string, string>()
@@ -123,7 +123,7 @@ export function headersOf(rawHeaders: readonly string[]): { single: Record<strin
 }
 
 /** The query's parameters, decoded as a form (`+` is a space); undefined when there are none. */
-export function queryOf(rawQuery: string): { single: Record<string, string>, multi: Record<string, string[]> } | undefined {
+function queryOf(rawQuery: string): { single: Record<string, string>, multi: Record<string, string[]> } | undefined {
   const single: Record<string, string> = {}
   const multi: Record<string, string[]> = {}
   for (const [name, value] of new URLSearchParams(rawQuery)) {

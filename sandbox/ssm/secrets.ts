@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeAtomically } from '../fs'
 
-export const SECRETS_FILE = 'secrets.json'
+const SECRETS_FILE = 'secrets.json'
 
 /** Amplify's rule for secret names: what `secret()` and SSM parameter names accept. */
 const NAME = /^[\w.-]{1,128}$/

@@ -9,9 +9,6 @@ import { createHash } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import type { StreamDigest } from './store'
 
-export const CHECKED = ['crc32', 'sha1', 'sha256'] as const
-export type CheckedAlgorithm = typeof CHECKED[number]
-
 /** The checksum the request declares: the algorithm, and its value when it came as a header. */
 export function declaredChecksum(headers: Record<string, string | string[] | undefined>): { algorithm: string, value?: string } | undefined {
   const trailer = headers['x-amz-trailer']

@@ -6,7 +6,7 @@
  * as S3 refuses it with MalformedXML. Pure.
  */
 
-export const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/'
+const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/'
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 /** A value to render: text, a number or boolean, a nested element, or a list of repeated elements. */

@@ -54,7 +54,7 @@ export interface HandlerCall {
 }
 
 /** A handler taking longer than this is stopped and fails its field. */
-export const DEFAULT_HANDLER_TIMEOUT_MS = 1000
+const DEFAULT_HANDLER_TIMEOUT_MS = 1000
 const FILENAME = 'code.js'
 
 const read = (file: string) => readFileSync(new URL(`./context/${file}`, import.meta.url), 'utf8')

@@ -23,7 +23,7 @@ export function declaredSize(request: S3Request, max: number): number {
 }
 
 /** A Content-MD5 header, checked for shape: the 16 bytes it names, or undefined when absent. */
-export function contentMd5(request: S3Request): Buffer | undefined {
+function contentMd5(request: S3Request): Buffer | undefined {
   const header = request.header('content-md5')
   if (header === undefined) return undefined
   const bytes = Buffer.from(header, 'base64')
