@@ -9,7 +9,6 @@ import type { CloudAssembly } from './assembly'
 import type { InvokeResult } from './functions/runtime'
 import type { Iam } from './iam/types'
 
-/** Everything the local user pool takes from the synthesized `AWS::Cognito::UserPool(Client)`. */
 /** A group of the definition (`defineAuth({ groups })` gives each a precedence in the order given and a role). */
 export interface UserPoolGroup {
   name: string
@@ -19,6 +18,7 @@ export interface UserPoolGroup {
   description?: string
 }
 
+/** Everything the local user pool takes from the synthesized `AWS::Cognito::UserPool(Client)`. */
 export interface UserPoolSettings {
   region: string
   /** The account in the pool's ARN, which IAM policies name. */

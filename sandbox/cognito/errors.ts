@@ -94,6 +94,14 @@ export const codeExpired = () => new CognitoError('ExpiredCodeException', 'Inval
 /** Too many wrong codes, or too many codes sent. */
 export const attemptLimit = () => new CognitoError('LimitExceededException', 'Attempt limit exceeded, please try after some time.')
 
+// Lambda triggers: what Cognito answers when the function behind a trigger fails or misbehaves.
+export const triggerUnavailable = (trigger: string) => new CognitoError('UnexpectedLambdaException', `${trigger} invocation failed: the offline sandbox runs no functions here.`)
+/** The function did not answer: timed out, or its runtime died. */
+export const triggerDidNotAnswer = (trigger: string, errorType: string) => new CognitoError('UnexpectedLambdaException', `${trigger} invocation failed due to error ${errorType}.`)
+/** The function threw: its message reaches the client. */
+export const triggerRefused = (trigger: string, message: string) => new CognitoError('UserLambdaValidationException', `${trigger} failed with error ${message}.`)
+export const invalidTriggerResponse = (detail: string) => new CognitoError('InvalidLambdaResponseException', `Invalid lambda response received: ${detail}`)
+
 function lowerFirst(field: string): string {
   return field.charAt(0).toLowerCase() + field.slice(1)
 }

@@ -5,7 +5,7 @@
  * ("PreSignUp failed with error <message>."), and what a trigger returns honoured by the
  * operations that call these (auto-confirm, token claims and groups, custom messages).
  */
-import { CognitoError } from './errors'
+import { invalidTriggerResponse, triggerDidNotAnswer, triggerRefused, triggerUnavailable } from './errors'
 import { stringMap, type Body } from './params'
 import type { LocalPool } from './pool'
 import type { StoredUser } from './store'
@@ -44,7 +44,7 @@ export async function runTrigger(
   const arn = typeof configured === 'string' ? configured : configured.arn
   const version = typeof configured === 'string' ? 1 : configured.version
   const invoke = pool.triggerInvoker
-  if (!invoke) throw new CognitoError('UnexpectedLambdaException', `${name} invocation failed: the offline sandbox runs no functions here.`)
+  if (!invoke) throw triggerUnavailable(name)
   const event: Record<string, unknown> = {
     version: String(version),
     region: pool.settings.region,
@@ -60,14 +60,14 @@ export async function runTrigger(
     const { errorType, errorMessage } = result.error
     // Cognito waits 5 s for a trigger; a function that does not answer fails the call differently from one that throws.
     if (errorType === 'Sandbox.Timedout' || errorType.startsWith('Runtime.')) {
-      throw new CognitoError('UnexpectedLambdaException', `${name} invocation failed due to error ${errorType}.`)
+      throw triggerDidNotAnswer(name, errorType)
     }
-    throw new CognitoError('UserLambdaValidationException', `${name} failed with error ${errorMessage}.`)
+    throw triggerRefused(name, errorMessage)
   }
   const answered = result.payload as { response?: unknown } | null
-  if (!answered || typeof answered !== 'object') throw new CognitoError('InvalidLambdaResponseException', `Invalid lambda response received: ${name} returned no event.`)
+  if (!answered || typeof answered !== 'object') throw invalidTriggerResponse(`${name} returned no event.`)
   const response = answered.response ?? {}
-  if (typeof response !== 'object' || response === null) throw new CognitoError('InvalidLambdaResponseException', `Invalid lambda response received: ${name} returned a response that is not an object.`)
+  if (typeof response !== 'object' || response === null) throw invalidTriggerResponse(`${name} returned a response that is not an object.`)
   return response as Record<string, unknown>
 }
 
@@ -104,7 +104,7 @@ export async function customMessage(
   const emailMessage = response.emailMessage
   if (typeof emailMessage === 'string' && emailMessage) {
     // Cognito refuses a custom message that drops the code: the user could never confirm.
-    if (!emailMessage.includes('{####}')) throw new CognitoError('InvalidLambdaResponseException', 'Invalid lambda response received: the email message must contain {####}.')
+    if (!emailMessage.includes('{####}')) throw invalidTriggerResponse('the email message must contain {####}.')
     return { subject: typeof response.emailSubject === 'string' && response.emailSubject ? response.emailSubject : subject, body: emailMessage.replaceAll('{####}', code) }
   }
   return fallback

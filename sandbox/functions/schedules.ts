@@ -3,9 +3,8 @@
  * makes) and `AWS::Events::Rule`s with a `ScheduleExpression` whose target is a function, fired
  * while the sandbox runs. Expressions are EventBridge's: `rate(5 minutes)` (first firing one period
  * after the sandbox starts) and `cron(minutes hours day-of-month month day-of-week year)` in the
- * schedule's time zone. The cron matcher is written here: EventBridge's six-field syntax (`?`,
- * the year field, `L`, `W`, `#`) is not what the cron libraries on npm parse; `L`, `W` and `#`
- * are refused with a message rather than guessed.
+ * schedule's time zone. The six fields (with `?` and the year) are matched here, minute by minute
+ * in that time zone; `L`, `W` and `#` are refused with a message rather than guessed.
  */
 import type { CloudAssembly } from '../assembly'
 
