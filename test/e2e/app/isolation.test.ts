@@ -51,7 +51,7 @@ beforeAll(async () => {
 it(`answers ${USERS * REQUESTS_PER_USER} interleaved concurrent requests each for its own user only`, async () => {
   const requests = Array.from({ length: REQUESTS_PER_USER }, (_, round) => tenants.map((tenant, index) => ({
     tenant,
-    path: (round + index) % 2 === 0 ? '/todos' : '/api/current-user',
+    path: ['/todos', '/api/current-user', '/api/todos'][(round + index) % 3]!,
   }))).flat()
 
   const responses = await Promise.all(requests.map(async ({ tenant, path }) => {
@@ -64,6 +64,10 @@ it(`answers ${USERS * REQUESTS_PER_USER} interleaved concurrent requests each fo
     expect(status, who).toBe(200)
     if (path === '/api/current-user') {
       expect(JSON.parse(body), who).toMatchObject({ userId: tenant.sub, signInDetails: { loginId: tenant.user.email } })
+    }
+    else if (path === '/api/todos') {
+      const listed = (JSON.parse(body) as Array<{ id: string, content: string }>).map(({ id, content }) => ({ id, content }))
+      expect(listed.sort((a, b) => a.id.localeCompare(b.id)), who).toEqual([...tenant.todos].sort((a, b) => a.id.localeCompare(b.id)))
     }
     else {
       expect(body, who).toContain(tenant.user.email)

@@ -230,6 +230,16 @@ describe('GET /todos (server-rendered)', () => {
   })
 })
 
+describe('GET /api/todos', () => {
+  it('lists the signed-in user\'s todos, and answers 401 without a session', async () => {
+    const response = await get('/api/todos', alice.cookies)
+    expect(response.status).toBe(200)
+    const listed = (await response.json() as Array<{ id: string, content: string }>).map(({ id, content }) => ({ id, content }))
+    expect(listed.sort((a, b) => a.id.localeCompare(b.id))).toEqual([...aliceTodos].sort((a, b) => a.id.localeCompare(b.id)))
+    await expectUnauthorized(await get('/api/todos'))
+  })
+})
+
 describe('an expired access token', () => {
   async function expectFreshTokens(response: Response) {
     const cookies = setCookies(response)
