@@ -75,8 +75,9 @@ export function parseCommandLine(command: Command, argv: string[], env: NodeJS.P
     sandbox: { reset: given.reset !== undefined, watch: given['no-watch'] === undefined },
     nuxi: command === 'dev' ? others : [],
   }
-  if (command === 'sandbox' && others.length) {
-    mistakes.push(others[0].startsWith('-') ? `Unknown option '${others[0]}'` : `Unexpected argument '${others[0]}'`)
+  const [other] = others
+  if (command === 'sandbox' && other !== undefined) {
+    mistakes.push(other.startsWith('-') ? `Unknown option '${other}'` : `Unexpected argument '${other}'`)
   }
   if (args.help) return args
   if (mistakes.length) throw new UsageError(mistakes[0])

@@ -131,7 +131,7 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export function parseSrpTimestamp(value: string): number | undefined {
   const match = /^([A-Z][a-z]{2}) ([A-Z][a-z]{2}) (\d{1,2}) (\d{2}):(\d{2}):(\d{2}) UTC (\d{4})$/.exec(value)
   if (!match) return undefined
-  const [, weekday, month, day, hours, minutes, seconds, year] = match
+  const [, weekday = '', month = '', day, hours, minutes, seconds, year] = match
   const monthIndex = MONTHS.indexOf(month)
   if (monthIndex < 0 || !WEEKDAYS.includes(weekday)) return undefined
   const time = Date.UTC(Number(year), monthIndex, Number(day), Number(hours), Number(minutes), Number(seconds))

@@ -93,19 +93,20 @@ export async function respondToAuthChallenge(pool: LocalPool, body: Body): Promi
   const challenge = requireString(body, 'ChallengeName', 64)
   const responses = stringMap(body, 'ChallengeResponses')
   if (challenge !== 'PASSWORD_VERIFIER') throw notInSandbox(`Challenge ${challenge.slice(0, 64)}`)
-  for (const key of ['USERNAME', 'PASSWORD_CLAIM_SECRET_BLOCK', 'TIMESTAMP', 'PASSWORD_CLAIM_SIGNATURE']) {
-    if (!responses[key]) throw missingParameter(key)
-  }
-  const block = pool.secretBlocks.open(responses.PASSWORD_CLAIM_SECRET_BLOCK)
+  const username = requiredResponse(responses, 'USERNAME')
+  const secretBlock = requiredResponse(responses, 'PASSWORD_CLAIM_SECRET_BLOCK')
+  const timestampText = requiredResponse(responses, 'TIMESTAMP')
+  const signature = requiredResponse(responses, 'PASSWORD_CLAIM_SIGNATURE')
+  const block = pool.secretBlocks.open(secretBlock)
   if (!block || block.clientId !== clientId) throw incorrectCredentials()
-  const timestamp = srp.parseSrpTimestamp(responses.TIMESTAMP)
+  const timestamp = srp.parseSrpTimestamp(timestampText)
   if (timestamp === undefined) throw invalidTimestamp()
   if (Math.abs(timestamp - Date.now()) > CLOCK_TOLERANCE) throw clockSkew()
   if (block.expiresAt < Date.now()) throw challengeExpired()
   if (!pool.secretBlocks.claim(block)) throw incorrectCredentials()
 
   const user = block.fake ? undefined : pool.state.userBySub(block.userId)
-  if (!user || pool.state.findUser(responses.USERNAME) !== user) throw incorrectCredentials()
+  if (!user || pool.state.findUser(username) !== user) throw incorrectCredentials()
   const expected = srp.expectedSignature({
     poolName: pool.poolName,
     userId: user.sub,
@@ -113,11 +114,18 @@ export async function respondToAuthChallenge(pool: LocalPool, body: Body): Promi
     A: BigInt(`0x${block.A}`),
     B: BigInt(`0x${block.B}`),
     b: BigInt(`0x${block.b}`),
-    secretBlock: Buffer.from(responses.PASSWORD_CLAIM_SECRET_BLOCK, 'base64'),
-    timestamp: responses.TIMESTAMP,
+    secretBlock: Buffer.from(secretBlock, 'base64'),
+    timestamp: timestampText,
   })
-  if (!Buffer.from(responses.PASSWORD_CLAIM_SIGNATURE, 'base64').equals(expected)) throw incorrectCredentials()
+  if (!Buffer.from(signature, 'base64').equals(expected)) throw incorrectCredentials()
   return startSession(pool, user, block.clientId, callOf(body))
+}
+
+/** A challenge response the answer needs; Cognito names the first one missing, in this order. */
+function requiredResponse(responses: Record<string, string>, key: string): string {
+  const value = responses[key]
+  if (!value) throw missingParameter(key)
+  return value
 }
 
 async function passwordAuth(pool: LocalPool, clientId: string, params: Record<string, string>): Promise<Body> {
@@ -136,8 +144,8 @@ async function passwordAuth(pool: LocalPool, clientId: string, params: Record<st
 /** A v4-shaped UUID from random-looking bytes (for invented users' ids). */
 function uuidFromBytes(bytes: Buffer): string {
   const b = Buffer.from(bytes.subarray(0, 16))
-  b[6] = (b[6] & 0x0f) | 0x40
-  b[8] = (b[8] & 0x3f) | 0x80
+  b.writeUInt8((b.readUInt8(6) & 0x0f) | 0x40, 6)
+  b.writeUInt8((b.readUInt8(8) & 0x3f) | 0x80, 8)
   const hex = b.toString('hex')
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }

@@ -58,7 +58,8 @@ function identityCookie(response: Response): string | undefined {
 }
 
 beforeAll(async () => {
-  ;[owner, editor, stranger, admin] = await Promise.all(['owner', 'editor', 'stranger', 'admin'].map(name => newSignedInUser(outputsPath, messagesUrl, name)))
+  const signUp = (name: string) => newSignedInUser(outputsPath, messagesUrl, name)
+  ;[owner, editor, stranger, admin] = await Promise.all([signUp('owner'), signUp('editor'), signUp('stranger'), signUp('admin')])
   await addUserToGroup({ dataDir, outputsPath, username: admin.email, group: 'Admin' })
   await refreshSession(admin)
   data = generateClient<Schema>({ config: (await amplifyContext(outputsPath)).config })

@@ -8,7 +8,7 @@ import { Amplify } from 'aws-amplify'
 import { confirmSignUp, resendSignUpCode, signIn, signOut, signUp } from 'aws-amplify/auth'
 import { generateClient } from 'aws-amplify/data'
 import { chromium } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, assert, beforeAll, describe, expect, it } from 'vitest'
 import type { Schema } from '../../../amplify/data/resource'
 import { amplifyConfigFromOutputs } from '../../../utils/amplify-config'
 import { launchOptions } from '../../support/chromium'
@@ -108,8 +108,9 @@ describe('npm run sandbox', () => {
     await sandbox.waitFor(/Reloaded the backend in/, 60_000, from)
     await configure()
     const client = generateClient() as unknown as { models: Record<string, { create(input: object): Promise<{ data: { text: string } | null, errors?: unknown }> }> }
-    expect(client.models.Note).toBeDefined()
-    const note = await client.models.Note.create({ text: 'a new model' })
+    const { Note } = client.models
+    assert(Note, 'the client has the model added while the sandbox ran')
+    const note = await Note.create({ text: 'a new model' })
     expect(note.errors).toBeUndefined()
     expect(note.data?.text).toBe('a new model')
     expect(await todos()).toEqual(['survives restarts'])

@@ -16,7 +16,7 @@ import {
 import { cognitoUserPoolsTokenProvider } from 'aws-amplify/auth/cognito'
 import { CognitoJwtVerifier } from 'aws-jwt-verify'
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, assert, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createUserPool } from '../../../sandbox/cognito'
 import { createIam, type SandboxIam } from '../../../sandbox/iam'
 import type { SandboxMessage, UserPool, UserPoolSettings } from '../../../sandbox/types'
@@ -179,6 +179,7 @@ describe('sign-up and SRP sign-in with the real amplify client', () => {
     expect(await readFile(join(dir, 'userpool.json'), 'utf8')).toContain(result.userId!)
 
     const [message] = await messages('alice.liddell@example.com')
+    assert(message, 'a message to the new user')
     expect(message).toMatchObject({ kind: 'sign-up', to: email, sub: result.userId, subject: 'Your verification code' })
     expect(message.code).toMatch(/^\d{6}$/)
     expect(message.body).toBe(`Your verification code is ${message.code}`)
@@ -225,7 +226,9 @@ describe('sign-up and SRP sign-in with the real amplify client', () => {
       expect(claims.exp - claims.iat).toBe(3600)
     }
     expect(idClaims.origin_jti).toBe(accessClaims.origin_jti)
-    expect(decodeProtectedHeader(idToken)).toEqual({ kid: pool.jwks.keys[0].kid, alg: 'RS256' })
+    const [signingKey] = pool.jwks.keys
+    assert(signingKey, 'the pool publishes its signing key')
+    expect(decodeProtectedHeader(idToken)).toEqual({ kid: signingKey.kid, alg: 'RS256' })
 
     await expect(pool.verifyToken(idToken, 'id')).resolves.toMatchObject({ sub })
     await expect(pool.verifyToken(accessToken)).resolves.toMatchObject({ token_use: 'access' })
@@ -475,7 +478,9 @@ describe('Cognito errors', () => {
       server.removeAllListeners('request')
       server.on('request', original)
     }
-    const answer = JSON.parse(bodies[0])
+    const [body] = bodies
+    assert(body, 'the client answered the challenge')
+    const answer = JSON.parse(body)
     const replay = await raw('RespondToAuthChallenge', answer)
     expect(replay.body).toMatchObject({ __type: 'NotAuthorizedException' })
 
@@ -539,9 +544,11 @@ describe('account management', () => {
     await sendUserAttributeVerificationCode({ userAttributeKey: 'email' })
     const codes = (await messages('carol.new@example.com')).filter(m => m.kind === 'verify-attribute')
     expect(codes).toHaveLength(2)
-    await expect(confirmUserAttribute({ userAttributeKey: 'email', confirmationCode: codes[0].code === codes[1].code ? '000000' : codes[0].code }))
+    const [older, newer] = codes
+    assert(older && newer)
+    await expect(confirmUserAttribute({ userAttributeKey: 'email', confirmationCode: older.code === newer.code ? '000000' : older.code }))
       .rejects.toMatchObject({ name: 'CodeMismatchException' })
-    await confirmUserAttribute({ userAttributeKey: 'email', confirmationCode: codes[1].code })
+    await confirmUserAttribute({ userAttributeKey: 'email', confirmationCode: newer.code })
     expect(await fetchUserAttributes()).toMatchObject({ email: 'carol.new@example.com', email_verified: 'true' })
     await signOut()
 
@@ -591,7 +598,8 @@ describe('persistence', () => {
     await signIn({ username: 'alice.liddell@example.com', password: PASSWORD })
     const { idToken } = await currentTokens()
     const refreshToken = refreshTokenInStorage()
-    const kid = pool.jwks.keys[0].kid
+    const kid = pool.jwks.keys[0]?.kid
+    assert(kid, 'the pool publishes its signing key')
     const messageCount = (await messages()).length
     await stopPool()
 
@@ -604,7 +612,7 @@ describe('persistence', () => {
     }
 
     await startPool()
-    expect(pool.jwks.keys[0].kid).toBe(kid)
+    expect(pool.jwks.keys[0]?.kid).toBe(kid)
     expect(await messages()).toHaveLength(messageCount)
     await expect(pool.verifyToken(idToken, 'id')).resolves.toMatchObject({ email: 'Alice.Liddell@Example.com' })
     await expect((await verifiers()).id.verify(idToken)).resolves.toBeTruthy()

@@ -25,7 +25,7 @@ function srpEndpoint(stored: { salt: string, verifier: string }) {
   const seen: { timestamp?: string } = {}
   const request = (operation: string, params: Record<string, Record<string, string>>, callback: Callback) => {
     if (operation === 'InitiateAuth') {
-      const A = srp.parseClientA(params.AuthParameters.SRP_A)
+      const A = srp.parseClientA(params.AuthParameters?.SRP_A ?? '')
       if (A === undefined) return callback({ code: 'InvalidParameterException', name: 'InvalidParameterException', message: 'Invalid SRP_A value.' })
       const { b, B } = srp.createServerEphemeral(stored.verifier)
       challenge = { A, B, b }
@@ -34,17 +34,20 @@ function srpEndpoint(stored: { salt: string, verifier: string }) {
         ChallengeParameters: { SALT: stored.salt, SRP_B: B.toString(16), SECRET_BLOCK: randomBytes(64).toString('base64'), USERNAME: USER_ID, USER_ID_FOR_SRP: USER_ID },
       })
     }
-    const answer = params.ChallengeResponses
-    seen.timestamp = answer.TIMESTAMP
+    const { USERNAME: userId, TIMESTAMP: timestamp, PASSWORD_CLAIM_SECRET_BLOCK: secretBlock, PASSWORD_CLAIM_SIGNATURE: signature } = params.ChallengeResponses ?? {}
+    if (!userId || !timestamp || !secretBlock || !signature) {
+      return callback({ code: 'InvalidParameterException', name: 'InvalidParameterException', message: 'Missing a challenge response.' })
+    }
+    seen.timestamp = timestamp
     const expected = srp.expectedSignature({
       poolName: POOL_NAME,
-      userId: answer.USERNAME,
+      userId,
       verifierHex: stored.verifier,
       ...challenge!,
-      secretBlock: Buffer.from(answer.PASSWORD_CLAIM_SECRET_BLOCK, 'base64'),
-      timestamp: answer.TIMESTAMP,
+      secretBlock: Buffer.from(secretBlock, 'base64'),
+      timestamp,
     })
-    if (!Buffer.from(answer.PASSWORD_CLAIM_SIGNATURE, 'base64').equals(expected)) {
+    if (!Buffer.from(signature, 'base64').equals(expected)) {
       return callback({ code: 'NotAuthorizedException', name: 'NotAuthorizedException', message: 'Incorrect username or password.' })
     }
     // JWT-shaped enough for the client to build its session from.
