@@ -32,7 +32,7 @@ export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boole
     ...(identity ? [`  Identity   ${sandbox.identityPoolEndpoint}  (${identity.identityPoolId}, guests ${identity.allowUnauthenticated ? 'allowed' : 'refused'})`] : []),
     `  Admin      AWS_SHARED_CREDENTIALS_FILE=${show(sandbox.adminCredentialsPath)} AWS_PROFILE=${ADMIN_PROFILE}  (signs admin calls; not in the outputs)`,
     `  GraphQL    ${sandbox.graphqlUrl}`,
-    `  Realtime   ${realtime.replace(/^ws:/, 'wss:')}  (self-signed: ${show(sandbox.certificatePath)})`,
+    `  Realtime   ${realtime.replace(/^ws:/, 'wss:')}  (self-signed: ${show(sandbox.certificatePath)}; browsers: npm run sandbox:trust)`,
     `  Storage    https://${sandbox.storageEndpoint}  (customEndpoint '${sandbox.storageEndpoint}'; ${storageBuckets(sandbox)})`,
     ...restApis(sandbox),
     `  Messages   ${sandbox.messagesUrl}  (sign-up and reset codes, also printed here)`,
