@@ -14,6 +14,9 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import type { InvokeResult, LambdaError, LambdaFunctionConfig } from './runtime'
 
+/** An invocation at least this long gets its REPORT line even when it succeeded. */
+const SLOW_INVOCATION_MS = 1000
+
 const RUNNER = fileURLToPath(new URL('./runner.mjs', import.meta.url))
 /** Written by runner.mjs to stdout and stderr before each result (keep in step with it). */
 const END = '\u0000lambda-invocation-end'
@@ -318,7 +321,9 @@ export class ExecutionEnvironment {
     const durationMs = running.durationMs ?? performance.now() - running.started
     // Lambda logs the timeout where the invocation ends, after whatever the handler wrote.
     if (running.timedOut) this.log(`[${this.config.name}] ${running.timedOut}`)
-    this.log(`[${this.config.name}] REPORT ${running.requestId} ${Math.ceil(durationMs)} ms`)
+    // Quiet unless it matters: a page that calls a function on every render must not print a line
+    // per request. A failed, timed-out or slow invocation still says so, with its duration.
+    if (!verdict.ok || running.timedOut || durationMs >= SLOW_INVOCATION_MS) this.log(`[${this.config.name}] REPORT ${running.requestId} ${Math.ceil(durationMs)} ms`)
     const result: InvokeResult = { ...verdict, durationMs }
     running.resolve({ result, reusable: !this.gone && !this.exiting })
   }

@@ -23,8 +23,9 @@
  * so a handler returning `undefined` answers `null`.
  *
  * Everything a handler writes reaches `log` one whole line at a time as `[<name>] <line>` (all of
- * an invocation's lines before its result is returned), then one `[<name>] REPORT <requestId> <ms> ms`
- * line per invocation: its duration without the cold start, unless the cold start is what failed.
+ * an invocation's lines before its result is returned), then, for an invocation that failed, timed
+ * out or took a second or more, one `[<name>] REPORT <requestId> <ms> ms` line: its duration without
+ * the cold start, unless the cold start is what failed. A quick success adds no line of its own.
  * A process that dies between invocations logs `[<name>] Error: Runtime exited with error: ...`;
  * one ended by the runtime (close, reload, idle) or stopped with its sandbox by Ctrl-C logs nothing.
  *
