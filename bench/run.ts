@@ -290,7 +290,7 @@ async function browserBytes(browser: Browser, baseUrl: string, path: string, rea
 
 async function firstLoad(baseUrl: string) {
   step('first-load bytes: HTML + referenced assets, then Chromium')
-  const browser = await chromium.launch(launchOptions())
+  const browser = await chromium.launch(await launchOptions())
   cleanups.push(() => browser.close())
   const pages = [
     { path: '/', target: 90 * KB, ready: 'main' },

@@ -26,7 +26,7 @@ const app = givenUrl && givenMessagesUrl
 // The address shows in the header. A sandbox that already has this user needs another one.
 const email = process.env.SCREENSHOT_EMAIL || 'alex@example.com'
 
-const browser = await chromium.launch(launchOptions())
+const browser = await chromium.launch(await launchOptions())
 try {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: app.baseUrl, colorScheme: 'light', viewport: { width: 1000, height: 700 } })
   context.setDefaultTimeout(UI_TIMEOUT)

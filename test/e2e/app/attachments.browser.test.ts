@@ -93,7 +93,7 @@ describe.sequential('attachments in the browser', () => {
 
   beforeAll(async () => {
     await trustSandboxCertificate(certificatePath)
-    browser = await chromium.launch(launchOptions())
+    browser = await chromium.launch(await launchOptions())
     b = await newSignedInUser(outputsPath, messagesUrl, 'attachments-b')
   })
   afterAll(async () => {

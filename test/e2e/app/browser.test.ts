@@ -52,7 +52,7 @@ describe.sequential('a todo list in the browser', () => {
   const step = storySteps(problems)
 
   beforeAll(async () => {
-    browser = await chromium.launch(launchOptions())
+    browser = await chromium.launch(await launchOptions())
   })
   afterAll(async () => {
     for (const context of contexts) await context.close()

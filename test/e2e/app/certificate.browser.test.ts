@@ -27,7 +27,7 @@ describe.sequential('a browser that does not trust the sandbox\'s certificate', 
   const storageCalls: string[] = []
 
   beforeAll(async () => {
-    browser = await chromium.launch(launchOptions())
+    browser = await chromium.launch(await launchOptions())
     const user = await newSignedInUser(outputsPath, messagesUrl, 'untrusting')
     context = await browser.newContext({ baseURL: baseUrl })
     context.setDefaultTimeout(UI_TIMEOUT)

@@ -87,7 +87,7 @@ describe.sequential('a newcomer\'s journey, one browser per person', () => {
   }
 
   beforeAll(async () => {
-    browser = await chromium.launch(launchOptions())
+    browser = await chromium.launch(await launchOptions())
     // B signed up elsewhere long ago and used the app there: B's account has its own identity.
     bAccount = await newSignedInUser(outputsPath, messagesUrl, 'journey-b')
     expect((await fetchAuthSession(bAccount.context)).identityId).toMatch(/^us-east-1:/)

@@ -159,7 +159,7 @@ describe.sequential('layout of every page, wide and narrow', () => {
 
   beforeAll(async () => {
     if (screenshots) await mkdir(screenshots, { recursive: true })
-    ;[browser, admin] = await Promise.all([chromium.launch(launchOptions()), newSignedInUser(outputsPath, messagesUrl, 'layout-admin')])
+    ;[browser, admin] = await Promise.all([chromium.launch(await launchOptions()), newSignedInUser(outputsPath, messagesUrl, 'layout-admin')])
     await addUserToGroup({ dataDir, outputsPath, username: admin.email, group: 'Admin' })
     await refreshSession(admin)
     visitor = await (await newContext()).newPage()

@@ -39,7 +39,7 @@ describe.sequential('sharing a list in the browser', () => {
   const step = storySteps(problems)
 
   beforeAll(async () => {
-    browser = await chromium.launch(launchOptions())
+    browser = await chromium.launch(await launchOptions())
     ;[b, c] = await Promise.all([newSignedInUser(outputsPath, messagesUrl, 'editor-b'), newSignedInUser(outputsPath, messagesUrl, 'reader-c')])
   })
   afterAll(async () => {

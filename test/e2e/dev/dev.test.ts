@@ -223,7 +223,7 @@ describe('npm run dev', () => {
       .filter(problem => !(documents.includes(problem.source) && /^Failed to load resource: the server responded with a status of 40[34]\b/.test(problem.text)))
 
     beforeAll(async () => {
-      browser = await chromium.launch(launchOptions())
+      browser = await chromium.launch(await launchOptions())
       // ignoreHTTPSErrors stands in for trusting the sandbox's self-signed certificate (Storage, realtime).
       const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: base() })
       context.setDefaultTimeout(COLD_PAGE_MS)

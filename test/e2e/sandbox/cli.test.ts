@@ -85,7 +85,7 @@ describe('npm run sandbox', () => {
     const first = await latestCode(outputs.custom.offlineSandbox.messagesUrl, reader)
     await resendSignUpCode({ username: reader })
     const second = await latestCode(outputs.custom.offlineSandbox.messagesUrl, reader)
-    const browser = await chromium.launch(launchOptions())
+    const browser = await chromium.launch(await launchOptions())
     try {
       const page = await browser.newPage()
       const response = await page.goto(`${outputs.custom.offlineSandbox.messagesUrl}?to=${encodeURIComponent(reader)}`)
