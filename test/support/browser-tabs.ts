@@ -62,6 +62,19 @@ function messageType(payload: string | Buffer): string | undefined {
 }
 
 /**
+ * Waits until Vue has hydrated the server-rendered page. Before that its buttons, checkboxes and
+ * fields look ready but nothing listens: a click or a tick is lost, and hydration empties a field
+ * typed into. `goto` and `reload` return at the load event, which hydration can trail by a few
+ * hundred ms on a busy machine.
+ */
+export async function hydrated(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    type VueRoot = { __vue_app__?: { $nuxt?: { isHydrating?: boolean } } }
+    return (document.querySelector('#__nuxt') as VueRoot | null)?.__vue_app__?.$nuxt?.isHydrating === false
+  })
+}
+
+/**
  * How many GraphQL subscriptions of a tab from `watchedPage` are live right now. The todos page
  * opens its three once it is hydrated, so this is also "the page is interactive and will not miss
  * a change made elsewhere".

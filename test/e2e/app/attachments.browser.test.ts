@@ -11,7 +11,7 @@ import { deflateSync } from 'node:zlib'
 import { getProperties, getUrl, list, remove } from 'aws-amplify/storage/server'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject } from 'vitest'
-import { UI_TIMEOUT, signUpInAuthenticator, watchedPage, type PageProblem, storySteps } from '../../support/browser-tabs'
+import { UI_TIMEOUT, hydrated, signUpInAuthenticator, watchedPage, type PageProblem, storySteps } from '../../support/browser-tabs'
 import { launchOptions } from '../../support/chromium'
 import { amplifyContext, newSignedInUser, type SignedInUser } from '../../support/signed-in-user'
 import { sandboxFetch, trustSandboxCertificate } from '../../support/sandbox-certificate'
@@ -140,6 +140,7 @@ describe.sequential('attachments in the browser', () => {
   })
 
   step('an oversized file and a refused type are turned away with the reason, and nothing is stored', async () => {
+    await hydrated(a)
     await attachLarge(a, { name: 'huge.png', mimeType: 'image/png', size: 25 * 1024 * 1024 + 1, fill: 0 })
     await row(a).getByRole('alert').filter({ hasText: 'attachments can be at most 25 MB' }).waitFor()
     await attach(a, { name: 'archive.zip', mimeType: 'application/zip', buffer: Buffer.from('PK') })

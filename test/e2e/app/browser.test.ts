@@ -7,7 +7,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, inject } from 'vitest'
 import { launchOptions } from '../../support/chromium'
 import { latestCode } from '../../support/started-sandbox'
-import { UI_TIMEOUT, liveSubscriptions, serverRenderedTodos, signUpInAuthenticator, watchedPage, type PageProblem, storySteps } from '../../support/browser-tabs'
+import { UI_TIMEOUT, hydrated, liveSubscriptions, serverRenderedTodos, signUpInAuthenticator, watchedPage, type PageProblem, storySteps } from '../../support/browser-tabs'
 
 const { baseUrl, messagesUrl } = inject('e2e')
 const origin = new URL(baseUrl).origin
@@ -78,6 +78,7 @@ describe.sequential('a todo list in the browser', () => {
     // The todoSummary query, computed by a function, rendered on the server.
     expect(html).toContain('0 todos: 0 done, 0 open.')
     await page.goto('/todos')
+    await live(page)
   })
 
   step('adds two todos, and an empty or overlong one is refused without losing what was typed', async () => {
@@ -139,6 +140,7 @@ describe.sequential('a todo list in the browser', () => {
       for await (const chunk of stream) text += String(chunk)
       return { name: download.suggestedFilename(), text }
     }
+    await hydrated(page)
     const csv = await downloaded(() => page.getByRole('button', { name: 'Download as CSV' }).click())
     expect(csv.name).toMatch(/^todos-\d{4}-\d{2}-\d{2}\.csv$/)
     expect(csv.text.split('\r\n')).toEqual(['content,done,createdAt', expect.stringMatching(new RegExp(`^${done},true,\\d{4}-`)), ''])

@@ -6,7 +6,7 @@
  */
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { UI_TIMEOUT, watchedPage, type PageProblem } from '../../support/browser-tabs'
+import { UI_TIMEOUT, hydrated, watchedPage, type PageProblem } from '../../support/browser-tabs'
 import { launchOptions } from '../../support/chromium'
 import { browserCookies, newSignedInUser } from '../../support/signed-in-user'
 
@@ -76,6 +76,7 @@ describe.sequential('a browser that does not trust the sandbox\'s certificate', 
 
   it('is told again where an upload and live updates fail, never a bare "Network Error"', async () => {
     const content = `With a file ${Date.now()}`
+    await hydrated(tab)
     await tab.getByLabel('New todo').fill(content)
     await tab.getByRole('button', { name: 'Add' }).click()
     const row = tab.getByRole('list', { name: 'Todos' }).getByRole('listitem').filter({ hasText: content })

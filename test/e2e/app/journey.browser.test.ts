@@ -13,7 +13,7 @@
 import { fetchAuthSession } from 'aws-amplify/auth/server'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject } from 'vitest'
-import { UI_TIMEOUT, signUpInAuthenticator, watchedPage, type PageProblem, storySteps } from '../../support/browser-tabs'
+import { UI_TIMEOUT, hydrated, signUpInAuthenticator, watchedPage, type PageProblem, storySteps } from '../../support/browser-tabs'
 import { launchOptions } from '../../support/chromium'
 import { newSignedInUser, type SignedInUser } from '../../support/signed-in-user'
 import { addUserToGroup } from '../../support/user-pool-admin'
@@ -61,12 +61,13 @@ describe.sequential('a newcomer\'s journey, one browser per person', () => {
   /** One step of the story; later steps are skipped once one fails (they build on it). */
   const step = storySteps(problems)
 
-  /** Reloads the tab and waits until the page shows `visible` again, rendered by the server. */
+  /** Reloads the tab and waits until the page shows `visible` again, rendered by the server, and takes input. */
   async function reload(tab: Page, visible: string): Promise<void> {
     const response = await tab.reload()
     expect(response?.status(), `reload of ${tab.url()}`).toBe(200)
     expect(await response!.text()).toContain(visible)
     await tab.getByText(visible).first().waitFor()
+    await hydrated(tab)
   }
 
   /** The home page's picture, signed with the visitor's own credentials, has loaded. */
@@ -191,6 +192,7 @@ describe.sequential('a newcomer\'s journey, one browser per person', () => {
     const refused = await a.goto('/admin')
     expect(refused?.status()).toBe(403)
     await a.getByRole('heading', { name: 'Not allowed' }).waitFor()
+    await hydrated(a)
     await a.getByRole('button', { name: 'Refresh my session and try again' }).click()
     await a.getByRole('heading', { name: 'Admin: every shared list' }).waitFor()
     await a.getByRole('link', { name: 'Weekend', exact: true }).waitFor()
@@ -200,6 +202,7 @@ describe.sequential('a newcomer\'s journey, one browser per person', () => {
   step('as an Admin, A still attaches, opens and removes their own files, and sees the home picture', async () => {
     await a.goto('/todos')
     await a.getByRole('link', { name: 'watering.txt' }).waitFor()
+    await hydrated(a)
     await row(a, todos[1]!).getByLabel('Attach a file').setInputFiles(textFile('tickets.txt'))
     const opened = row(a, todos[1]!).getByRole('link', { name: 'tickets.txt' })
     await opened.waitFor()

@@ -5,7 +5,7 @@
  */
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject } from 'vitest'
-import { UI_TIMEOUT, liveSubscriptions, signUpInAuthenticator, watchedPage, type PageProblem, storySteps } from '../../support/browser-tabs'
+import { UI_TIMEOUT, hydrated, liveSubscriptions, signUpInAuthenticator, watchedPage, type PageProblem, storySteps } from '../../support/browser-tabs'
 import { launchOptions } from '../../support/chromium'
 import { browserCookies, newSignedInUser, refreshSession, type SignedInUser } from '../../support/signed-in-user'
 import { addUserToGroup } from '../../support/user-pool-admin'
@@ -91,6 +91,7 @@ describe.sequential('sharing a list in the browser', () => {
     const tabB = await watchedPage(await newContext(b), 'B', problems)
     await tabB.goto(listUrl)
     await tabB.getByText('You can edit this list.').waitFor()
+    await hydrated(tabB)
     await item(tabB, todos[0]!).check()
     await expect.poll(() => item(tabB, todos[0]!).isChecked(), poll).toBe(true)
 
@@ -129,6 +130,7 @@ describe.sequential('sharing a list in the browser', () => {
     const tab = await watchedPage(await newContext(admin), 'Admin', problems)
     await tab.goto('/admin')
     await tab.getByRole('link', { name: 'Camping trip' }).waitFor()
+    await hydrated(tab)
     await tab.getByRole('button', { name: 'Unpublish “Camping trip”' }).click()
     // It asks first; nothing is gone until the answer.
     await tab.getByRole('group', { name: 'Unpublish “Camping trip”? Its link stops working for everyone.' }).waitFor()
