@@ -26,9 +26,13 @@ export default defineNuxtConfig({
     // error handlers in turn until one answers; Nuxt's own stays in between.
     (_options, nuxt) => {
       if (!nuxt.options.dev) return
+      // Nuxt 4.6 and later answer an expected 4xx page without the overlay themselves, and their
+      // `/__nuxt_error` route refuses the request page.ts makes (its 404 page then reloads in a loop).
+      const [major = 0, minor = 0] = nuxt._version.split('.').map(Number)
+      const pages = major > 4 || (major === 4 && minor >= 6) ? [] : ['page']
       nuxt.hook('nitro:config', (config) => {
         const handler = (name: string) => resolve(nuxt.options.serverDir, 'error', name)
-        config.errorHandler = [handler('page'), ...[config.errorHandler ?? []].flat(), handler('json')]
+        config.errorHandler = [...pages.map(handler), ...[config.errorHandler ?? []].flat(), handler('json')]
       })
     },
   ],

@@ -2,11 +2,11 @@ import { joinURL, withQuery, withoutBase, type QueryValue } from 'ufo'
 
 /**
  * An expected client error (4xx) asked for as a page gets the app's error page (`error.vue`), as
- * in production. In dev, Nuxt's own handler renders the same page and adds its error overlay to it,
- * a 403 or 404 included (https://github.com/nuxt/nuxt/issues/33573), so an answer the visitor
- * should get looks like a crash. This renders it the way that handler does, through Nuxt's
- * `/__nuxt_error` route, without the overlay; anything else goes on to Nuxt's handler, which runs
- * after this one in dev only (nuxt.config.ts).
+ * in production. In dev, Nuxt's own handler before 4.6 renders the same page and adds its error
+ * overlay to it, a 403 or 404 included (https://github.com/nuxt/nuxt/issues/33573), so an answer the
+ * visitor should get looks like a crash. This renders it the way that handler does, through Nuxt's
+ * `/__nuxt_error` route, without the overlay; anything else goes on to Nuxt's handler. It runs
+ * before that one in dev, on the Nuxt versions that need it (nuxt.config.ts).
  */
 export default defineNitroErrorHandler(async (error, event) => {
   const statusCode = error.statusCode ?? 500
