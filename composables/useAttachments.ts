@@ -61,25 +61,47 @@ export function useAttachments() {
     const uploadData = $Amplify.Storage.uploadData
     if (!uploadData || uploads.value.has(todoId)) return
     let path = ''
+    // A Cancel pressed before the first bytes move is held until they do. aws-amplify creates a
+    // multipart upload first, and a cancel while that request is in flight aborts only the client's
+    // side of it: with no upload id yet it cannot abort the upload the server made, which stays,
+    // parts and all (in S3 too). Once bytes move, the id is known and cancel() aborts it.
+    let cancelled = false
+    let moving = false
     const transfer = uploadData({
       path: ({ identityId }) => (path = attachmentPath(identityId!, todoId, file.name)),
       data: file,
       options: {
         contentType: file.type,
         onProgress: ({ transferredBytes, totalBytes }) => {
+          moving = true
+          if (cancelled) return transfer.cancel()
           const current = uploads.value.get(todoId)
           if (current && totalBytes) current.progress = transferredBytes / totalBytes
         },
       },
     })
-    uploads.value.set(todoId, { name: file.name, progress: 0, cancel: () => transfer.cancel() })
+    const cancelledMessage = `Upload of ${file.name} cancelled: nothing was kept.`
+    uploads.value.set(todoId, {
+      name: file.name,
+      progress: 0,
+      cancel: () => {
+        cancelled = true
+        if (moving) transfer.cancel()
+      },
+    })
     try {
       await transfer.result
+      // Done before the held cancel could act (a small file): honour it by removing what was stored.
+      if (cancelled) {
+        await $Amplify.Storage.remove({ path })
+        problems.value.set(todoId, cancelledMessage)
+        return
+      }
       const added = await withUrl(path, file.size)
       if (added) attachments.value = [...attachments.value.filter(other => other.path !== path), added].sort((a, b) => a.path.localeCompare(b.path))
     }
     catch (cause) {
-      problems.value.set(todoId, isCancelError(cause) ? `Upload of ${file.name} cancelled: nothing was kept.` : `${file.name} could not be uploaded: ${await explain(cause)}`)
+      problems.value.set(todoId, isCancelError(cause) ? cancelledMessage : `${file.name} could not be uploaded: ${await explain(cause)}`)
     }
     finally {
       uploads.value.delete(todoId)
