@@ -141,7 +141,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n'))
     console.log('· starting a sandbox with one bucket (synth takes about 10 s)')
-    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), authPort: 0, dataPort: 0, storagePort: 0, restPort: 0, watch: false })
+    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), ports: { auth: 0, data: 0, storage: 0, rest: 0 }, watch: false })
     console.log(`· 50 MB up and down through https://${sandbox.storageEndpoint}, signed with the admin credentials`)
     const { uploadMBps, downloadMBps } = await storageThroughput(sandbox)
     const verdict = (value: number) => (value >= 100 ? 'PASS' : 'MISS')

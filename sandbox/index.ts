@@ -19,15 +19,16 @@ import { createInvokeApi, isLambdaApiRequest } from './functions/invoke-api'
 import { userPoolSettings } from './cognito/settings'
 import { createIam, type SandboxIam } from './iam'
 import { createIdentityPool, identityPoolSettings, isIdentityPoolRequest, type IdentityPool } from './identity'
-import { loadOrCreateIds } from './ids'
-import { unservedFeatures } from './unserved'
-import { assertOutputsReplaceable, cachedBackendOutputs, preloadOutputsGenerator, withLocalEndpoints, writeOutputs, type LocalEndpoints } from './outputs'
+import { loadOrCreateIds } from './core/ids'
+import { unservedFeatures } from './core/unserved'
+import { assertOutputsReplaceable, cachedBackendOutputs, preloadOutputsGenerator, withLocalEndpoints, writeOutputs, type LocalEndpoints } from './core/outputs'
 import { createParameterStore, isParameterStoreRequest } from './ssm'
 import { openSecrets } from './ssm/secrets'
 import { startRestApis, type LocalRestApis } from './rest'
 import { startStorage, type LocalStorage } from './storage'
-import { loadOrCreateCertificate } from './tls'
-import type { DataApi, SandboxMessage, UserPool } from './types'
+import { loadOrCreateCertificate } from './core/tls'
+import type { Clock } from './core/clock'
+import type { DataApi, SandboxMessage, UserPool } from './core/types'
 
 export interface SandboxOptions {
   /** The project root: holds `amplify/`; default `process.cwd()`. */
@@ -37,11 +38,15 @@ export interface SandboxOptions {
   /** Default `<projectDir>/amplify_outputs.json`. */
   outputsPath?: string
   host?: string
-  /** 0 picks a free port. */
-  authPort?: number
-  dataPort?: number
-  storagePort?: number
-  restPort?: number
+  /** Each service's port (absent: its default; 0 picks a free one). */
+  ports?: Partial<Record<PortName, number>>
+  /**
+   * Where synthesized backends are kept, by a hash of everything synth reads; default
+   * `<dataDir>/synth-cache`. Sandboxes may share one (the tests do).
+   */
+  synthCacheDir?: string
+  /** What schedules fire by; the system clock unless a test moves its own. */
+  clock?: Clock
   /** Wipe users, items, identities, credentials (the admin's too) and stored files first. */
   reset?: boolean
   /** Re-synthesize and reload when `amplify/` changes (default true). */
@@ -95,7 +100,9 @@ export class SandboxStartError extends Error {
   override name = 'SandboxStartError'
 }
 
-function portError(error: unknown, port: number, what: 'auth' | 'data' | 'storage' | 'rest'): unknown {
+export type PortName = 'auth' | 'data' | 'storage' | 'rest'
+
+function portError(error: unknown, port: number, what: PortName): unknown {
   return (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
     ? new SandboxStartError(`Port ${port} (${what}) is in use: is another sandbox running? Pick another with --${what}-port.`)
     : error
@@ -136,7 +143,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   dataModule.catch(() => {})
 
   const ids = await loadOrCreateIds(dataDir)
-  const cacheDir = join(dataDir, 'synth-cache')
+  const cacheDir = options.synthCacheDir ?? join(dataDir, 'synth-cache')
   const outputsCache = join(cacheDir, 'outputs.json')
   const synth = async (reuse: boolean, keep: string[] = []) => {
     const started = performance.now()
@@ -187,8 +194,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       iam,
       verifyToken: (token, use, verifyOptions) => userPool.verifyToken(token, use, verifyOptions),
     })
-    await listen(authServer, host, options.authPort ?? DEFAULT_AUTH_PORT)
-    const dataPort = options.dataPort ?? DEFAULT_DATA_PORT
+    await listen(authServer, host, options.ports?.auth ?? DEFAULT_AUTH_PORT)
+    const dataPort = options.ports?.data ?? DEFAULT_DATA_PORT
     const { startDataApi } = await dataModule
     dataApi = await startDataApi({
       assembly,
@@ -204,7 +211,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }).catch((error: unknown) => {
       throw portError(error, dataPort, 'data')
     })
-    const storagePort = options.storagePort ?? DEFAULT_STORAGE_PORT
+    const storagePort = options.ports?.storage ?? DEFAULT_STORAGE_PORT
     storageService = await startStorage({
       assembly,
       dir: join(dataDir, 'storage'),
@@ -216,7 +223,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }).catch((error: unknown) => {
       throw portError(error, storagePort, 'storage')
     })
-    const restPort = options.restPort ?? DEFAULT_REST_PORT
+    const restPort = options.ports?.rest ?? DEFAULT_REST_PORT
     restService = await startRestApis({
       assembly,
       host,
@@ -249,6 +256,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     endpoints: { userPoolEndpoint, storageEndpoint: storage.endpoint, graphqlUrl: data.url, certificatePath: tls.certPath },
     projectDir,
     log,
+    clock: options.clock,
   })
   // Everything that runs functions (triggers, resolvers, S3 notifications) goes through the one runtime.
   const invoke = lambda.invoke
@@ -278,7 +286,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await storage.reload(next.assembly)
       await lambda.reload(next.assembly)
       await rest.reload(next.assembly).catch((error: unknown) => {
-        throw portError(error, options.restPort ?? DEFAULT_REST_PORT, 'rest')
+        throw portError(error, options.ports?.rest ?? DEFAULT_REST_PORT, 'rest')
       })
       // The data API may have a key now, or none any more; the first REST API opens the REST port.
       endpoints.apiKey = data.apiKey

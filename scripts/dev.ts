@@ -6,11 +6,11 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
-import { parseCommandLine, usage } from '../sandbox/args'
-import { readyBlock } from '../sandbox/cli'
+import { parseCommandLine, usage } from '../sandbox/commands/args'
+import { readyBlock } from '../sandbox/commands/sandbox'
 import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, DEFAULT_REST_PORT, DEFAULT_STORAGE_PORT, SandboxStartError, startSandbox, type Sandbox } from '../sandbox/index'
-import { outputsOwner } from '../sandbox/outputs'
-import { printLog, printMessage, reportStartError } from '../sandbox/terminal'
+import { outputsOwner } from '../sandbox/core/outputs'
+import { printLog, printMessage, reportStartError } from '../sandbox/commands/terminal'
 
 const help = usage('dev', { authPort: DEFAULT_AUTH_PORT, dataPort: DEFAULT_DATA_PORT, storagePort: DEFAULT_STORAGE_PORT, restPort: DEFAULT_REST_PORT })
 

@@ -6,7 +6,7 @@
  */
 import type { AmplifyOutputs } from './amplify-config'
 
-/** The one step that makes a browser trust the sandbox (sandbox/trust.ts). */
+/** The one step that makes a browser trust the sandbox (sandbox/commands/trust.ts). */
 export const TRUST_COMMAND = 'npm run sandbox:trust'
 
 /** What the app says, wherever a call failed for this reason. */
@@ -26,7 +26,7 @@ export function sandboxTlsOrigins(outputs: AmplifyOutputs): string[] {
   return origins
 }
 
-/** What every sandbox TLS port answers with 204 (`TLS_CHECK_PATH` in sandbox/listener.ts). */
+/** What every sandbox TLS port answers with 204 (`TLS_CHECK_PATH` in sandbox/core/listener.ts). */
 const TLS_CHECK_PATH = '/__sandbox/tls-check'
 
 /**

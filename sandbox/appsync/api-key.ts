@@ -13,7 +13,7 @@
 import { randomInt, timingSafeEqual } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { readJsonIfExists, writeAtomically } from '../fs'
+import { readJsonIfExists, writeAtomically } from '../core/fs'
 
 /** What the definition says about the key. */
 export interface ApiKeySetting {

@@ -13,7 +13,7 @@
 import type { DocumentNode, FieldNode, GraphQLSchema, SelectionSetNode } from 'graphql'
 import type { JWTPayload } from 'jose'
 import type { Iam, Principal } from '../iam/types'
-import type { UserPool } from '../types'
+import type { UserPool } from '../core/types'
 import { checkApiKey, type ApiKey } from './api-key'
 import type { AuthenticationType } from './definition'
 import { graphql } from './graphql'

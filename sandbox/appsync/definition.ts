@@ -15,7 +15,7 @@ import type {
 } from '@aws-amplify/amplify-appsync-simulator'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { CfnResource, CloudAssembly, Stack } from '../assembly'
-import type { FunctionInvoker } from '../types'
+import type { FunctionInvoker } from '../core/types'
 import { apiKeyLifetimeMs, type ApiKeySetting } from './api-key'
 import type { LocalLambdaDataSourceConfig } from './lambda'
 import { UNSUPPORTED_DATA_SOURCE, type LocalDynamoDBDataSourceConfig, type LocalSimulatorConfig } from './simulator'

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { DocumentNode } from 'graphql'
-import { allowCors, answerPreflight, guard, parseUrl, PayloadTooLargeError, readBody, sendJson, type CorsPolicy } from '../http'
+import { allowCors, answerPreflight, guard, parseUrl, PayloadTooLargeError, readBody, sendJson, type CorsPolicy } from '../core/http'
 import { graphql } from './graphql'
 import { authenticate, authorizeFields, executionIdentity, type Authenticator } from './auth'
 import { executeOperation } from './execute'

@@ -10,7 +10,7 @@
  *   `{ success: true }`); a failure later is logged once (Lambda would retry it twice, in minutes).
  */
 import type { InvokeResult } from '../functions/runtime'
-import type { FunctionInvoker } from '../types'
+import type { FunctionInvoker } from '../core/types'
 
 export interface LocalLambdaDataSourceConfig {
   name: string

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import type { SandboxIds } from '../ids'
+import type { SandboxIds } from '../core/ids'
 import { TemplateEvaluator, type CfnOutput, type CfnTemplate, type FoundResource, type Stack } from './intrinsics'
 
 export type { CfnResource, CfnOutput, FoundResource, Stack } from './intrinsics'

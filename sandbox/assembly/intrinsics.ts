@@ -6,7 +6,7 @@
  * Evaluation is lazy: only the values a service asks for are resolved, so resources the sandbox
  * never needs (Lambda layers, bucket deployments, IAM policies) cannot break it.
  */
-import { localBucketName, localRestApiId, type SandboxIds } from '../ids'
+import { localBucketName, localRestApiId, type SandboxIds } from '../core/ids'
 
 export interface CfnResource {
   Type: string

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises'
 import { basename, dirname, join, relative, sep } from 'node:path'
-import { readJsonIfExists, writeAtomically } from '../fs'
+import { readJsonIfExists, writeAtomically } from '../core/fs'
 
 /** The context `ampx sandbox` passes to synth; it needs no AWS account or credentials. */
 const SANDBOX_CONTEXT = {

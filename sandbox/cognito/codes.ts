@@ -3,7 +3,7 @@
  * single use, expiring, and voided after too many wrong guesses (6-digit codes are otherwise guessable).
  */
 import { randomInt } from 'node:crypto'
-import type { SandboxMessage } from '../types'
+import type { SandboxMessage } from '../core/types'
 import { attemptLimit, codeExpired, codeMismatch, userNotFound } from './errors'
 import { requireString, type Body } from './params'
 import type { LocalPool } from './pool'

@@ -2,7 +2,7 @@
  * Every error the local user pool answers with: one constructor per error, one message each, in
  * Cognito's wording where Cognito has one. Operations throw these and nothing else.
  */
-import { AwsJsonError } from '../aws-json'
+import { AwsJsonError } from '../core/aws-json'
 
 /** An error Cognito would return (AWS JSON protocol). */
 export class CognitoError extends AwsJsonError {}

@@ -3,7 +3,7 @@
  * for them (`cognito:groups` in both tokens, `cognito:roles` and `cognito:preferred_role` in the id
  * token).
  */
-import type { UserPoolGroup } from '../types'
+import type { UserPoolGroup } from '../core/types'
 
 /** What a user's memberships put in their tokens. */
 export interface GroupClaims {

@@ -3,8 +3,8 @@
  * the real endpoint answers it, the JWKS and the sandbox's message list (JSON, or a page for browsers).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
-import { AMZ_JSON, sendError } from '../aws-json'
-import { allowCors, answerPreflight, guard, headerValue, parseUrl, PayloadTooLargeError, preferredType, readBody, send, sendJson, type CorsPolicy } from '../http'
+import { AMZ_JSON, sendError } from '../core/aws-json'
+import { allowCors, answerPreflight, guard, headerValue, parseUrl, PayloadTooLargeError, preferredType, readBody, send, sendJson, type CorsPolicy } from '../core/http'
 import { CognitoError, internalError, requestTooLarge } from './errors'
 import { MAILBOX_CSP, mailboxPage } from './mailbox'
 import { call } from './operations'

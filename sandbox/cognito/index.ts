@@ -7,7 +7,7 @@
  * plaintext passwords and does not check token signatures in GetUser.
  */
 import { mkdir } from 'node:fs/promises'
-import type { CreateUserPoolOptions, UserPool, UserPoolSettings } from '../types'
+import type { CreateUserPoolOptions, UserPool, UserPoolSettings } from '../core/types'
 import { createHandler } from './http'
 import { LocalPool } from './pool'
 import { loadOrCreateKeys } from './tokens'

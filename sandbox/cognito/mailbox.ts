@@ -1,9 +1,9 @@
 /**
  * The sandbox's mailbox: the codes the local user pool would have e-mailed, as the developer sees
- * them in the terminal (sandbox/terminal.ts) and at `/__sandbox/messages` in a browser (a page
+ * them in the terminal (sandbox/commands/terminal.ts) and at `/__sandbox/messages` in a browser (a page
  * that lists them, newest first). Scripts and tests read the same list as JSON (http.ts).
  */
-import type { SandboxMessage } from '../types'
+import type { SandboxMessage } from '../core/types'
 
 /** What each kind of code is for, in the terminal's and the page's words. */
 export const CODE_PURPOSE: Record<SandboxMessage['kind'], string> = {

@@ -2,7 +2,7 @@
  * Request-parameter checks: a JSON body is untrusted until these have read it, and they fail with
  * the validation errors Cognito gives for the same mistakes.
  */
-import { optionalString as optionalJsonString, parseBody as parseJsonBody, type Body } from '../aws-json'
+import { optionalString as optionalJsonString, parseBody as parseJsonBody, type Body } from '../core/aws-json'
 import * as errors from './errors'
 import { constraintFailed, wrongType } from './errors'
 

@@ -5,7 +5,7 @@
  */
 import { errors as joseErrors, type JWTPayload } from 'jose'
 import type { Iam, Principal, SignedRequest } from '../iam/types'
-import type { SandboxMessage, TokenUse, TriggerInvoker, UserPoolSettings } from '../types'
+import type { SandboxMessage, TokenUse, TriggerInvoker, UserPoolSettings } from '../core/types'
 import {
   accessTokenExpired, accessTokenRevoked, accessTokenScope, clientNotFound, flowNotEnabled, invalidAccessToken,
   requestNotSigned, signatureRefused, userNotFound, type CognitoError,

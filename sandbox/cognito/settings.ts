@@ -3,7 +3,7 @@
  * its `AWS::Cognito::UserPoolGroup`s, with the sandbox's ids.
  */
 import type { CloudAssembly, FoundResource } from '../assembly'
-import type { UserPoolGroup, UserPoolSettings, UserPoolTriggers } from '../types'
+import type { UserPoolGroup, UserPoolSettings, UserPoolTriggers } from '../core/types'
 
 /** Cognito's lifetimes when the client sets none: 60 min access/id, 30 days refresh. */
 const DEFAULT_VALIDITY = { AccessToken: 60 * 60, IdToken: 60 * 60, RefreshToken: 30 * 24 * 60 * 60 }

@@ -4,7 +4,7 @@
  * version; `persisting` writes the model through `StateFile` whenever the work it wraps moved it.
  */
 import { createHash } from 'node:crypto'
-import type { SandboxMessage, UserPoolGroup, UserPoolSettings } from '../types'
+import type { SandboxMessage, UserPoolGroup, UserPoolSettings } from '../core/types'
 import { byPrecedence } from './groups'
 import { StateFile, type StoredGroup, type StoredPool, type StoredSession, type StoredUser } from './store'
 

@@ -4,9 +4,9 @@
  * state while a write is running share the next one. The in-memory model is `state.ts`.
  */
 import { mkdir } from 'node:fs/promises'
-import { readJsonIfExists, writeAtomically } from '../fs'
+import { readJsonIfExists, writeAtomically } from '../core/fs'
 import { join } from 'node:path'
-import type { SandboxMessage } from '../types'
+import type { SandboxMessage } from '../core/types'
 
 export type CodeKind = 'signUp' | 'forgotPassword' | 'verifyEmail'
 

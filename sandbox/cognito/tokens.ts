@@ -6,8 +6,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, randomUUID, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import { calculateJwkThumbprint, exportJWK, jwtVerify, SignJWT, type JWTPayload } from 'jose'
-import type { TokenUse } from '../types'
-import { readJsonIfExists, writeAtomically } from '../fs'
+import type { TokenUse } from '../core/types'
+import { readJsonIfExists, writeAtomically } from '../core/fs'
 import type { GroupClaims } from './groups'
 import type { TokenOverrides } from './triggers'
 

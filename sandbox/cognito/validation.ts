@@ -1,7 +1,7 @@
 /**
  * Cognito's rules for passwords and user attributes, with its error wording.
  */
-import type { UserPoolSettings } from '../types'
+import type { UserPoolSettings } from '../core/types'
 import { attributeNotInSchema, attributeNotMutable, invalidEmail, invalidPhoneNumber, passwordFormat, passwordPolicy } from './errors'
 
 /** Cognito's special characters: ^ $ * . [ ] { } ( ) ? " ! @ # % & / \ , > < ' : ; | _ ~ ` = + - and a non-edge space. */

@@ -8,6 +8,7 @@
  * with the secret's name, before the handler runs.
  */
 import type { CloudAssembly } from '../assembly'
+import type { Clock } from '../core/clock'
 import type { IssuedCredentials, SandboxIam } from '../iam'
 import { secretNameOf, type ParameterStore } from '../ssm'
 import { findFunction, functionDefinitions, type FunctionDefinition } from './definitions'
@@ -48,6 +49,8 @@ export interface CreateFunctionsOptions {
   projectDir: string
   log: (line: string) => void
   runtime?: LambdaRuntime
+  /** What schedules fire by (the system clock unless a test moves its own). */
+  clock?: Clock
 }
 
 export function createFunctions(options: CreateFunctionsOptions): LocalFunctions {
@@ -148,6 +151,7 @@ export function createFunctions(options: CreateFunctionsOptions): LocalFunctions
 
   const schedules = startSchedules({
     log: options.log,
+    clock: options.clock,
     fire(target, event, schedule) {
       invoke(target, event).then((result) => {
         const name = findFunction(definitions, target)?.name ?? target

@@ -7,7 +7,7 @@
  * `X-Amz-Function-Error: Unhandled`), Event (202 at once) and DryRun (204).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { guard, PayloadTooLargeError, readBody, send, sendJson } from '../http'
+import { guard, PayloadTooLargeError, readBody, send, sendJson } from '../core/http'
 import type { Iam } from '../iam/types'
 import type { LocalFunctions } from '.'
 import { findFunction } from './definitions'

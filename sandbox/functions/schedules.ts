@@ -7,6 +7,7 @@
  * in that time zone; `L`, `W` and `#` are refused with a message rather than guessed.
  */
 import type { CloudAssembly } from '../assembly'
+import { systemClock, type Clock } from '../core/clock'
 
 export interface ScheduleDefinition {
   /** The schedule's or rule's logical id. */
@@ -174,12 +175,13 @@ export interface ScheduleRunner {
 export function startSchedules(options: {
   fire: (target: string, event: unknown, schedule: ScheduleDefinition) => void
   log: (line: string) => void
-  now?: () => Date
+  clock?: Clock
 }): ScheduleRunner {
-  const now = options.now ?? (() => new Date())
+  const clock = options.clock ?? systemClock
+  const now = () => clock.now()
   const startedAt = new Date(Math.floor(now().getTime() / 60_000) * 60_000)
   let active: Array<{ definition: ScheduleDefinition, parsed: ParsedSchedule }> = []
-  let timer: NodeJS.Timeout | undefined
+  let cancel = () => {}
 
   const tick = () => {
     const at = new Date(Math.floor(now().getTime() / 60_000) * 60_000)
@@ -189,11 +191,9 @@ export function startSchedules(options: {
     schedule()
   }
   const schedule = () => {
-    clearTimeout(timer)
+    cancel()
     if (active.length === 0) return
-    const wait = 60_000 - (now().getTime() % 60_000) + 5
-    timer = setTimeout(tick, wait)
-    timer.unref()
+    cancel = clock.setTimer(tick, 60_000 - (now().getTime() % 60_000) + 5)
   }
 
   return {
@@ -210,7 +210,7 @@ export function startSchedules(options: {
       schedule()
     },
     close() {
-      clearTimeout(timer)
+      cancel()
       active = []
     },
   }

@@ -7,7 +7,7 @@
 import { randomBytes, randomInt } from 'node:crypto'
 import { mkdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { coalescedWriter, readJsonIfExists, writeAtomically, type CoalescedWriter } from '../fs'
+import { coalescedWriter, readJsonIfExists, writeAtomically, type CoalescedWriter } from '../core/fs'
 import type { SigningSecret } from './sigv4'
 import type { IdentityPoolIdentity } from './types'
 

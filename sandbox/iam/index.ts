@@ -4,7 +4,7 @@
  * Every local service that takes SigV4-signed requests goes through `verify` and `isAllowed`.
  */
 import type { CloudAssembly } from '../assembly'
-import type { SandboxIds } from '../ids'
+import type { SandboxIds } from '../core/ids'
 import { ADMIN_PROFILE, CredentialStore, type AdminCredentials, type IssuedCredentials, type IssueInput } from './credentials'
 import { isChunked, payloadDecoder } from './payload'
 import { evaluatePolicies, isAllowedBy, statementsAbout, type PolicyContext } from './policy'

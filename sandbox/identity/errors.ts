@@ -2,7 +2,7 @@
  * Every error the local identity pool answers with: one constructor per error, one message each, in
  * Cognito Identity's wording where it has one. Operations throw these and nothing else.
  */
-import { AwsJsonError } from '../aws-json'
+import { AwsJsonError } from '../core/aws-json'
 
 /** An error Cognito Identity would return (AWS JSON protocol). */
 export class IdentityError extends AwsJsonError {}

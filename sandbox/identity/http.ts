@@ -4,8 +4,8 @@
  * It shares the user pool's port: the orchestrator hands it the requests whose target is its own.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
-import { AMZ_JSON, sendError } from '../aws-json'
-import { allowCors, answerPreflight, guard, headerValue, PayloadTooLargeError, readBody, sendJson, type CorsPolicy } from '../http'
+import { AMZ_JSON, sendError } from '../core/aws-json'
+import { allowCors, answerPreflight, guard, headerValue, PayloadTooLargeError, readBody, sendJson, type CorsPolicy } from '../core/http'
 import { IdentityError, internalError, requestTooLarge } from './errors'
 import { call } from './operations'
 import { parseBody } from './params'

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { SandboxIam } from '../iam'
-import type { UserPool } from '../types'
+import type { UserPool } from '../core/types'
 import { createHandler } from './http'
 import { TARGET_PREFIX } from './operations'
 import { LocalIdentityPool } from './pool'

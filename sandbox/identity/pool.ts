@@ -3,7 +3,7 @@
  * identities on disk, the sandbox's IAM that issues credentials, and the user pool's token check.
  */
 import type { SandboxIam } from '../iam'
-import type { UserPool } from '../types'
+import type { UserPool } from '../core/types'
 import { identityPoolNotFound } from './errors'
 import type { IdentityPoolSettings } from './settings'
 import type { IdentityStore } from './store'

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { coalescedWriter, readJsonIfExists, type CoalescedWriter } from '../fs'
+import { coalescedWriter, readJsonIfExists, type CoalescedWriter } from '../core/fs'
 
 export interface StoredIdentity {
   /** `<region>:<uuid>`. */

@@ -8,7 +8,7 @@
  * session was revoked: a signed-out user's token works until it expires.
  */
 import type { Iam } from '../iam'
-import type { UserPool } from '../types'
+import type { UserPool } from '../core/types'
 import * as errors from './errors'
 import type { ProxyCaller } from './event'
 import type { MethodSettings } from './settings'

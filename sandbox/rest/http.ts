@@ -10,7 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { InvokeResult } from '../functions'
-import { guard, headerValue, PayloadTooLargeError, readBody } from '../http'
+import { guard, headerValue, PayloadTooLargeError, readBody } from '../core/http'
 import { authorize, type Authorizers } from './auth'
 import * as errors from './errors'
 import { proxyEvent } from './event'

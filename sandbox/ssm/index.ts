@@ -10,10 +10,10 @@
  * ARN), as SSM does. AWS JSON 1.1 on the user pool's port, told apart by `X-Amz-Target`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { AMZ_JSON, AwsJsonError, parseBody, sendError, type Body } from '../aws-json'
-import { guard, headerValue, PayloadTooLargeError, readBody, sendJson } from '../http'
+import { AMZ_JSON, AwsJsonError, parseBody, sendError, type Body } from '../core/aws-json'
+import { guard, headerValue, PayloadTooLargeError, readBody, sendJson } from '../core/http'
 import type { Iam } from '../iam/types'
-import type { SandboxIds } from '../ids'
+import type { SandboxIds } from '../core/ids'
 import type { SecretStore } from './secrets'
 
 const TARGET_PREFIX = 'AmazonSSM.'

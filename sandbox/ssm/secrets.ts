@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeAtomically } from '../fs'
+import { writeAtomically } from '../core/fs'
 
 const SECRETS_FILE = 'secrets.json'
 

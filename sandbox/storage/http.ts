@@ -5,7 +5,7 @@
  * sandbox's IAM, then the operation. Errors are S3's XML documents with its codes and statuses.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
-import { declaredLength, guard, headerValue, RequestAbortedError, send } from '../http'
+import { declaredLength, guard, headerValue, RequestAbortedError, send } from '../core/http'
 import { PayloadRejected } from '../iam'
 import { routeOf, type Operation } from './access'
 import { corsHeaders, matchingRule, requestedHeaders } from './cors'

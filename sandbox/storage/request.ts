@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { headerValue, send } from '../http'
+import { headerValue, send } from '../core/http'
 import type { Iam, Principal, SignedPayload } from '../iam'
 import { bucketArn } from './access'
 import * as errors from './errors'

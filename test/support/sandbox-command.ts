@@ -6,7 +6,7 @@ import { WatchedProcess } from './watched-process'
 /** `npm run sandbox` as a user runs it, in `cwd`, on free ports. */
 export class SandboxProcess extends WatchedProcess {
   constructor(cwd: string, args: string[] = []) {
-    super(spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'cli.ts'), '--auth-port', '0', '--data-port', '0', '--storage-port', '0', '--rest-port', '0', ...args], {
+    super(spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'commands', 'sandbox.ts'), '--auth-port', '0', '--data-port', '0', '--storage-port', '0', '--rest-port', '0', ...args], {
       cwd,
       env: { ...process.env, FORCE_COLOR: '0' },
     }), 'sandbox')

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startSandbox, type Sandbox } from '../../sandbox'
-import type { SandboxMessage } from '../../sandbox/types'
+import type { SandboxMessage } from '../../sandbox/core/types'
 import { projectRoot } from './project'
 
 /** The project's sandbox on free ports, with its data and outputs in a temporary folder. */
@@ -12,9 +12,7 @@ export async function startTestSandbox(): Promise<{ sandbox: Sandbox, stop(): Pr
     projectDir: projectRoot,
     dataDir: join(work, 'data'),
     outputsPath: join(work, 'amplify_outputs.json'),
-    authPort: 0,
-    dataPort: 0,
-    storagePort: 0, restPort: 0,
+    ports: { auth: 0, data: 0, storage: 0, rest: 0 },
     watch: false,
   })
   return {

@@ -7,7 +7,7 @@
  */
 import { request as httpsRequest, Agent } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createDualProtocolServer } from '../../sandbox/listener'
+import { createDualProtocolServer } from '../../sandbox/core/listener'
 import { routeOf } from '../../sandbox/storage/access'
 
 export interface RecordedRequest {

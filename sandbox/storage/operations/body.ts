@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto'
 import { PayloadRejected } from '../../iam'
 import { UNSIGNED as UNSIGNED_PAYLOAD } from '../../iam/payload'
-import { declaredLength } from '../../http'
+import { declaredLength } from '../../core/http'
 import { checksumDigest, declaredChecksum } from '../checksums'
 import * as errors from '../errors'
 import type { S3Request } from '../request'

@@ -3,7 +3,7 @@
  * (the admin credentials; the AWS CLI's `aws s3 ls`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { send } from '../../http'
+import { send } from '../../core/http'
 import type { Principal } from '../../iam'
 import * as errors from '../errors'
 import { XML, type StorageService } from '../request'

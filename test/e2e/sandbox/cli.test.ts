@@ -136,7 +136,7 @@ describe('npm run sandbox', () => {
   it('run through npm, says what matters once: no SDK warning per function, the right reset command, a silent Ctrl-C', async () => {
     await sandbox.stop()
     // The project's own script, as `npm run sandbox` runs it, from the scratch project's folder.
-    await writeFile(join(project.dir, 'package.json'), JSON.stringify({ private: true, type: 'module', scripts: { sandbox: `exec node --import tsx ${join(projectRoot, 'sandbox', 'cli.ts')}` } }))
+    await writeFile(join(project.dir, 'package.json'), JSON.stringify({ private: true, type: 'module', scripts: { sandbox: `exec node --import tsx ${join(projectRoot, 'sandbox', 'commands', 'sandbox.ts')}` } }))
     // A shell's environment, not the test runner's (vitest.config.ts turns the SDK's warning off).
     const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _, ...env } = process.env
     // A process group of its own, as a terminal gives a foreground job: Ctrl-C reaches all of it.
@@ -149,7 +149,7 @@ describe('npm run sandbox', () => {
     try {
       await npm.waitFor(/Offline sandbox ready in/)
       expect(npm.output).toMatch(/Data\s+\.amplify\/sandbox\s+\(wipe with: npm run sandbox -- --reset\)/)
-      await promisify(execFile)(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'invoke.ts'), 'todos-reader', '{}'], { cwd: project.dir }).catch(() => {})
+      await promisify(execFile)(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'commands', 'invoke.ts'), 'todos-reader', '{}'], { cwd: project.dir }).catch(() => {})
       await npm.waitFor(/\[todos-reader\] REPORT/)
       expect(npm.output).not.toContain('NodeVersionSupportWarning')
       const notes = npm.output.match(/Functions run on Node \d+ here/g) ?? []

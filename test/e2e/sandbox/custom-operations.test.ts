@@ -232,7 +232,7 @@ describe('custom queries and mutations', () => {
       await writeFile(join(project.dir, file), text)
     }
     work = await mkdtemp(join(tmpdir(), 'custom-operations-test-'))
-    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), authPort: 0, dataPort: 0, storagePort: 0, restPort: 0, watch: false, log: line => lines.push(line) })
+    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), ports: { auth: 0, data: 0, storage: 0, rest: 0 }, watch: false, log: line => lines.push(line) })
     client = await createAmplifyClient({ config: amplifyConfigFromOutputs(sandbox.outputs as AmplifyOutputs) as never })
     const email = `custom-${Date.now()}@example.com`
     await client.signUp({ username: email, password: PASSWORD, options: { userAttributes: { email } } })

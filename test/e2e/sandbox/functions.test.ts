@@ -197,7 +197,7 @@ describe('functions as user pool triggers', () => {
     await mkdir(join(projectRoot, '.amplify', 'test'), { recursive: true })
     work = await mkdtemp(join(projectRoot, '.amplify', 'test', 'functions-'))
     await openSecrets(join(work, 'data')).set('MAIL_SIGNATURE', '— the sandbox team')
-    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), authPort: 0, dataPort: 0, storagePort: 0, restPort: 0, watch: false, log: line => lines.push(line) })
+    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), ports: { auth: 0, data: 0, storage: 0, rest: 0 }, watch: false, log: line => lines.push(line) })
   })
   afterAll(async () => {
     await Promise.all(clients.map(client => client.close()))
@@ -308,7 +308,7 @@ describe('functions as user pool triggers', () => {
     await mkdir(join(work, '.amplify'), { recursive: true })
     await symlink(join(work, 'data'), join(work, '.amplify', 'sandbox'))
     const run = (args: string[]) => new Promise<{ code: number | null, out: string, err: string }>((done) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'invoke.ts'), ...args], { cwd: work, env: { ...process.env, AMPLIFY_OUTPUTS: '' } })
+      const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'commands', 'invoke.ts'), ...args], { cwd: work, env: { ...process.env, AMPLIFY_OUTPUTS: '' } })
       let out = ''
       let err = ''
       child.stdout.on('data', (chunk: Buffer) => (out += chunk))

@@ -20,7 +20,7 @@ import { confirmSignUp, fetchAuthSession, signIn, signOut, signUp } from 'aws-am
 import { decodeJwt, type JWTPayload } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createUserPool } from '../../../sandbox/cognito'
-import type { UserPoolGroup, UserPoolSettings, UserPool } from '../../../sandbox/types'
+import type { UserPoolGroup, UserPoolSettings, UserPool } from '../../../sandbox/core/types'
 import { createIam, type SandboxIam } from '../../../sandbox/iam'
 import { amplifyConfigFromOutputs, type AmplifyOutputs } from '../../../utils/amplify-config'
 import { attackerKey, resign, tamper } from '../../support/forged-tokens'
@@ -271,10 +271,10 @@ describe('groups in the local user pool', () => {
   })
 })
 
-/** `node --import tsx sandbox/group.ts` in `cwd`: what `npm run sandbox:group --` runs. */
+/** `node --import tsx sandbox/commands/group.ts` in `cwd`: what `npm run sandbox:group --` runs. */
 function groupCommand(cwd: string, args: string[]): Promise<{ code: number | null, output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'group.ts'), ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0' } })
+    const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'commands', 'group.ts'), ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0' } })
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => (output += chunk))
     child.stderr.on('data', (chunk: Buffer) => (output += chunk))
@@ -323,7 +323,7 @@ describe('npm run sandbox:group', () => {
 
   it('is the package script', async () => {
     const { scripts } = JSON.parse(await readFile(join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
-    expect(scripts['sandbox:group']).toBe('exec node --import tsx sandbox/group.ts')
+    expect(scripts['sandbox:group']).toBe('exec node --import tsx sandbox/commands/group.ts')
   })
 
   it('adds a user to a group of the definition, which their next refresh carries', async () => {

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSandbox, type Sandbox } from '../../../sandbox'
 import { CloudAssembly } from '../../../sandbox/assembly'
 import type { SignedRequest } from '../../../sandbox/iam/types'
-import type { SandboxIds } from '../../../sandbox/ids'
+import type { SandboxIds } from '../../../sandbox/core/ids'
 import { amplifyConfigFromOutputs, type AmplifyOutputs } from '../../../utils/amplify-config'
 import { createAmplifyClient, type AmplifyTestClient } from '../../support/amplify-users'
 import { projectRoot, scratchProject, writeBareAuth } from '../../support/project'
@@ -51,9 +51,7 @@ describe('local identity pool with the real aws-amplify client', () => {
       projectDir: projectRoot,
       dataDir: join(work, 'data'),
       outputsPath: join(work, 'amplify_outputs.json'),
-      authPort: authPort ?? 0,
-      dataPort: 0,
-      storagePort: 0, restPort: 0,
+      ports: { auth: authPort ?? 0, data: 0, storage: 0, rest: 0 },
       watch: false,
     })
     authPort = Number(new URL(sandbox.userPoolEndpoint).port)
@@ -351,7 +349,7 @@ describe('a backend with storage, a function and no guests', () => {
       'backend.auth.resources.cfnResources.cfnIdentityPool.allowUnauthenticatedIdentities = false',
       '',
     ].join('\n'))
-    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), authPort: 0, dataPort: 0, storagePort: 0, restPort: 0, watch: false })
+    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), ports: { auth: 0, data: 0, storage: 0, rest: 0 }, watch: false })
   })
   afterAll(async () => {
     await sandbox?.close()

@@ -166,7 +166,7 @@ describe('REST API offline (the Gen 2 docs\' backend)', () => {
       await writeFile(join(project.dir, file), text)
     }
     work = await mkdtemp(join(tmpdir(), 'rest-test-'))
-    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), authPort: 0, dataPort: 0, storagePort: 0, restPort: 0, watch: false, log: line => lines.push(line) })
+    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), ports: { auth: 0, data: 0, storage: 0, rest: 0 }, watch: false, log: line => lines.push(line) })
     // As the docs configure it: the REST APIs from `custom.API`.
     const outputs = sandbox.outputs as unknown as AmplifyOutputs & { custom: { API: Record<string, unknown> } }
     const base = amplifyConfigFromOutputs(outputs)

@@ -115,9 +115,7 @@ describe('authorization rules, API keys and IAM, offline', () => {
       projectDir: project.dir,
       dataDir: join(work, 'data'),
       outputsPath: join(work, 'amplify_outputs.json'),
-      authPort: 0,
-      dataPort: 0,
-      storagePort: 0, restPort: 0,
+      ports: { auth: 0, data: 0, storage: 0, rest: 0 },
       watch: false,
       log: line => logs.push(line),
     })

@@ -155,7 +155,7 @@ describe('offline Storage with the real aws-amplify client', () => {
     project = await scratchProject()
     await writeStorageBackend(project.dir)
     work = await mkdtemp(join(tmpdir(), 'storage-test-'))
-    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), authPort: 0, dataPort: 0, storagePort: 0, restPort: 0, watch: false, log: line => lines.push(line) })
+    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), ports: { auth: 0, data: 0, storage: 0, rest: 0 }, watch: false, log: line => lines.push(line) })
     ca = await readFile(sandbox.certificatePath, 'utf8')
     proxy = await startStorageProxy(sandbox.storageEndpoint, { key: await readFile(join(work, 'data', 'tls', 'localhost-key.pem'), 'utf8'), cert: ca })
     admin = s3Client(sandbox.storageEndpoint, ca, await adminCredentials(join(work, 'data')))

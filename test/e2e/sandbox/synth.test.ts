@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CloudAssembly } from '../../../sandbox/assembly'
 import { synthesize, SynthError } from '../../../sandbox/assembly/synth'
 import { userPoolSettings } from '../../../sandbox/cognito/settings'
-import { generateOutputs } from '../../../sandbox/outputs'
+import { generateOutputs } from '../../../sandbox/core/outputs'
 import { amplifyConfigFromOutputs } from '../../../utils/amplify-config'
 import { projectRoot, scratchProject } from '../../support/project'
 

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadOrCreateCertificate } from '../../../sandbox/tls'
+import { loadOrCreateCertificate } from '../../../sandbox/core/tls'
 import { launchOptions } from '../../support/chromium'
 import { projectRoot } from '../../support/project'
 
@@ -67,7 +67,7 @@ describe('npm run sandbox:trust', () => {
     await mkdir(parent, { recursive: true })
     // Inside the project, so `--import tsx` resolves from its node_modules; the script as package.json has it.
     project = await mkdtemp(join(parent, 'trust-'))
-    await writeFile(join(project, 'package.json'), JSON.stringify({ private: true, scripts: { 'sandbox:trust': `exec node --import tsx ${join(projectRoot, 'sandbox', 'trust.ts')}` } }))
+    await writeFile(join(project, 'package.json'), JSON.stringify({ private: true, scripts: { 'sandbox:trust': `exec node --import tsx ${join(projectRoot, 'sandbox', 'commands', 'trust.ts')}` } }))
     home = await mkdtemp(join(tmpdir(), 'trust-home-'))
     // The certificate the sandbox makes on its first start, where it keeps it.
     const tls = await loadOrCreateCertificate(join(project, '.amplify', 'sandbox', 'tls'))
@@ -86,7 +86,7 @@ describe('npm run sandbox:trust', () => {
   it('says to start the sandbox first when there is no certificate yet', async () => {
     const fresh = await mkdtemp(join(projectRoot, '.amplify', 'test', 'trust-none-'))
     try {
-      await writeFile(join(fresh, 'package.json'), JSON.stringify({ private: true, scripts: { 'sandbox:trust': `exec node --import tsx ${join(projectRoot, 'sandbox', 'trust.ts')}` } }))
+      await writeFile(join(fresh, 'package.json'), JSON.stringify({ private: true, scripts: { 'sandbox:trust': `exec node --import tsx ${join(projectRoot, 'sandbox', 'commands', 'trust.ts')}` } }))
       const ran = await new Promise<Ran>(done => execFile('npm', ['run', '--silent', 'sandbox:trust'], { cwd: fresh, env: { ...process.env, HOME: home } }, (error, stdout, stderr) =>
         done({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr })))
       expect(ran.code).not.toBe(0)

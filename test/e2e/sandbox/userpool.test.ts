@@ -19,7 +19,7 @@ import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose
 import { afterAll, afterEach, assert, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createUserPool } from '../../../sandbox/cognito'
 import { createIam, type SandboxIam } from '../../../sandbox/iam'
-import type { SandboxMessage, UserPool, UserPoolSettings } from '../../../sandbox/types'
+import type { SandboxMessage, UserPool, UserPoolSettings } from '../../../sandbox/core/types'
 
 const settings: UserPoolSettings = {
   region: 'us-east-1',

@@ -19,7 +19,7 @@ describe('a second start of the same backend', () => {
   /** Starts and stops the sandbox on the scratch project, and says what it saw. */
   const startAndStop = async (): Promise<{ reused: boolean, models: string[], userPoolId: string }> => {
     lines = []
-    const sandbox: Sandbox = await startSandbox({ projectDir: project.dir, authPort: 0, dataPort: 0, storagePort: 0, restPort: 0, watch: false, log: line => lines.push(line) })
+    const sandbox: Sandbox = await startSandbox({ projectDir: project.dir, ports: { auth: 0, data: 0, storage: 0, rest: 0 }, watch: false, log: line => lines.push(line) })
     try {
       // It serves: the data API answers (and refuses a call without a token, as AppSync does).
       const anonymous = await fetch(sandbox.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })

@@ -3,30 +3,30 @@
  * the same way, and `npm run dev` hands the rest to `nuxi dev` untouched.
  */
 import { describe, expect, it } from 'vitest'
-import { parseCommandLine, usage, UsageError } from '../../../sandbox/args'
+import { parseCommandLine, usage, UsageError } from '../../../sandbox/commands/args'
 
 const noEnv = {}
 const parse = (command: 'sandbox' | 'dev', argv: string[], env: NodeJS.ProcessEnv = noEnv) => parseCommandLine(command, argv, env)
 
 describe.each(['sandbox', 'dev'] as const)('npm run %s', (command) => {
   it('defaults to watching, keeping data, and the sandbox\'s default ports', () => {
-    expect(parse(command, [])).toEqual({ help: false, sandbox: { reset: false, watch: true, authPort: undefined, dataPort: undefined, storagePort: undefined, restPort: undefined }, nuxi: [] })
+    expect(parse(command, [])).toEqual({ help: false, sandbox: { reset: false, watch: true, ports: {} }, nuxi: [] })
   })
 
   it('reads its flags, with the value after the flag or after =', () => {
     expect(parse(command, ['--reset', '--no-watch', '--auth-port', '3101', '--data-port=3102', '--storage-port', '3103', '--rest-port=3104']).sandbox)
-      .toEqual({ reset: true, watch: false, authPort: 3101, dataPort: 3102, storagePort: 3103, restPort: 3104 })
-    expect(parse(command, ['--auth-port', '0']).sandbox.authPort).toBe(0)
-    expect(parse(command, ['--auth-port=1', '--auth-port=2']).sandbox.authPort).toBe(2)
+      .toEqual({ reset: true, watch: false, ports: { auth: 3101, data: 3102, storage: 3103, rest: 3104 } })
+    expect(parse(command, ['--auth-port', '0']).sandbox.ports.auth).toBe(0)
+    expect(parse(command, ['--auth-port=1', '--auth-port=2']).sandbox.ports.auth).toBe(2)
   })
 
   it('falls back to SANDBOX_AUTH_PORT / SANDBOX_DATA_PORT / SANDBOX_STORAGE_PORT / SANDBOX_REST_PORT, which a flag overrides', () => {
     const env = { SANDBOX_AUTH_PORT: '4001', SANDBOX_DATA_PORT: '4002', SANDBOX_STORAGE_PORT: '4003', SANDBOX_REST_PORT: '4004' }
-    expect(parse(command, [], env).sandbox).toMatchObject({ authPort: 4001, dataPort: 4002, storagePort: 4003, restPort: 4004 })
-    expect(parse(command, ['--storage-port=5003'], env).sandbox.storagePort).toBe(5003)
-    expect(parse(command, ['--rest-port', '5004'], env).sandbox.restPort).toBe(5004)
-    expect(parse(command, ['--data-port', '5002'], env).sandbox).toMatchObject({ authPort: 4001, dataPort: 5002 })
-    expect(parse(command, [], { SANDBOX_AUTH_PORT: '' }).sandbox.authPort).toBeUndefined()
+    expect(parse(command, [], env).sandbox.ports).toEqual({ auth: 4001, data: 4002, storage: 4003, rest: 4004 })
+    expect(parse(command, ['--storage-port=5003'], env).sandbox.ports.storage).toBe(5003)
+    expect(parse(command, ['--rest-port', '5004'], env).sandbox.ports.rest).toBe(5004)
+    expect(parse(command, ['--data-port', '5002'], env).sandbox.ports).toMatchObject({ auth: 4001, data: 5002 })
+    expect(parse(command, [], { SANDBOX_AUTH_PORT: '' }).sandbox.ports.auth).toBeUndefined()
   })
 
   it.each([
@@ -64,7 +64,7 @@ describe('npm run dev', () => {
   it('passes every other argument to nuxi dev, in order', () => {
     const args = parse('dev', ['--port', '3001', '--reset', '--host=0.0.0.0', '-o', '--auth-port', '3101', '--dotenv', '.env.local', 'app'])
     expect(args.nuxi).toEqual(['--port', '3001', '--host=0.0.0.0', '-o', '--dotenv', '.env.local', 'app'])
-    expect(args.sandbox).toMatchObject({ reset: true, authPort: 3101 })
+    expect(args.sandbox).toMatchObject({ reset: true, ports: { auth: 3101 } })
   })
 
   it('passes everything after -- as it is, its own flags included', () => {

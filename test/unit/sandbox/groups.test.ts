@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { groupClaims } from '../../../sandbox/cognito/groups'
-import type { UserPoolGroup } from '../../../sandbox/types'
+import type { UserPoolGroup } from '../../../sandbox/core/types'
 import { issueTokens, loadOrCreateKeys } from '../../../sandbox/cognito/tokens'
 
 const role = (name: string) => `arn:aws:iam::000000000000:role/${name}`

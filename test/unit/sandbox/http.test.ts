@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   allowCors, answerPreflight, guard, parseUrl, PayloadTooLargeError, preferredType, readBody, RequestAbortedError, sendJson, type CorsPolicy,
-} from '../../../sandbox/http'
+} from '../../../sandbox/core/http'
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>
 

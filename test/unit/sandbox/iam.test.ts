@@ -13,7 +13,7 @@ import { SignatureV4 } from '@smithy/signature-v4'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CloudAssembly } from '../../../sandbox/assembly'
 import { createIam, type SandboxIam } from '../../../sandbox/iam'
-import type { SandboxIds } from '../../../sandbox/ids'
+import type { SandboxIds } from '../../../sandbox/core/ids'
 
 const ids: SandboxIds = {
   region: 'us-east-1',

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { LEGACY_API_ID, loadOrCreateIds, localBucketName } from '../../../sandbox/ids'
+import { LEGACY_API_ID, loadOrCreateIds, localBucketName } from '../../../sandbox/core/ids'
 
 /** aws-amplify's own test (storage/dist/esm/providers/s3/utils/client/s3data/base.mjs, isDnsCompatibleBucketName). */
 const dnsCompatible = (name: string) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !/(\d+\.){3}\d+/.test(name) && !/\.\./.test(name)

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import type { InvokeResult } from '../../../sandbox/functions/runtime'
 import { LocalLambdaDataLoader } from '../../../sandbox/appsync/lambda'
-import type { FunctionInvoker } from '../../../sandbox/types'
+import type { FunctionInvoker } from '../../../sandbox/core/types'
 
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:stack-echo'
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { MAILBOX_CSP, mailboxPage } from '../../../sandbox/cognito/mailbox'
-import type { SandboxMessage } from '../../../sandbox/types'
+import type { SandboxMessage } from '../../../sandbox/core/types'
 
 const sent = (kind: SandboxMessage['kind'], to: string, code: string, sentAt: string): SandboxMessage =>
   ({ kind, to, sub: 'sub', code, subject: 'Your verification code', body: `Your code is ${code}`, sentAt })

@@ -3,9 +3,9 @@
  * from the log lines around it, and the command the ready banner gives for a wipe.
  */
 import { describe, expect, it } from 'vitest'
-import { startCommand } from '../../../sandbox/cli'
-import { formatMessage } from '../../../sandbox/terminal'
-import type { SandboxMessage } from '../../../sandbox/types'
+import { startCommand } from '../../../sandbox/commands/sandbox'
+import { formatMessage } from '../../../sandbox/commands/terminal'
+import type { SandboxMessage } from '../../../sandbox/core/types'
 
 const message = (kind: SandboxMessage['kind']): SandboxMessage =>
   ({ kind, to: 'a@example.com', sub: 'sub-1', code: '123456', subject: 'Your code', body: 'Your code is 123456', sentAt: '2026-12-06T10:00:00.000Z' })

@@ -7,7 +7,7 @@ import type { LocalPool } from '../../../sandbox/cognito/pool'
 import type { StoredUser } from '../../../sandbox/cognito/store'
 import { issueTokens, loadOrCreateKeys } from '../../../sandbox/cognito/tokens'
 import { customMessage, preTokenGeneration, runTrigger } from '../../../sandbox/cognito/triggers'
-import type { TriggerResult, UserPoolTriggers } from '../../../sandbox/types'
+import type { TriggerResult, UserPoolTriggers } from '../../../sandbox/core/types'
 
 const user = { sub: 'sub-1', status: 'CONFIRMED', attributes: { email: 'ada@example.com', email_verified: 'true' } } as unknown as StoredUser
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CloudAssembly } from '../../../sandbox/assembly'
-import { unservedFeatures } from '../../../sandbox/unserved'
+import { unservedFeatures } from '../../../sandbox/core/unserved'
 
 const ids = { region: 'us-east-1', accountId: '000000000000', apiId: 'unservedtest00000000000000', userPoolId: 'us-east-1_Unserved1', clientId: 'unservedclient000000000000', identityPoolId: 'us-east-1:00000000-0000-4000-8000-000000000001', bucketSuffix: 'unservedtest' }
 const tags = (name: string) => [{ Key: 'amplify:friendly-name', Value: name }, { Key: 'created-by', Value: 'amplify' }]

@@ -3,11 +3,11 @@
  * and a failed start.
  */
 import { UsageError } from './args'
-import { SynthError } from './assembly/synth'
-import { CODE_PURPOSE } from './cognito/mailbox'
-import { SandboxStartError } from './index'
-import { CloudOutputsError } from './outputs'
-import type { SandboxMessage } from './types'
+import { SynthError } from '../assembly/synth'
+import { CODE_PURPOSE } from '../cognito/mailbox'
+import { SandboxStartError } from '../index'
+import { CloudOutputsError } from '../core/outputs'
+import type { SandboxMessage } from '../core/types'
 
 export const printLog = (line: string) => console.log(`[sandbox] ${line}`)
 

@@ -5,9 +5,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { JWTPayload } from 'jose'
-import type { CloudAssembly } from './assembly'
-import type { InvokeResult } from './functions/runtime'
-import type { Iam } from './iam/types'
+import type { CloudAssembly } from '../assembly'
+import type { InvokeResult } from '../functions/runtime'
+import type { Iam } from '../iam/types'
 
 /** A group of the definition (`defineAuth({ groups })` gives each a precedence in the order given and a role). */
 export interface UserPoolGroup {

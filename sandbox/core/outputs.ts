@@ -9,9 +9,9 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import type { CloudAssembly } from './assembly'
+import type { CloudAssembly } from '../assembly'
 import { readJsonIfExists, writeAtomically } from './fs'
-import { localizeRestUrls } from './rest/urls'
+import { localizeRestUrls } from '../rest/urls'
 import type { OfflineSandboxOutputs } from './types'
 
 /** Where the sandbox serves: what can change from one start to the next while the backend does not. */

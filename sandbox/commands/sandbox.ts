@@ -5,8 +5,8 @@ import { realpathSync } from 'node:fs'
 import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseCommandLine, usage } from './args'
-import { ADMIN_PROFILE } from './iam'
-import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, DEFAULT_REST_PORT, DEFAULT_STORAGE_PORT, startSandbox, type Sandbox } from './index'
+import { ADMIN_PROFILE } from '../iam'
+import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, DEFAULT_REST_PORT, DEFAULT_STORAGE_PORT, startSandbox, type Sandbox } from '../index'
 import { printLog, printMessage, reportStartError } from './terminal'
 
 const help = usage('sandbox', { authPort: DEFAULT_AUTH_PORT, dataPort: DEFAULT_DATA_PORT, storagePort: DEFAULT_STORAGE_PORT, restPort: DEFAULT_REST_PORT })

@@ -6,8 +6,8 @@
  * Amplify and CDK deploy only to deploy (custom-resource providers, asset buckets, parameters) is
  * not the developer's and is left out.
  */
-import type { CloudAssembly, FoundResource, Stack } from './assembly'
-import { restApiSettingsOf } from './rest/settings'
+import type { CloudAssembly, FoundResource, Stack } from '../assembly'
+import { restApiSettingsOf } from '../rest/settings'
 
 /** Cognito's `LambdaConfig` keys, as Gen 2 names the trigger, and what happens without it. */
 const TRIGGERS: Record<string, { name: string, effect: string }> = {

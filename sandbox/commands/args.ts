@@ -1,10 +1,10 @@
 /**
- * The command line of `npm run sandbox` (sandbox/cli.ts) and `npm run dev` (scripts/dev.ts): one
+ * The command line of `npm run sandbox` (sandbox/commands/sandbox.ts) and `npm run dev` (scripts/dev.ts): one
  * flag table, one parser and one usage text, so the two commands cannot drift apart. `npm run dev`
  * hands every argument that is not the sandbox's, in order, to `nuxi dev`.
  */
 import { parseArgs } from 'node:util'
-import type { SandboxOptions } from './index'
+import type { SandboxOptions } from '../index'
 
 export type Command = 'sandbox' | 'dev'
 
@@ -37,7 +37,7 @@ const FLAG_LIST: Array<[string, Flag]> = Object.entries(FLAGS)
 export interface CommandLine {
   help: boolean
   /** For `startSandbox`; an absent port is its default. */
-  sandbox: Required<Pick<SandboxOptions, 'reset' | 'watch'>> & Pick<SandboxOptions, 'authPort' | 'dataPort' | 'storagePort' | 'restPort'>
+  sandbox: Required<Pick<SandboxOptions, 'reset' | 'watch' | 'ports'>>
   /** `npm run dev` only: the arguments for `nuxi dev`, in the order given. */
   nuxi: string[]
 }
@@ -72,7 +72,7 @@ export function parseCommandLine(command: Command, argv: string[], env: NodeJS.P
   const others = [...argv.slice(0, end).filter((_, index) => !ours.has(index)), ...argv.slice(end + 1)]
   const args: CommandLine = {
     help: given.help !== undefined,
-    sandbox: { reset: given.reset !== undefined, watch: given['no-watch'] === undefined },
+    sandbox: { reset: given.reset !== undefined, watch: given['no-watch'] === undefined, ports: {} },
     nuxi: command === 'dev' ? others : [],
   }
   const [other] = others
@@ -81,10 +81,12 @@ export function parseCommandLine(command: Command, argv: string[], env: NodeJS.P
   }
   if (args.help) return args
   if (mistakes.length) throw new UsageError(mistakes[0])
-  args.sandbox.authPort = port('--auth-port', given['auth-port']) ?? port('SANDBOX_AUTH_PORT', env.SANDBOX_AUTH_PORT)
-  args.sandbox.dataPort = port('--data-port', given['data-port']) ?? port('SANDBOX_DATA_PORT', env.SANDBOX_DATA_PORT)
-  args.sandbox.storagePort = port('--storage-port', given['storage-port']) ?? port('SANDBOX_STORAGE_PORT', env.SANDBOX_STORAGE_PORT)
-  args.sandbox.restPort = port('--rest-port', given['rest-port']) ?? port('SANDBOX_REST_PORT', env.SANDBOX_REST_PORT)
+  args.sandbox.ports = {
+    auth: port('--auth-port', given['auth-port']) ?? port('SANDBOX_AUTH_PORT', env.SANDBOX_AUTH_PORT),
+    data: port('--data-port', given['data-port']) ?? port('SANDBOX_DATA_PORT', env.SANDBOX_DATA_PORT),
+    storage: port('--storage-port', given['storage-port']) ?? port('SANDBOX_STORAGE_PORT', env.SANDBOX_STORAGE_PORT),
+    rest: port('--rest-port', given['rest-port']) ?? port('SANDBOX_REST_PORT', env.SANDBOX_REST_PORT),
+  }
   return args
 }
 

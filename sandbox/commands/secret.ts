@@ -6,7 +6,7 @@
  */
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
-import { openSecrets, SecretNameError } from './ssm/secrets'
+import { openSecrets, SecretNameError } from '../ssm/secrets'
 
 const USAGE = `Usage: npm run sandbox:secret -- <command>
 
