@@ -8,11 +8,11 @@ import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import { parseCommandLine, usage } from '../sandbox/commands/args'
 import { readyBlock } from '../sandbox/commands/sandbox'
-import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, DEFAULT_REST_PORT, DEFAULT_STORAGE_PORT, SandboxStartError, startSandbox, type Sandbox } from '../sandbox/index'
+import { SandboxStartError, startSandbox, type Sandbox } from '../sandbox/index'
 import { outputsOwner } from '../sandbox/core/outputs'
 import { printLog, printMessage, reportStartError } from '../sandbox/commands/terminal'
 
-const help = usage('dev', { authPort: DEFAULT_AUTH_PORT, dataPort: DEFAULT_DATA_PORT, storagePort: DEFAULT_STORAGE_PORT, restPort: DEFAULT_REST_PORT })
+const help = usage('dev')
 
 /** After SIGTERM, how long nuxi gets to close before it is killed. */
 const STOP_GRACE_MS = 10_000

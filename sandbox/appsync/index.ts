@@ -14,7 +14,7 @@ import { deployApiKey, type ApiKey } from './api-key'
 import type { AuthModes, Authenticator } from './auth'
 import { loadApiDefinition, toSimulatorConfig, type ApiDefinition } from './definition'
 import { GRAPHQL_PATH, createGraphqlHandler } from './http'
-import { createDualProtocolServer } from '../core/listener'
+import { serveDualProtocol } from '../core/listener'
 import { REALTIME_PATH, RealtimeServer } from './realtime'
 import { LocalSimulator } from './simulator'
 import { ensureTables, startLocalDynamo } from './store'
@@ -60,7 +60,7 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> 
     return api
   }
 
-  let server: ReturnType<typeof createDualProtocolServer> | undefined
+  let server: ReturnType<typeof serveDualProtocol> | undefined
   let realtime: RealtimeServer | undefined
   try {
     const api = await apply(opts.assembly)
@@ -68,7 +68,7 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> 
     const handlerOptions = { simulator, auth, apiArn: `arn:aws:appsync:${region}:${api.accountId}:apis/${api.apiId}` }
     realtime = new RealtimeServer(handlerOptions)
     const realtimeServer = realtime
-    server = createDualProtocolServer({
+    server = serveDualProtocol(opts.port, {
       tls: opts.tls,
       onRequest: createGraphqlHandler(handlerOptions),
       onUpgrade: (request, socket, head) => {
@@ -76,9 +76,7 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> 
         else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
       },
     })
-    const address = await server.listen(opts.port, opts.host)
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-    const url = `http://${host}:${address.port}${GRAPHQL_PATH}`
+    const url = `http://${opts.port.host}:${opts.port.port}${GRAPHQL_PATH}`
 
     let reloading = Promise.resolve()
     let closing: Promise<void> | undefined

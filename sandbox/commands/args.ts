@@ -4,7 +4,8 @@
  * hands every argument that is not the sandbox's, in order, to `nuxi dev`.
  */
 import { parseArgs } from 'node:util'
-import type { SandboxOptions } from '../index'
+import { PORTS, type SandboxOptions } from '../index'
+import type { OwnPort } from '../core/service'
 
 export type Command = 'sandbox' | 'dev'
 
@@ -13,25 +14,21 @@ export class UsageError extends Error {
   override name = 'UsageError'
 }
 
-type Ports = { authPort: number, dataPort: number, storagePort: number, restPort: number }
-
 interface Flag {
   /** `<n>` for a flag that takes a value. */
   value?: string
-  help: (defaults: Ports) => string
+  help: string
 }
 
-const FLAGS = {
-  'reset': { help: () => 'wipe the offline sandbox\'s users, items, identities, credentials (new admin keys) and files first' },
-  'no-watch': { help: () => 'do not reload the backend when amplify/ changes' },
-  'auth-port': { value: '<n>', help: defaults => `user pool port (default ${defaults.authPort}, env SANDBOX_AUTH_PORT)` },
-  'data-port': { value: '<n>', help: defaults => `GraphQL port (default ${defaults.dataPort}, env SANDBOX_DATA_PORT)` },
-  'storage-port': { value: '<n>', help: defaults => `Storage (S3) port (default ${defaults.storagePort}, env SANDBOX_STORAGE_PORT)` },
-  'rest-port': { value: '<n>', help: defaults => `REST API (API Gateway) port (default ${defaults.restPort}, env SANDBOX_REST_PORT)` },
-  'help': { help: () => 'this text' },
-} satisfies Record<string, Flag>
+/** Each service's port makes its flag and environment variable: `--auth-port`, `SANDBOX_AUTH_PORT`. */
+const envOf = (port: OwnPort) => `SANDBOX_${port.name.toUpperCase()}_PORT`
+const FLAGS: Record<string, Flag> = {
+  'reset': { help: 'wipe the offline sandbox\'s users, items, identities, credentials (new admin keys) and files first' },
+  'no-watch': { help: 'do not reload the backend when amplify/ changes' },
+  ...Object.fromEntries(PORTS.map(port => [`${port.name}-port`, { value: '<n>', help: `${port.serves} port (default ${port.default}, env ${envOf(port)})` }])),
+  'help': { help: 'this text' },
+}
 
-type FlagName = keyof typeof FLAGS
 const FLAG_LIST: Array<[string, Flag]> = Object.entries(FLAGS)
 
 export interface CommandLine {
@@ -43,14 +40,14 @@ export interface CommandLine {
 }
 
 /**
- * Reads `argv` (without node and the script). Ports come from the flags, else from
- * SANDBOX_AUTH_PORT / SANDBOX_DATA_PORT / SANDBOX_STORAGE_PORT / SANDBOX_REST_PORT in `env`. `--help` wins over any mistake; otherwise a
+ * Reads `argv` (without node and the script). Ports come from the flags, else from each port's
+ * environment variable (SANDBOX_AUTH_PORT...) in `env`. `--help` wins over any mistake; otherwise a
  * mistake throws `UsageError`. After `--`, everything goes to `nuxi dev` as it is.
  */
 export function parseCommandLine(command: Command, argv: string[], env: NodeJS.ProcessEnv = process.env): CommandLine {
   // Unknown flags are nuxi's: non-strict parsing keeps them as tokens instead of failing on them.
   const { tokens } = parseArgs({ args: argv, options: parseOptions(), strict: false, allowPositionals: true, tokens: true })
-  const given: Partial<Record<FlagName, string>> = {}
+  const given: Partial<Record<string, string>> = {}
   const ours = new Set<number>()
   const mistakes: string[] = []
   let end = argv.length
@@ -60,8 +57,8 @@ export function parseCommandLine(command: Command, argv: string[], env: NodeJS.P
       break
     }
     if (token.kind !== 'option' || !Object.hasOwn(FLAGS, token.name)) continue
-    const name = token.name as FlagName
-    const flag: Flag = FLAGS[name]
+    const name = token.name
+    const flag = FLAGS[name]!
     ours.add(token.index)
     if (token.value !== undefined && !token.inlineValue) ours.add(token.index + 1)
     if (!flag.value && token.inlineValue) mistakes.push(`${token.rawName} takes no value`)
@@ -81,18 +78,13 @@ export function parseCommandLine(command: Command, argv: string[], env: NodeJS.P
   }
   if (args.help) return args
   if (mistakes.length) throw new UsageError(mistakes[0])
-  args.sandbox.ports = {
-    auth: port('--auth-port', given['auth-port']) ?? port('SANDBOX_AUTH_PORT', env.SANDBOX_AUTH_PORT),
-    data: port('--data-port', given['data-port']) ?? port('SANDBOX_DATA_PORT', env.SANDBOX_DATA_PORT),
-    storage: port('--storage-port', given['storage-port']) ?? port('SANDBOX_STORAGE_PORT', env.SANDBOX_STORAGE_PORT),
-    rest: port('--rest-port', given['rest-port']) ?? port('SANDBOX_REST_PORT', env.SANDBOX_REST_PORT),
-  }
+  args.sandbox.ports = Object.fromEntries(PORTS.map(own => [own.name, port(`--${own.name}-port`, given[`${own.name}-port`]) ?? port(envOf(own), env[envOf(own)])]))
   return args
 }
 
-/** The help text of `command`; `defaults` are the ports used when none is given. */
-export function usage(command: Command, defaults: Ports): string {
-  const flags = FLAG_LIST.map(([name, flag]) => `  ${`--${name}${flag.value ? ` ${flag.value}` : ''}`.padEnd(22)}${flag.help(defaults)}`)
+/** The help text of `command`. */
+export function usage(command: Command): string {
+  const flags = FLAG_LIST.map(([name, flag]) => `  ${`--${name}${flag.value ? ` ${flag.value}` : ''}`.padEnd(22)}${flag.help}`)
   if (command === 'sandbox') return ['Usage: npm run sandbox -- [options]', '', ...flags].join('\n')
   return [
     'Usage: npm run dev -- [options] [nuxi dev options]',

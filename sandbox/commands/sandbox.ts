@@ -6,10 +6,10 @@ import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseCommandLine, usage } from './args'
 import { ADMIN_PROFILE } from '../iam'
-import { DEFAULT_AUTH_PORT, DEFAULT_DATA_PORT, DEFAULT_REST_PORT, DEFAULT_STORAGE_PORT, startSandbox, type Sandbox } from '../index'
+import { startSandbox, type Sandbox } from '../index'
 import { printLog, printMessage, reportStartError } from './terminal'
 
-const help = usage('sandbox', { authPort: DEFAULT_AUTH_PORT, dataPort: DEFAULT_DATA_PORT, storagePort: DEFAULT_STORAGE_PORT, restPort: DEFAULT_REST_PORT })
+const help = usage('sandbox')
 
 /**
  * The command that started this process, to be run again with `--reset`: npm names the script it
@@ -23,35 +23,17 @@ export function startCommand(env: NodeJS.ProcessEnv = process.env): string {
 /** The block printed once the sandbox serves; its first line is what scripts and tests wait for. */
 export function readyBlock(sandbox: Sandbox, projectDir: string, watching: boolean, command = startCommand()): string {
   const show = (path: string) => relative(projectDir, path) || '.'
-  const identity = sandbox.identityPool.settings
-  const realtime = sandbox.graphqlUrl.replace(/^http/, 'ws').replace(/\/graphql$/, '/graphql/realtime')
   return [
     '',
     `Offline sandbox ready in ${process.uptime().toFixed(1)} s`,
-    `  User pool  ${sandbox.userPoolEndpoint}  (${sandbox.userPool.settings.userPoolId}, client ${sandbox.userPool.settings.clientId})`,
-    ...(identity ? [`  Identity   ${sandbox.identityPoolEndpoint}  (${identity.identityPoolId}, guests ${identity.allowUnauthenticated ? 'allowed' : 'refused'})`] : []),
+    ...sandbox.summary(),
     `  Admin      AWS_SHARED_CREDENTIALS_FILE=${show(sandbox.adminCredentialsPath)} AWS_PROFILE=${ADMIN_PROFILE}  (signs admin calls; not in the outputs)`,
-    `  GraphQL    ${sandbox.graphqlUrl}`,
-    `  Realtime   ${realtime.replace(/^ws:/, 'wss:')}  (self-signed: ${show(sandbox.certificatePath)}; browsers: npm run sandbox:trust)`,
-    `  Storage    https://${sandbox.storageEndpoint}  (customEndpoint '${sandbox.storageEndpoint}'; ${storageBuckets(sandbox)})`,
-    ...restApis(sandbox),
-    `  Messages   ${sandbox.messagesUrl}  (sign-up and reset codes, also printed here)`,
     `  Outputs    ${show(sandbox.outputsPath)}`,
     `  Data       ${show(sandbox.dataDir)}  (wipe with: ${command} -- --reset)`,
     `  Backend    ${sandbox.reusedSynth ? 'reused the last synth (amplify/ unchanged)' : 'synthesized from amplify/'}`,
     watching ? 'Watching amplify/ for changes. Ctrl-C to stop.' : '',
     '',
   ].join('\n')
-}
-
-/** One line per REST API stage, at its local URL (what `custom.API` in the outputs says). */
-function restApis(sandbox: Sandbox): string[] {
-  return sandbox.rest.apis.flatMap(api => [...api.stages.keys()].map(stage => `  REST       ${sandbox.rest.url(api.id, stage)}  (${api.name})`))
-}
-
-function storageBuckets(sandbox: Sandbox): string {
-  const names = sandbox.storage.buckets.map(bucket => `${bucket.friendlyName} = ${bucket.name}`)
-  return names.length ? `bucket${names.length > 1 ? 's' : ''} ${names.join(', ')}` : 'no buckets in amplify/'
 }
 
 async function main(): Promise<void> {

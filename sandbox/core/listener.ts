@@ -9,8 +9,8 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { BoundPort } from './port'
 
 const TLS_HANDSHAKE = 0x16
 /** A connection that sends nothing at all is not kept open for ever. */
@@ -24,7 +24,7 @@ export interface DualProtocolServerOptions {
 }
 
 export interface DualProtocolServer {
-  listen(port: number, host: string): Promise<AddressInfo>
+  /** Stops serving the port (it closes with the server) and drops its connections. */
   close(): Promise<void>
 }
 
@@ -35,7 +35,7 @@ export interface DualProtocolServer {
  */
 export const TLS_CHECK_PATH = '/__sandbox/tls-check'
 
-export function createDualProtocolServer(options: DualProtocolServerOptions): DualProtocolServer {
+export function serveDualProtocol(port: BoundPort, options: DualProtocolServerOptions): DualProtocolServer {
   const onRequest = (request: IncomingMessage, response: ServerResponse) => {
     if (request.url === TLS_CHECK_PATH && request.method === 'GET') {
       response.writeHead(204, { 'access-control-allow-origin': '*', 'cache-control': 'no-store' }).end()
@@ -45,7 +45,6 @@ export function createDualProtocolServer(options: DualProtocolServerOptions): Du
   }
   const plain = createHttpServer(onRequest)
   const secure = createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest)
-  const sockets = new Set<Socket>()
   for (const server of [plain, secure] as HttpServer[]) {
     server.on('upgrade', options.onUpgrade ?? ((_request: IncomingMessage, socket: Duplex) => socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')))
     // Default handlers answer 400 and close; they only need to not throw on a reset socket.
@@ -53,11 +52,7 @@ export function createDualProtocolServer(options: DualProtocolServerOptions): Du
   }
   secure.on('tlsClientError', (_error, socket) => socket.destroy())
 
-  const front = createNetServer((socket) => {
-    sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
-    // A reset before (or after) dispatch must not become an unhandled 'error' event.
-    socket.on('error', () => socket.destroy())
+  port.serve((socket) => {
     socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy())
     socket.once('data', (chunk: Buffer) => {
       socket.setTimeout(0)
@@ -70,20 +65,10 @@ export function createDualProtocolServer(options: DualProtocolServerOptions): Du
   })
 
   return {
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        front.once('error', reject)
-        front.listen(port, host, () => {
-          front.off('error', reject)
-          resolve(front.address() as AddressInfo)
-        })
-      }),
     close: async () => {
-      const closed = new Promise<void>(resolve => front.close(() => resolve()))
       plain.closeAllConnections()
       secure.closeAllConnections()
-      for (const socket of sockets) socket.destroy()
-      await closed
+      await port.close()
     },
   }
 }

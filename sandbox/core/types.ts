@@ -8,6 +8,7 @@ import type { JWTPayload } from 'jose'
 import type { CloudAssembly } from '../assembly'
 import type { InvokeResult } from '../functions/runtime'
 import type { Iam } from '../iam/types'
+import type { BoundPort } from './port'
 
 /** A group of the definition (`defineAuth({ groups })` gives each a precedence in the order given and a role). */
 export interface UserPoolGroup {
@@ -146,9 +147,8 @@ export interface StartDataApiOptions {
   assembly: CloudAssembly
   /** Folder for this API's state (the DynamoDB store); created if missing. */
   dir: string
-  host: string
-  /** 0 picks a free port. */
-  port: number
+  /** Its port, bound by the orchestrator. */
+  port: BoundPort
   /** PEM key and certificate for the TLS side of the port (realtime needs `wss://`). */
   tls: { key: string, cert: string }
   /** The user pool's verifier: every user-pool token is checked with it. */

@@ -8,10 +8,10 @@
  * and policies are the sandbox's IAM's; tokens are the local user pool's.
  */
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { CloudAssembly } from '../assembly'
 import type { InvokeResult } from '../functions'
 import type { Iam } from '../iam'
+import type { BoundPort } from '../core/port'
 import type { UserPool } from '../core/types'
 import { createRestHandler } from './http'
 import { restApiSettings, type RestApiSettings } from './settings'
@@ -21,9 +21,8 @@ export type { RestApiSettings } from './settings'
 
 export interface StartRestApisOptions {
   assembly: CloudAssembly
-  host: string
-  /** 0 picks a free port. */
-  port: number
+  /** Binds the REST port: called once the backend has a REST API. */
+  bind: () => Promise<BoundPort>
   iam: Iam
   /** The user pool's verifier, for Cognito user pool authorizers. */
   verifyToken: UserPool['verifyToken']
@@ -66,16 +65,11 @@ export async function startRestApis(options: StartRestApisOptions): Promise<Loca
   // A reset socket must not become an unhandled 'error' event.
   server.on('clientError', (_error, socket) => socket.destroy())
   let endpoint: string | undefined
+  let port: BoundPort | undefined
   const listen = async () => {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
-    const address = server.address() as AddressInfo
-    endpoint = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+    port = await options.bind()
+    port.serve(socket => server.emit('connection', socket))
+    endpoint = `http://${port.host}:${port.port}`
   }
   const apply = async (assembly: CloudAssembly) => {
     const next = restApiSettings(assembly)
@@ -95,11 +89,10 @@ export async function startRestApis(options: StartRestApisOptions): Promise<Loca
     url: (apiId, stage) => localStageUrl(endpoint ?? '', apiId, stage),
     reload: apply,
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        if (!server.listening) return resolve()
-        server.close(() => resolve())
+      closing ??= (async () => {
         server.closeAllConnections()
-      })
+        await port?.close()
+      })()
       return closing
     },
   }

@@ -8,7 +8,8 @@ import { relative } from 'node:path'
 import type { CloudAssembly } from '../assembly'
 import type { Iam } from '../iam'
 import type { FunctionInvoker } from '../core/types'
-import { createDualProtocolServer } from '../core/listener'
+import { serveDualProtocol } from '../core/listener'
+import type { BoundPort } from '../core/port'
 import { createStorageHandler } from './http'
 import type { ServedBucket, StorageService } from './request'
 import { runDeployments } from './seed'
@@ -22,9 +23,8 @@ export interface StartStorageOptions {
   assembly: CloudAssembly
   /** Where objects live (`<dataDir>/storage`); created if missing. */
   dir: string
-  host: string
-  /** 0 picks a free port. */
-  port: number
+  /** Its port, bound by the orchestrator. */
+  port: BoundPort
   /** The sandbox's certificate, for the TLS side of the port. */
   tls: { key: string, cert: string }
   iam: Iam
@@ -102,17 +102,15 @@ export async function startStorage(opts: StartStorageOptions): Promise<LocalStor
       }
     },
   }
-  const server = createDualProtocolServer({
+  const server = serveDualProtocol(opts.port, {
     tls: opts.tls,
     onRequest: createStorageHandler({ service, onInternalError: error => log(`Storage: internal error: ${(error as Error).stack ?? String(error)}`) }),
   })
-  const address = await server.listen(opts.port, opts.host)
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
 
   let reloading = Promise.resolve()
   let closing: Promise<void> | undefined
   return {
-    endpoint: `${host}:${address.port}`,
+    endpoint: `${opts.port.host}:${opts.port.port}`,
     get buckets() {
       return settings.buckets
     },

@@ -7,7 +7,8 @@
  */
 import { request as httpsRequest, Agent } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createDualProtocolServer } from '../../sandbox/core/listener'
+import { serveDualProtocol } from '../../sandbox/core/listener'
+import { bindPort } from '../../sandbox/core/port'
 import { routeOf } from '../../sandbox/storage/access'
 
 export interface RecordedRequest {
@@ -92,15 +93,15 @@ export async function startStorageProxy(target: string, tls: { key: string, cert
     else req.pipe(upstream)
   }
 
-  const server = createDualProtocolServer({
+  const port = await bindPort('127.0.0.1', 0, 'storage')
+  const server = serveDualProtocol(port, {
     tls,
     onRequest: (req, res) => {
       forward(req, res).catch(() => res.destroy())
     },
   })
-  const address = await server.listen(0, '127.0.0.1')
   return {
-    endpoint: `127.0.0.1:${address.port}`,
+    endpoint: `127.0.0.1:${port.port}`,
     requests,
     hold(predicate) {
       holding = predicate

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { startDataApi } from '../../../sandbox/appsync'
+import { bindPort } from '../../../sandbox/core/port'
 import { CloudAssembly } from '../../../sandbox/assembly'
 import { synthesize } from '../../../sandbox/assembly/synth'
 import { createIam, type SandboxIam } from '../../../sandbox/iam'
@@ -39,7 +40,7 @@ describe('local data API', () => {
   /** The assembly in `dir`, evaluated with this API's ids. */
   const ids = () => ({ region: REGION, accountId: '000000000000', apiId: 'dataapitest000000000000000', userPoolId: issuer.userPoolId, clientId: issuer.clientId, identityPoolId: `${REGION}:00000000-0000-4000-8000-0000000000da`, bucketSuffix: 'dataapitest1' })
   const load = (dir: string) => CloudAssembly.load(dir, ids())
-  const start = async (assemblyDir: string) => startDataApi({ assembly: await load(assemblyDir), dir: join(work, 'data'), host: '127.0.0.1', port: 0, tls: certificate, verifyToken: issuer.verifyToken, iam })
+  const start = async (assemblyDir: string) => startDataApi({ assembly: await load(assemblyDir), dir: join(work, 'data'), port: await bindPort('127.0.0.1', 0, 'data'), tls: certificate, verifyToken: issuer.verifyToken, iam })
 
   /** `amplify_outputs.json` as the sandbox would write it for this API and assembly. */
   const outputs = async (assemblyDir: string) => ({

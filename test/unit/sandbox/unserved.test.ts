@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CloudAssembly } from '../../../sandbox/assembly'
 import { unservedFeatures } from '../../../sandbox/core/unserved'
+import { SERVICES } from '../../../sandbox/services'
 
 const ids = { region: 'us-east-1', accountId: '000000000000', apiId: 'unservedtest00000000000000', userPoolId: 'us-east-1_Unserved1', clientId: 'unservedclient000000000000', identityPoolId: 'us-east-1:00000000-0000-4000-8000-000000000001', bucketSuffix: 'unservedtest' }
 const tags = (name: string) => [{ Key: 'amplify:friendly-name', Value: name }, { Key: 'created-by', Value: 'amplify' }]
@@ -126,11 +127,11 @@ describe('unservedFeatures', () => {
   }
 
   it('says nothing about a backend it serves whole, nor about what is only there to deploy it', async () => {
-    expect(unservedFeatures(await assemblyOf(served))).toEqual([])
+    expect(unservedFeatures(await assemblyOf(served), SERVICES)).toEqual([])
   })
 
   it('names each thing it does not serve, once, with what the app sees instead', async () => {
-    const lines = unservedFeatures(await assemblyOf(unserved()))
+    const lines = unservedFeatures(await assemblyOf(unserved()), SERVICES)
     // a.handler.function on the backend's own function, and a.handler.custom (APPSYNC_JS), are served.
     expect(lines.filter(line => /Query\.(sayHello|echo)\b/.test(line))).toEqual([])
     // Functions run offline (as triggers, by the data API, on their schedules, through the Lambda API): the
