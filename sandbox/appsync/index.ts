@@ -17,7 +17,7 @@ import { GRAPHQL_PATH, createGraphqlHandler } from './http'
 import { serveDualProtocol } from '../core/listener'
 import { REALTIME_PATH, RealtimeServer } from './realtime'
 import { LocalSimulator } from './simulator'
-import { ensureTables, startLocalDynamo } from './store'
+import { ensureTables, startLocalDynamo } from './dynamodb'
 
 export { loadApiDefinition, type ApiDefinition } from './definition'
 

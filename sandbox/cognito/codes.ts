@@ -7,7 +7,7 @@ import type { SandboxMessage } from '../core/types'
 import { attemptLimit, codeExpired, codeMismatch, userNotFound } from './errors'
 import { requireString, type Body } from './params'
 import type { LocalPool } from './pool'
-import type { CodeKind, StoredUser } from './store'
+import type { CodeKind, StoredUser } from './state-file'
 import { customMessage, type TriggerCall } from './triggers'
 import { isEmail, maskEmail } from './validation'
 

@@ -14,7 +14,7 @@ import { groupClaims, type GroupClaims } from './groups'
 import { requireString, type Body } from './params'
 import { SecretBlocks } from './secret-block'
 import { PoolState } from './state'
-import type { StoredUser } from './store'
+import type { StoredUser } from './state-file'
 import { verifyJwt, type PoolKeys } from './tokens'
 
 /** The service name IAM-signed Cognito requests carry in their credential scope. */

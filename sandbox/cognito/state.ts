@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import type { SandboxMessage, UserPoolGroup, UserPoolSettings } from '../core/types'
 import { byPrecedence } from './groups'
-import { StateFile, type StoredGroup, type StoredPool, type StoredSession, type StoredUser } from './store'
+import { StateFile, type StoredGroup, type StoredPool, type StoredSession, type StoredUser } from './state-file'
 
 /** Revoked or expired sessions are kept this long after their refresh token expires, so tokens
  * issued from them (at most a day, Cognito's maximum) still read as revoked rather than unknown. */

@@ -8,7 +8,7 @@
 import { invalidTriggerResponse, triggerDidNotAnswer, triggerRefused, triggerUnavailable } from './errors'
 import { stringMap, type Body } from './params'
 import type { LocalPool } from './pool'
-import type { StoredUser } from './store'
+import type { StoredUser } from './state-file'
 
 export type TriggerName = 'PreSignUp' | 'PostConfirmation' | 'PreAuthentication' | 'PostAuthentication' | 'CustomMessage' | 'PreTokenGeneration'
 

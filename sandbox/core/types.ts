@@ -145,7 +145,7 @@ export type FunctionInvoker = (reference: string, event: unknown) => Promise<Inv
 export interface StartDataApiOptions {
   /** The synthesized backend; the API's ids and region are the ones it was loaded with. */
   assembly: CloudAssembly
-  /** Folder for this API's state (the DynamoDB store); created if missing. */
+  /** Folder for this API's state (the local DynamoDB's files); created if missing. */
   dir: string
   /** Its port, bound by the orchestrator. */
   port: BoundPort

@@ -10,7 +10,7 @@ import { createHandler } from './http'
 import { TARGET_PREFIX } from './operations'
 import { LocalIdentityPool } from './pool'
 import type { IdentityPoolSettings } from './settings'
-import { IdentityStore } from './store'
+import { IdentityFile } from './state-file'
 
 export { identityPoolSettings, type IdentityPoolSettings } from './settings'
 
@@ -42,8 +42,8 @@ export function isIdentityPoolRequest(req: IncomingMessage): boolean {
 }
 
 export async function createIdentityPool(opts: CreateIdentityPoolOptions): Promise<IdentityPool> {
-  const store = await IdentityStore.open(opts.dir)
-  const pool = new LocalIdentityPool(opts.settings, store, opts.iam, opts.verifyToken)
+  const file = await IdentityFile.open(opts.dir)
+  const pool = new LocalIdentityPool(opts.settings, file, opts.iam, opts.verifyToken)
   return {
     get settings() {
       return pool.settings
@@ -52,6 +52,6 @@ export async function createIdentityPool(opts: CreateIdentityPoolOptions): Promi
     updateSettings(settings) {
       pool.settings = settings
     },
-    close: () => store.close(),
+    close: () => file.close(),
   }
 }

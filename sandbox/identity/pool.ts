@@ -6,13 +6,13 @@ import type { SandboxIam } from '../iam'
 import type { UserPool } from '../core/types'
 import { identityPoolNotFound } from './errors'
 import type { IdentityPoolSettings } from './settings'
-import type { IdentityStore } from './store'
+import type { IdentityFile } from './state-file'
 
 export class LocalIdentityPool {
   constructor(
     /** Undefined when the definition has no identity pool: every call is then ResourceNotFound. */
     public settings: IdentityPoolSettings | undefined,
-    readonly store: IdentityStore,
+    readonly identities: IdentityFile,
     readonly iam: SandboxIam,
     readonly verifyToken: UserPool['verifyToken'],
   ) {}

@@ -8,7 +8,7 @@ import type { Principal } from '../../iam/types'
 import { accessDenied, groupNotFound, paginationTokenInvalid, poolNotFound, userNotFound } from '../errors'
 import { optionalString, pageSize, requireString, stringList, type Body } from '../params'
 import type { LocalPool } from '../pool'
-import type { StoredGroup, StoredUser } from '../store'
+import type { StoredGroup, StoredUser } from '../state-file'
 import { matchesFilter, parseUserFilter } from '../user-filter'
 
 /** Who signed the request, and the IAM action it asks for (`cognito-idp:AdminAddUserToGroup`). */

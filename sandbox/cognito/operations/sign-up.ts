@@ -7,7 +7,7 @@ import { alreadyConfirmed, attributeRequired, cannotConfirm, codeMismatch, email
 import { attributeList, requireString, stringMap, type Body } from '../params'
 import type { LocalPool } from '../pool'
 import * as srp from '../srp'
-import type { StoredUser } from '../store'
+import type { StoredUser } from '../state-file'
 import { callOf, preSignUp, runTrigger, userAttributesOf } from '../triggers'
 import { checkPassword, checkWritableAttributes, isEmail } from '../validation'
 

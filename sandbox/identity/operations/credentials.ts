@@ -18,7 +18,7 @@ export async function getCredentialsForIdentity(pool: LocalIdentityPool, body: B
   const customRoleArn = optionalString(body, 'CustomRoleArn', 2048)
   const settings = pool.poolOf(requestedId)
   const login = await verifyLogins(pool, settings, logins(body))
-  let identity = pool.store.get(requestedId)
+  let identity = pool.identities.get(requestedId)
   if (!identity) throw identityNotFound(requestedId)
   if (identity.disabled) throw identityForbidden(requestedId)
 
@@ -28,13 +28,13 @@ export async function getCredentialsForIdentity(pool: LocalIdentityPool, body: B
   }
   else if (!identity.logins.includes(login.key)) {
     if (identity.logins.length > 0) throw loginsDontMatch()
-    const users = pool.store.byLoginKey(login.key)
+    const users = pool.identities.byLoginKey(login.key)
     if (users) {
-      await pool.store.disable(identity)
+      await pool.identities.disable(identity)
       identity = users
     }
     else {
-      await pool.store.link(identity, login.key)
+      await pool.identities.link(identity, login.key)
     }
   }
 

@@ -11,8 +11,8 @@ export async function getId(pool: LocalIdentityPool, body: Body): Promise<Body> 
   if (!login) {
     if (!settings.allowUnauthenticated) throw guestAccessDisabled()
     // A guest who already has an identity sends it to GetCredentialsForIdentity instead of calling this.
-    return { IdentityId: (await pool.store.create(settings.region)).identityId }
+    return { IdentityId: (await pool.identities.create(settings.region)).identityId }
   }
-  const existing = pool.store.byLoginKey(login.key)
-  return { IdentityId: (existing ?? await pool.store.create(settings.region, login.key)).identityId }
+  const existing = pool.identities.byLoginKey(login.key)
+  return { IdentityId: (existing ?? await pool.identities.create(settings.region, login.key)).identityId }
 }

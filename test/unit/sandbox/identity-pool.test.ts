@@ -16,7 +16,7 @@ import { verifyLogins, type VerifiedLogin } from '../../../sandbox/identity/oper
 import { chooseRole } from '../../../sandbox/identity/operations/roles'
 import { LocalIdentityPool } from '../../../sandbox/identity/pool'
 import type { IdentityPoolSettings, RoleMapping } from '../../../sandbox/identity/settings'
-import { IdentityStore } from '../../../sandbox/identity/store'
+import { IdentityFile } from '../../../sandbox/identity/state-file'
 
 const POOL = 'us-east-1:00000000-0000-4000-8000-000000000001'
 const PROVIDER = 'cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool12345'
@@ -40,7 +40,7 @@ const roles = [
 ]
 const arn = (name: string) => `arn:aws:iam::000000000000:role/${name}`
 
-function pool(mapping?: RoleMapping, roleNames = { authenticated: arn('auth'), unauthenticated: arn('guest') }, verifyToken: LocalIdentityPool['verifyToken'] = async () => ({}), store = {} as IdentityStore) {
+function pool(mapping?: RoleMapping, roleNames = { authenticated: arn('auth'), unauthenticated: arn('guest') }, verifyToken: LocalIdentityPool['verifyToken'] = async () => ({}), store = {} as IdentityFile) {
   const settings: IdentityPoolSettings = {
     identityPoolId: POOL,
     region: 'us-east-1',
@@ -156,7 +156,7 @@ describe('a guest\'s identity merged into a user\'s', () => {
   it('is refused from then on as Cognito refuses a disabled identity, with or without logins, across restarts', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'identity-store-'))
     try {
-      let store = await IdentityStore.open(dir)
+      let store = await IdentityFile.open(dir)
       const user = await store.create('us-east-1', `${PROVIDER}:sub-1`)
       const guest = await store.create('us-east-1')
       const { pool: p } = pool(token, undefined, async () => claims, store)
@@ -168,7 +168,7 @@ describe('a guest\'s identity merged into a user\'s', () => {
       await expect(getCredentialsForIdentity(p, { IdentityId: guest.identityId, Logins: logins })).rejects.toMatchObject(forbidden)
 
       await store.close()
-      store = await IdentityStore.open(dir)
+      store = await IdentityFile.open(dir)
       const { pool: restarted } = pool(token, undefined, async () => claims, store)
       await expect(getCredentialsForIdentity(restarted, { IdentityId: guest.identityId })).rejects.toMatchObject(forbidden)
       // The user's own identity is unaffected, and an id never handed out is still unknown.

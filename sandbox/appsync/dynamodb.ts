@@ -62,7 +62,7 @@ export async function startLocalDynamo(path: string, region: string): Promise<Lo
   }
   catch (error) {
     await close().catch(() => {})
-    throw new Error(`The local DynamoDB store at ${path} cannot be opened: ${(error as Error).message}`, { cause: error })
+    throw new Error(`The local DynamoDB at ${path} cannot be opened: ${(error as Error).message}`, { cause: error })
   }
   return { endpoint, client, close }
 }

@@ -22,7 +22,7 @@ export interface StoredIdentity {
 
 const FILE_VERSION = 1
 
-export class IdentityStore {
+export class IdentityFile {
   private readonly identities = new Map<string, StoredIdentity>()
   private readonly byLogin = new Map<string, StoredIdentity>()
   private readonly writer: CoalescedWriter
@@ -31,10 +31,10 @@ export class IdentityStore {
     this.writer = coalescedWriter(file, () => JSON.stringify({ version: FILE_VERSION, identities: [...this.identities.values()] }))
   }
 
-  static async open(dir: string): Promise<IdentityStore> {
+  static async open(dir: string): Promise<IdentityFile> {
     await mkdir(dir, { recursive: true })
     const file = join(dir, 'identities.json')
-    const store = new IdentityStore(file)
+    const store = new IdentityFile(file)
     let saved: { version?: number, identities?: unknown } | undefined
     try {
       saved = await readJsonIfExists(file)
