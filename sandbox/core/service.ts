@@ -28,8 +28,11 @@ export interface OwnPort {
 
 /** What a started service is asked for; everything but `reload` and `close` is optional. */
 export interface RunningService {
-  /** Its part of the offline block of `amplify_outputs.json` (`custom.offlineSandbox`), read after every start and reload. */
-  outputs?(): Partial<LocalEndpoints>
+  /**
+   * Its part of the offline block of `amplify_outputs.json` (`custom.offlineSandbox`), read after
+   * every start and reload; a key the block does not know yet goes into it as it is.
+   */
+  outputs?(): Partial<LocalEndpoints> & Record<string, unknown>
   /** Its lines of the block printed once the sandbox is ready. */
   summary?(): string[]
   /** On a port another service owns: whether a request is this service's. */
