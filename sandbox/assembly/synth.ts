@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative, sep } from 'node:path'
 import { readJsonIfExists, writeAtomically } from '../core/fs'
 
@@ -25,11 +25,26 @@ export class SynthError extends Error {
   override name = 'SynthError'
 }
 
-/** Synthesizes `<projectDir>/amplify/backend.ts` into `outDir` (a fresh folder). */
-export async function synthesize(projectDir: string, outDir: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join('amplify', 'backend.ts')], {
+/** Bundles functions through the bundle cache (./bundles.ts) inside the synth process. */
+const SYNTH_HOOK = new URL('./synth-hook.ts', import.meta.url).href
+
+/**
+ * Synthesizes `<projectDir>/amplify/backend.ts` into `outDir` (a fresh folder). With
+ * `bundleCacheDir`, function bundles whose inputs did not change are reused from there.
+ */
+export async function synthesize(projectDir: string, outDir: string, options: { bundleCacheDir?: string } = {}): Promise<void> {
+  const hook = options.bundleCacheDir ? ['--import', SYNTH_HOOK] : []
+  const child = spawn(process.execPath, ['--import', 'tsx', ...hook, join('amplify', 'backend.ts')], {
     cwd: projectDir,
-    env: { ...process.env, CDK_OUTDIR: outDir, CDK_CONTEXT_JSON: JSON.stringify(SANDBOX_CONTEXT) },
+    env: {
+      ...process.env,
+      CDK_OUTDIR: outDir,
+      CDK_CONTEXT_JSON: JSON.stringify(SANDBOX_CONTEXT),
+      // aws-cdk-lib checks every template against CloudFormation's rules in WebAssembly: most of
+      // synth's CPU time (5 s of 7 on 2 cores). The sandbox deploys nothing; a deploy still checks.
+      CDK_VALIDATION: 'false',
+      ...(options.bundleCacheDir ? { SANDBOX_BUNDLE_CACHE: options.bundleCacheDir } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -53,10 +68,13 @@ function cleanSynthOutput(output: string): string {
 }
 
 /** Bumped when what a cache entry holds, or how it is keyed, changes. */
-const CACHE_FORMAT = 1
+const CACHE_FORMAT = 2
 const RECORD = 'synth-complete.json'
-/** Entries kept besides the one in use: enough to switch back after trying a change. */
+/** Entries kept besides those in use: enough to switch back after trying a change. */
 const KEEP = 2
+/** Sub-folders of the cache that are not synth entries. */
+const BUNDLES = 'bundles'
+const LEASES = '.leases'
 
 interface CompletionRecord {
   format: number
@@ -143,7 +161,12 @@ export async function checkCachedSynth(dir: string): Promise<string | undefined>
   return changed ? `${changed} changed since the synth` : undefined
 }
 
-/** Seals a finished synth in `dir` with its completion record and moves it into the cache as `key`. */
+/**
+ * Seals a finished synth in `dir` with its completion record and moves it into the cache as `key`.
+ * An entry already stored under `key` (another sandbox sharing the cache, or a reload of an
+ * unchanged backend) is kept and served instead: the same key is the same content, and a sandbox
+ * may be serving it. `dir` is then removed.
+ */
 export async function storeSynth(cacheDir: string, key: string, dir: string): Promise<string> {
   const files = await filesIn(dir, dir)
   const digests = await Promise.all(files.map(file => fileDigest(join(dir, file))))
@@ -151,40 +174,122 @@ export async function storeSynth(cacheDir: string, key: string, dir: string): Pr
   // Last, and atomically: an entry without it is unfinished.
   await writeAtomically(join(dir, RECORD), JSON.stringify(record), 0o644)
   const target = join(cacheDir, key)
-  if (existsSync(target)) {
-    // The same inputs synthesized again (a reload after a save that changed nothing).
-    const old = `${dir}-replaced`
-    await rename(target, old)
+  try {
     await rename(dir, target)
-    await rm(old, { recursive: true, force: true })
   }
-  else {
-    await rename(dir, target)
+  catch (error) {
+    if (!['ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error
+    await rm(dir, { recursive: true, force: true })
   }
   return target
 }
 
-/** Removes unfinished synths and all but the `KEEP` most recently used entries; never one in `keep`. */
-export async function pruneSynthCache(cacheDir: string, keep: string[] = []): Promise<void> {
-  if (!existsSync(cacheDir)) return
-  const entries = await Promise.all((await readdir(cacheDir, { withFileTypes: true }))
-    .filter(entry => entry.isDirectory())
-    .map(async (entry) => {
-      const dir = join(cacheDir, entry.name)
-      const used = await stat(join(dir, RECORD)).then(s => s.mtimeMs, () => undefined)
-      return { dir, used }
-    }))
-  const finished = entries.filter(e => e.used !== undefined).sort((a, b) => b.used! - a.used!)
-  const keptDirs = new Set([...keep, ...finished.slice(0, KEEP).map(e => e.dir)])
-  await Promise.all(entries.filter(e => !keptDirs.has(e.dir)).map(e => rm(e.dir, { recursive: true, force: true })))
+/** Whether the process `pid` (on this machine) is still running. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  }
+  catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
+/** One folder of the cache, as pruning sees it. */
+export interface CacheFolder {
+  name: string
+  /** When its completion record was last touched (stored or reused); undefined while unfinished. */
+  used?: number
+  /** Running sandboxes that serve it (their leases). */
+  servedBy: number
+}
+
+/**
+ * The folders pruning removes: every finished entry that no running sandbox serves, is not in
+ * `keep`, and is not among the `KEEP` most recently used; every unfinished synth of a process
+ * that is gone (`.synth-<pid>-<n>`, `.bundle-…`, aside entries). Never the bundle cache, leases,
+ * the outputs cache, or anything it does not recognize.
+ */
+export function foldersToPrune(folders: CacheFolder[], keep: Iterable<string>, isAlive: (pid: number) => boolean = isRunning): string[] {
+  const kept = new Set(keep)
+  const finished = folders.filter(f => /^[0-9a-f]{32}$/.test(f.name) && f.used !== undefined).sort((a, b) => b.used! - a.used!)
+  const recent = new Set(finished.slice(0, KEEP).map(f => f.name))
+  const stale = finished.filter(f => !kept.has(f.name) && !recent.has(f.name) && f.servedBy === 0).map(f => f.name)
+  const orphans = folders
+    .map(f => ({ name: f.name, pid: Number(/^\.(?:synth|aside)-(\d+)-/.exec(f.name)?.[1]) }))
+    .filter(f => f.pid > 0 && !isAlive(f.pid))
+    .map(f => f.name)
+  return [...stale, ...orphans]
+}
+
+/**
+ * Marks the entries in `names` as served by this process, and no other entry: a lease is a file
+ * `.leases/<entry>.<pid>`, valid while that process runs. Pruning leaves leased entries alone, so
+ * sandboxes sharing one cache never delete each other's backends.
+ */
+async function lease(cacheDir: string, names: string[]): Promise<void> {
+  const dir = join(cacheDir, LEASES)
+  await mkdir(dir, { recursive: true })
+  const mine = `.${process.pid}`
+  for (const file of await readdir(dir)) {
+    const [name, pid] = [file.slice(0, file.lastIndexOf('.')), Number(file.slice(file.lastIndexOf('.') + 1))]
+    const release = file.endsWith(mine) ? !names.includes(name) : !isRunning(pid)
+    if (release) await rm(join(dir, file), { force: true })
+  }
+  for (const name of names) await writeFile(join(dir, `${name}${mine}`), '')
+}
+
+/**
+ * Removes what `foldersToPrune` names. A finished entry is first renamed aside (atomically, so no
+ * sandbox ever reads half of one), then deleted. The leases are read once, so a sandbox that leases
+ * an entry in the few milliseconds between that read and the rename loses it; one that reused it
+ * had touched it first, which makes it one of the `KEEP` most recent in every pruning after.
+ */
+export async function pruneSynthCache(cacheDir: string, keep: string[] = []): Promise<void> {
+  if (!existsSync(cacheDir)) return
+  const leases = await readdir(join(cacheDir, LEASES)).catch(() => [] as string[])
+  const servedBy = (name: string) => leases.filter(file => file.startsWith(`${name}.`) && isRunning(Number(file.slice(name.length + 1)))).length
+  const folders = await Promise.all((await readdir(cacheDir, { withFileTypes: true }))
+    .filter(entry => entry.isDirectory() && entry.name !== BUNDLES && entry.name !== LEASES && entry.name !== 'outputs')
+    .map(async (entry): Promise<CacheFolder> => ({
+      name: entry.name,
+      used: await stat(join(cacheDir, entry.name, RECORD)).then(s => s.mtimeMs, () => undefined),
+      servedBy: servedBy(entry.name),
+    })))
+  const doomed = foldersToPrune(folders, keep.map(dir => relative(cacheDir, dir)))
+  await pruneUnused(join(cacheDir, BUNDLES))
+  await pruneUnused(join(cacheDir, 'outputs'))
+  await Promise.all(doomed.map(async (name) => {
+    const aside = name.startsWith('.') ? name : `.aside-${process.pid}-${asideCount++}`
+    if (aside !== name) await rename(join(cacheDir, name), join(cacheDir, aside)).catch(() => {})
+    await rm(join(cacheDir, aside), { recursive: true, force: true })
+  }))
+}
+
+/** Function bundles and generated outputs not used for this long are removed. */
+const UNUSED_FOR_MS = 7 * 24 * 3600 * 1000
+
+/** Removes what in `dir` (bundles, outputs) has not been used for `UNUSED_FOR_MS`: a sandbox uses one for milliseconds, when it starts or reloads. */
+async function pruneUnused(dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
+  const now = Date.now()
+  await Promise.all(entries.map(async (entry) => {
+    const path = join(dir, entry.name)
+    // A bundle's record is touched when it is used; anything else (an outputs file, a bundle being
+    // written) counts from when it was written.
+    const used = await stat(join(path, 'bundle.json')).catch(() => stat(path)).then(s => s.mtimeMs, () => now)
+    if (now - used > UNUSED_FOR_MS) await rm(path, { recursive: true, force: true })
+  }))
+}
+
+let asideCount = 0
 let synthCount = 0
 
 /**
  * The assembly of `projectDir`: the cached synth when `reuse` and nothing synth reads changed,
  * else a fresh one (cached when its inputs held still while it ran). `keep` lists assembly
  * folders still in use, which pruning must leave alone; `onSynthesize` is told when CDK runs.
+ * Many sandboxes may share `cacheDir`: each leases the entries it serves (see `lease`).
  */
 export async function synthesizeCached(
   projectDir: string,
@@ -200,24 +305,29 @@ export async function synthesizeCached(
   })
   const key = await keyOrUndefined()
   const cached = key && join(cacheDir, key)
+  const keep = options.keep ?? []
+  const served = (dir: string) => [dir, ...keep].map(d => relative(cacheDir, d)).filter(name => !name.startsWith('..'))
   if (options.reuse && cached && existsSync(cached)) {
+    // Leased before it is checked: a pruning sandbox then leaves it alone.
+    await lease(cacheDir, served(cached))
     const problem = await checkCachedSynth(cached)
     if (!problem) {
       const now = new Date()
       // Marks it recently used, for pruning.
       await utimes(join(cached, RECORD), now, now)
-      await pruneSynthCache(cacheDir, [cached, ...(options.keep ?? [])])
+      await pruneSynthCache(cacheDir, [cached, ...keep])
       return { dir: cached, reused: true }
     }
     log(`The cached synth is damaged (${problem}): synthesizing again`)
-    await rm(cached, { recursive: true, force: true })
+    // Aside, not deleted in place: a sandbox reading it sees it whole or not at all.
+    await rename(cached, join(cacheDir, `.aside-${process.pid}-${asideCount++}`)).catch(() => {})
   }
 
   const tmp = join(cacheDir, `.synth-${process.pid}-${synthCount++}`)
   await rm(tmp, { recursive: true, force: true })
   options.onSynthesize?.()
   try {
-    await synthesize(projectDir, tmp)
+    await synthesize(projectDir, tmp, { bundleCacheDir: join(cacheDir, BUNDLES) })
   }
   catch (error) {
     await rm(tmp, { recursive: true, force: true })
@@ -226,6 +336,7 @@ export async function synthesizeCached(
   // A file saved while synth ran may or may not be in this synth: then it is served, not cached.
   const dir = key && key === (await keyOrUndefined()) ? await storeSynth(cacheDir, key, tmp) : tmp
   if (keyError) log(`This synth is not cached: reading what amplify/backend.ts imports failed (${(keyError as Error).message})`)
-  await pruneSynthCache(cacheDir, [dir, ...(options.keep ?? [])])
+  await lease(cacheDir, served(dir))
+  await pruneSynthCache(cacheDir, [dir, ...keep])
   return { dir, reused: false }
 }
