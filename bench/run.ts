@@ -14,6 +14,7 @@ import { chromium, type Browser } from 'playwright-core'
 import type { Schema } from '../amplify/data/resource'
 import type { Sandbox } from '../sandbox'
 import { lambdaLatency } from './lambda'
+import { formatLoad, median, sandboxStartTimes, START_TARGETS, type StartKind } from './sandbox-start'
 import { storageThroughput } from './storage'
 import { AppServer, buildApp, startBuiltApp } from '../test/support/built-app'
 import { launchOptions } from '../test/support/chromium'
@@ -55,6 +56,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const step = (text: string) => console.log(`· ${text}`)
 
 async function main() {
+  // First, while nothing else of the bench runs: these are wall-clock times.
+  await sandboxStart()
   step('starting the offline sandbox and building the app against it (about 40 s)')
   const app = await startBuiltApp('bench')
   cleanups.push(app.stop)
@@ -216,6 +219,17 @@ async function staticBytes(baseUrl: string, path: string) {
     assetBytes += response.body.length
   }
   return { htmlBytes: page.body.length, htmlEncoding: page.encoding, inlineAuthenticatorCss: count(html, AUTHENTICATOR_CSS), assets: assets.size, assetBytes, uncompressed }
+}
+
+/** `npm run sandbox` cold, warm and reloading after an edit (bench/sandbox-start.ts says how). */
+async function sandboxStart() {
+  step('npm run sandbox in a scratch clone: 3 cold starts, 3 warm starts, 3 reloads')
+  const { runs, load } = await sandboxStartTimes({ runs: 3, log: line => step(line) })
+  for (const kind of Object.keys(START_TARGETS) as StartKind[]) {
+    const m = median(runs[kind])
+    row(`Sandbox ${kind}${kind === 'reload' ? ' after an edit' : ' start'}, median`, `${m.toFixed(1)} s (${runs[kind].map(s => s.toFixed(1)).join(', ')})`, `< ${START_TARGETS[kind]} s`, m < START_TARGETS[kind])
+  }
+  notes.push(`Sandbox start rows: wall time from spawning \`npm run sandbox\` to its ready line; load average before ${formatLoad(load.before)}, after ${formatLoad(load.after)}.`)
 }
 
 /** One function's cold start and the overhead of warm invocations (bench/lambda.ts says how). */
