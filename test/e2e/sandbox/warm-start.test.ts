@@ -60,9 +60,12 @@ describe('a second start of the same backend', () => {
     const text = await readFile(join(entry, schema), 'utf8')
     // Same size, different text: only the recorded hash can tell.
     await writeFile(join(entry, schema), text.replace('type Todo', 'type Oops'))
-    // The generated outputs are kept too, with their own checksum.
-    const outputsCache = join(cacheDir(), 'outputs.json')
-    await writeFile(outputsCache, (await readFile(outputsCache, 'utf8')).replaceAll('"Todo"', '"Oops"'))
+    // The generated outputs are kept too (one file per backend), with their own checksum.
+    const outputsCache = join(cacheDir(), 'outputs')
+    const outputsFiles = await readdir(outputsCache)
+    expect(outputsFiles).toHaveLength(1)
+    const outputsFile = join(outputsCache, outputsFiles[0]!)
+    await writeFile(outputsFile, (await readFile(outputsFile, 'utf8')).replaceAll('"Todo"', '"Oops"'))
 
     const rebuilt = await startAndStop()
     expect(rebuilt).toMatchObject({ reused: false, models: first.models })
