@@ -159,7 +159,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return (started as unknown as Services).functions.functions.invoke(reference, event)
   }
   const closeServices = async () => {
-    for (const [, service] of running.toReversed()) await service.close()
+    for (const [, service] of [...running].reverse()) await service.close()
   }
 
   let first: Awaited<ReturnType<typeof synth>>

@@ -5,8 +5,11 @@
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net'
 
-/** The services' ports, as flags (`--auth-port`) and environment variables (`SANDBOX_AUTH_PORT`) name them. */
-export type PortName = 'auth' | 'data' | 'storage' | 'rest'
+/**
+ * A service's port, as its flag (`--auth-port`) and environment variable (`SANDBOX_AUTH_PORT`)
+ * name it: 'auth', 'data', 'storage', 'rest', or whatever a new service calls its own.
+ */
+export type PortName = string
 
 export interface BoundPort {
   readonly port: number
