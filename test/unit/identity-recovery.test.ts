@@ -69,20 +69,26 @@ describe('isUnusableIdentity', () => {
 describe('calls made at once', () => {
   it('share one request to the identity pool, for the same session', async () => {
     let requests = 0
+    // The pool answers when the test says so: all three calls are made while the first is in flight.
+    const waiting: (() => void)[] = []
+    const answer = () => waiting.splice(0).forEach(resolve => resolve())
     const provider: CredentialsAndIdentityIdProvider = {
       getCredentialsAndIdentityId: async () => {
         requests++
-        await new Promise(resolve => setTimeout(resolve, 5))
+        await new Promise<void>(resolve => waiting.push(resolve))
         return credentials
       },
       clearCredentialsAndIdentityId: () => {},
     }
     const wrapped = withIdentityRecovery(provider)
-    const answers = await Promise.all([wrapped.getCredentialsAndIdentityId(GUEST), wrapped.getCredentialsAndIdentityId(GUEST), wrapped.getCredentialsAndIdentityId(GUEST)])
-    expect(answers).toEqual([credentials, credentials, credentials])
+    const answers = Promise.all([wrapped.getCredentialsAndIdentityId(GUEST), wrapped.getCredentialsAndIdentityId(GUEST), wrapped.getCredentialsAndIdentityId(GUEST)])
+    answer()
+    expect(await answers).toEqual([credentials, credentials, credentials])
     expect(requests).toBe(1)
     // Once answered, the next call asks again (Amplify's provider keeps its own cache).
-    await wrapped.getCredentialsAndIdentityId(GUEST)
+    const next = wrapped.getCredentialsAndIdentityId(GUEST)
+    answer()
+    await next
     expect(requests).toBe(2)
   })
 
