@@ -18,6 +18,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // No child processes in this tier (the setup file makes starting one throw).
+          setupFiles: ['test/unit/setup.ts'],
         },
       },
       await defineVitestProject({
