@@ -6,8 +6,8 @@ import { defineConfig } from 'vitest/config'
 const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
 
 // Three tiers: unit (plain Node), nuxt (components in the Nuxt environment), and end to end, in
-// four parts named for what they start: the offline sandbox, the built app against one, `npm run
-// dev`, and a Hosting build.
+// three parts named for what they start: the offline sandbox, the built app (a Hosting build)
+// against one, and `npm run dev`.
 export default defineConfig({
   test: {
     projects: [
@@ -52,7 +52,8 @@ export default defineConfig({
           include: ['test/e2e/app/**/*.test.ts'],
           environment: 'node',
           env,
-          // One sandbox, one production build and its server for every file here (test/e2e/app/setup.ts).
+          // One sandbox, one production build and its server for every file here (test/e2e/app/setup.ts):
+          // the aws_amplify build Hosting deploys, so its manifest checks (hosting-build.test.ts) need no second build.
           globalSetup: ['test/e2e/app/setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
@@ -67,17 +68,6 @@ export default defineConfig({
           // `npm run dev` (sandbox + nuxi dev) in a scratch copy of the app; the first page is a cold Vite build.
           testTimeout: 150_000,
           hookTimeout: 60_000,
-        },
-      },
-      {
-        test: {
-          name: 'e2e-build',
-          include: ['test/e2e/build/**/*.test.ts'],
-          environment: 'node',
-          env,
-          // beforeAll starts a sandbox and runs a production build (35-60 s on 2 cores).
-          testTimeout: 30_000,
-          hookTimeout: 300_000,
         },
       },
     ],

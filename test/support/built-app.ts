@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Sandbox } from '../../sandbox'
@@ -29,14 +30,45 @@ export async function buildApp(outputsFile: string, dir: string, options: BuildO
   return join(dir, '.output')
 }
 
-/** The built app's own server (`node .output/server/index.mjs`) on a free loopback port. */
+/** Where an Amplify Hosting build's server starts: the compute resource its deploy manifest names. */
+export function hostingEntry(outputDir: string): string {
+  const manifest = JSON.parse(readFileSync(join(outputDir, 'deploy-manifest.json'), 'utf8')) as { computeResources?: Array<{ name: string, entrypoint: string }> }
+  const compute = manifest.computeResources?.[0]
+  if (!compute) throw new Error(`${outputDir}/deploy-manifest.json names no compute resource`)
+  return join(outputDir, 'compute', compute.name, compute.entrypoint)
+}
+
+/**
+ * Loaded before a Hosting build's entry: Nitro's aws_amplify runtime listens on port 3000 on every
+ * interface (what Hosting's compute expects) and reads no HOST or PORT. Here its server takes a free
+ * loopback port instead and says which, before the runtime's own "localhost:3000" line.
+ */
+const LOOPBACK_LISTEN = `data:text/javascript,${encodeURIComponent(`
+import { Server } from 'node:http'
+const listen = Server.prototype.listen
+Server.prototype.listen = function (...args) {
+  const callback = args.find(arg => typeof arg === 'function')
+  return listen.call(this, 0, '127.0.0.1', () => {
+    console.log('Listening on http://127.0.0.1:' + this.address().port)
+    callback?.()
+  })
+}
+`)}`
+
+/**
+ * The built app's own server on a free loopback port: `node .output/server/index.mjs` for a
+ * node-server build, the compute entry point of an aws_amplify build (what Hosting runs).
+ */
 export class AppServer {
   output = ''
   readonly url: Promise<string>
   private readonly child: ChildProcess
 
   constructor(outputDir: string, env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [join(outputDir, 'server/index.mjs')], {
+    const args = existsSync(join(outputDir, 'deploy-manifest.json'))
+      ? ['--import', LOOPBACK_LISTEN, hostingEntry(outputDir)]
+      : [join(outputDir, 'server/index.mjs')]
+    this.child = spawn(process.execPath, args, {
       env: { ...process.env, HOST: '127.0.0.1', PORT: '0', NITRO_HOST: '127.0.0.1', NITRO_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -69,10 +101,11 @@ export class AppServer {
 
 /**
  * One offline sandbox on free ports, one production build of the app against it (in a scratch
- * folder under `.amplify/<folder>/`), and that build's server: what the e2e tier, the benchmark
- * and the screenshot script all run against. `stop()` ends and deletes all of it.
+ * folder under `.amplify/<folder>/`; `options.preset: 'aws_amplify'` builds what Hosting deploys),
+ * and that build's server: what the e2e tier, the benchmark and the screenshot script all run
+ * against. `outputDir` is the build. `stop()` ends and deletes all of it.
  */
-export async function startBuiltApp(folder = 'test'): Promise<{ baseUrl: string, sandbox: Sandbox, stop(): Promise<void> }> {
+export async function startBuiltApp(folder = 'test', options: BuildOptions = {}): Promise<{ baseUrl: string, outputDir: string, sandbox: Sandbox, stop(): Promise<void> }> {
   const { sandbox, stop: stopSandbox } = await startTestSandbox()
   const parent = join(projectRoot, '.amplify', folder)
   await mkdir(parent, { recursive: true })
@@ -84,9 +117,10 @@ export async function startBuiltApp(folder = 'test'): Promise<{ baseUrl: string,
     await rm(work, { recursive: true, force: true })
   }
   try {
+    const outputDir = await buildApp(sandbox.outputsPath, work, options)
     // Server rendering reaches the sandbox's Storage over https: trust its certificate, as `npm run dev` does.
-    server = new AppServer(await buildApp(sandbox.outputsPath, work), { NODE_EXTRA_CA_CERTS: sandbox.certificatePath })
-    return { baseUrl: await server.url, sandbox, stop }
+    server = new AppServer(outputDir, { NODE_EXTRA_CA_CERTS: sandbox.certificatePath })
+    return { baseUrl: await server.url, outputDir, sandbox, stop }
   }
   catch (error) {
     await stop()

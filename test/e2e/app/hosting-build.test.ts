@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../../support/built-app'
+import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { projectRoot } from '../../support/project'
-import { startTestSandbox } from '../../support/started-sandbox'
+
+// The build every file here runs against (setup.ts): its compute entry point is the app server.
+const { buildDir: out, buildStartedAt, outputsPath } = inject('e2e')
 
 interface DeployManifest {
   version: number
@@ -25,27 +26,10 @@ async function someFileContains(files: string[], text: string): Promise<boolean>
 // What Amplify Hosting deploys (amplify.yml: `NITRO_PRESET=aws_amplify npm run build`), built offline
 // into a scratch folder: the project's own `.amplify-hosting/`, `.nuxt/` and outputs stay untouched.
 describe('the aws_amplify build', () => {
-  const hadHostingDir = existsSync(join(projectRoot, '.amplify-hosting'))
-  let work = ''
-  let out = ''
   let userPoolId = ''
 
   beforeAll(async () => {
-    const parent = join(projectRoot, '.amplify', 'test')
-    await mkdir(parent, { recursive: true })
-    work = await mkdtemp(join(parent, 'build-'))
-    // The app is built against a sandbox's outputs; only the file matters, so the sandbox stops after.
-    const { sandbox, stop } = await startTestSandbox()
-    try {
-      userPoolId = sandbox.userPool.settings.userPoolId
-      out = await buildApp(sandbox.outputsPath, work, { preset: 'aws_amplify' })
-    }
-    finally {
-      await stop()
-    }
-  })
-  afterAll(async () => {
-    if (work) await rm(work, { recursive: true, force: true })
+    userPoolId = (JSON.parse(await readFile(outputsPath, 'utf8')) as { auth: { user_pool_id: string } }).auth.user_pool_id
   })
 
   it('writes a deploy manifest that sends pages to the compute resource and assets to static', async () => {
@@ -84,7 +68,12 @@ describe('the aws_amplify build', () => {
     expect(await someFileContains(assets.filter(f => f.endsWith('.js')), userPoolId)).toBe(true)
   })
 
-  it('leaves the project folder alone', () => {
-    expect(existsSync(join(projectRoot, '.amplify-hosting'))).toBe(hadHostingDir)
+  it('leaves the project folder alone', async () => {
+    const hosting = join(projectRoot, '.amplify-hosting')
+    const paths = existsSync(hosting) ? [hosting, ...await filesUnder(hosting)] : []
+    // Neither created nor rewritten by this build.
+    const written = []
+    for (const path of paths) if ((await stat(path)).mtimeMs >= buildStartedAt) written.push(path)
+    expect(written).toEqual([])
   })
 })

@@ -1,6 +1,8 @@
 /**
  * Global setup of the e2e tier: one offline sandbox on free ports, one production build of the app
- * against it, and that build's own server on a free loopback port, shared by every e2e file.
+ * against it with Nitro's aws_amplify preset (what Amplify Hosting deploys), and that build's compute
+ * entry point on a free loopback port, shared by every e2e file: the browser and server tests run
+ * against it, hosting-build.test.ts checks the build itself.
  */
 import type { TestProject } from 'vitest/node'
 import { startBuiltApp } from '../../support/built-app'
@@ -8,6 +10,10 @@ import { startBuiltApp } from '../../support/built-app'
 export interface E2eContext {
   /** The built app, e.g. http://127.0.0.1:41234 */
   baseUrl: string
+  /** Its build: `deploy-manifest.json`, `compute/default/` (the server) and `static/`. */
+  buildDir: string
+  /** When that build started (ms since the epoch): the project's own folders have nothing newer from it. */
+  buildStartedAt: number
   /** The sandbox's mailbox: sign-up and reset codes by address. */
   messagesUrl: string
   /** The sandbox's amplify_outputs.json the app was built against. */
@@ -28,9 +34,11 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const started = Date.now()
-  const app = await startBuiltApp()
+  const app = await startBuiltApp('test', { preset: 'aws_amplify' })
   project.provide('e2e', {
     baseUrl: app.baseUrl,
+    buildDir: app.outputDir,
+    buildStartedAt: started,
     messagesUrl: app.sandbox.messagesUrl,
     outputsPath: app.sandbox.outputsPath,
     dataDir: app.sandbox.dataDir,
