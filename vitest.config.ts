@@ -20,6 +20,10 @@ export default defineConfig({
           environment: 'node',
           // No child processes in this tier (the setup file makes starting one throw).
           setupFiles: ['test/unit/setup.ts'],
+          // One worker thread loads the AWS SDK, the AppSync simulator and graphql once for every file,
+          // instead of once per file: the tests hold no state between files (nothing is mocked or stubbed).
+          pool: 'threads',
+          isolate: false,
         },
       },
       await defineVitestProject({

@@ -17,7 +17,7 @@ import { loadOrCreateIds } from './core/ids'
 import { assertOutputsReplaceable, cachedBackendOutputs, preloadOutputsGenerator, withLocalEndpoints, writeOutputs, type LocalEndpoints } from './core/outputs'
 import { bindPort, type BoundPort, type PortName } from './core/port'
 import type { OwnPort, RunningService, Service, ServiceContext } from './core/service'
-import { loadOrCreateCertificate } from './core/tls'
+import { loadOrCreateCertificate, type SandboxCertificate } from './core/tls'
 import type { SandboxMessage } from './core/types'
 import { unservedFeatures } from './core/unserved'
 import { createIam, type SandboxIam } from './iam'
@@ -99,120 +99,51 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const host = options.host ?? '127.0.0.1'
   const log = options.log ?? (() => {})
   const show = (path: string) => relative(projectDir, path) || '.'
-  const services: readonly Service[] = SERVICES
 
   await assertOutputsReplaceable(outputsPath)
-  if (options.reset) {
-    // The certificate stays: a browser that was told to trust it keeps doing so. The synth cache
-    // stays too: it holds no user data.
-    // The admin credentials go too: a reset sandbox is a new one, and anything holding the old
-    // keys (a script, a shell's AWS_PROFILE) should fail loudly rather than act on it.
-    const parts = [...services.flatMap(service => (service.folder ? [service.folder] : [])), 'iam', ADMIN_CREDENTIALS_FILE, 'sandbox.json']
-    for (const part of parts) await rm(join(dataDir, part), { recursive: true, force: true })
-    log(`Reset: wiped users, items, identities, credentials and files in ${show(dataDir)}`)
-  }
-  await mkdir(dataDir, { recursive: true })
-  for (const entry of await readdir(dataDir)) {
-    // Left by sandboxes from before the synth cache.
-    if (entry.startsWith('assembly-')) await rm(join(dataDir, entry), { recursive: true, force: true })
-  }
-
+  await prepareDataDir(dataDir, options.reset ?? false, () => log(`Reset: wiped users, items, identities, credentials and files in ${show(dataDir)}`))
   // Bound before synth: a port in use fails the start at once, not after the synth.
-  const portNumber = (port: OwnPort) => options.ports?.[port.name] ?? port.default
-  const bound = new Map<PortName, BoundPort>()
-  const binding = PORTS.filter(port => !port.lazy).map(async port => bound.set(port.name, await bindPort(host, portNumber(port), port.name)))
-  const closePorts = () => Promise.all([...bound.values()].map(port => port.close()))
-  const bindings = await Promise.allSettled(binding)
-  const refused = bindings.find(result => result.status === 'rejected')
-  if (refused) {
-    await closePorts()
-    throw refused.reason
-  }
-  for (const service of services) service.prepare?.()
+  const ports = await bindOwnPorts(host, options.ports ?? {})
+  for (const service of SERVICES) service.prepare?.()
 
   const ids = await loadOrCreateIds(dataDir)
   const cacheDir = options.synthCacheDir ?? join(dataDir, 'synth-cache')
-  const outputsCache = join(cacheDir, 'outputs.json')
   const synth = async (reuse: boolean, keep: string[] = []) => {
     const started = performance.now()
     const { dir, reused } = await synthesizeCached(projectDir, cacheDir, { reuse, keep, log, onSynthesize: preloadOutputsGenerator })
     const synthSeconds = seconds(started)
     const assembly = await CloudAssembly.load(dir, ids)
     // Before any service starts or reloads: a backend the generator refuses fails cleanly.
-    const backendOutputs = (await cachedBackendOutputs(assembly, outputsCache)).outputs
+    const backendOutputs = (await cachedBackendOutputs(assembly, join(cacheDir, 'outputs.json'))).outputs
     return { assembly, backendOutputs, reused, synthSeconds }
   }
 
   let iam: SandboxIam | undefined
-  const running: Array<[Service, RunningService]> = []
-  const started = {} as Record<string, RunningService>
-  // Functions run once everything has started: a trigger or a notification fired during the start waits.
-  let resolveStarted!: () => void
-  let rejectStarted!: (error: unknown) => void
-  const whenStarted = new Promise<void>((resolve, reject) => {
-    resolveStarted = resolve
-    rejectStarted = reject
-  })
-  whenStarted.catch(() => {})
-  const invoke: ServiceContext['invoke'] = async (reference, event) => {
-    await whenStarted
-    return (started as unknown as Services).functions.functions.invoke(reference, event)
-  }
-  const closeServices = async () => {
-    for (const [, service] of [...running].reverse()) await service.close()
-  }
-
+  const services = new RunningServices()
   let first: Awaited<ReturnType<typeof synth>>
-  let tls: Awaited<ReturnType<typeof loadOrCreateCertificate>>
+  let tls: SandboxCertificate
   try {
     ;[first, tls] = await Promise.all([synth(true), loadOrCreateCertificate(join(dataDir, 'tls'))])
     log(first.reused ? 'Reused the last synth (amplify/ unchanged)' : `Synthesized amplify/ in ${first.synthSeconds} s`)
     iam = await createIam({ dir: join(dataDir, 'iam'), adminCredentialsFile: join(dataDir, ADMIN_CREDENTIALS_FILE), assembly: first.assembly, ids })
-    for (const service of services) {
-      const own = service.port && 'name' in service.port ? service.port : undefined
-      let lazy: Promise<BoundPort> | undefined
-      const context: ServiceContext = {
-        assembly: first.assembly,
-        ids,
-        projectDir,
-        dataDir,
-        dir: service.folder ? join(dataDir, service.folder) : dataDir,
-        show,
-        host,
-        tls,
-        iam,
-        log,
-        onMessage: options.onMessage,
-        clock: options.clock,
-        port: own ? bound.get(own.name) : undefined,
-        bind: () => (lazy ??= own ? bindPort(host, portNumber(own), own.name) : Promise.reject(new Error(`${service.name} has no port of its own`))),
-        service: name => started[name] as never,
-        sharers: () => own ? running.filter(([other]) => other.port && 'shares' in other.port && other.port.shares === own.name).map(([, r]) => r) : [],
-        invoke,
-      }
-      const instance = await service.start(context)
-      running.push([service, instance])
-      started[service.name] = instance
-    }
+    const shared = { assembly: first.assembly, ids, projectDir, dataDir, show, host, tls, iam, log, onMessage: options.onMessage, clock: options.clock }
+    await services.start(shared, ports)
   }
   catch (error) {
-    rejectStarted(error)
-    await closeServices().catch(() => {})
-    await closePorts()
+    await services.close().catch(() => {})
+    await ports.close()
     await iam?.close()
     throw error
   }
-  resolveStarted()
   const sandboxIam = iam
   let assembly = first.assembly
-  const byName = started as unknown as Services
   const report = (current: CloudAssembly) => {
     for (const problem of sandboxIam.problems) log(`IAM: ${problem}`)
-    for (const line of unservedFeatures(current, services)) log(`Not served offline: ${line}`)
+    for (const line of unservedFeatures(current, SERVICES)) log(`Not served offline: ${line}`)
   }
-  const endpoints = (): LocalEndpoints => Object.assign({ certificatePath: tls.certPath }, ...running.map(([, service]) => service.outputs?.() ?? {})) as LocalEndpoints
+  const outputsOf = (backendOutputs: Record<string, unknown>) => withLocalEndpoints(backendOutputs, { certificatePath: tls.certPath, ...services.outputs() } as LocalEndpoints)
   report(assembly)
-  let outputs = withLocalEndpoints(first.backendOutputs, endpoints())
+  let outputs = outputsOf(first.backendOutputs)
   await writeOutputs(outputsPath, outputs)
 
   let reloading: Promise<void> = Promise.resolve()
@@ -220,10 +151,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const run = async () => {
       // Always a fresh synth (the watcher saw a change); it refreshes the cache for the next start.
       const next = await synth(false, [assembly.dir])
-      for (const [, service] of running) await service.reload(next.assembly)
+      await services.reload(next.assembly)
       sandboxIam.reload(next.assembly)
       report(next.assembly)
-      const nextOutputs = withLocalEndpoints(next.backendOutputs, endpoints())
+      const nextOutputs = outputsOf(next.backendOutputs)
       await writeOutputs(outputsPath, nextOutputs)
       outputs = nextOutputs
       assembly = next.assembly
@@ -232,23 +163,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     reloading = reloading.catch(() => {}).then(run)
     return reloading
   }
+  const watcher = (options.watch ?? true) ? watchAmplify(projectDir, reload, log) : undefined
 
-  let watcher: FSWatcher | undefined
-  if (options.watch ?? true) {
-    let timer: NodeJS.Timeout | undefined
-    watcher = watch(join(projectDir, 'amplify'), { recursive: true }, () => {
-      clearTimeout(timer)
-      timer = setTimeout(() => {
-        const started = performance.now()
-        log('amplify/ changed: synthesizing...')
-        reload().then(
-          () => log(`Reloaded the backend in ${seconds(started)} s`),
-          (error: Error) => log(`${error.message}\nStill serving the last good backend.`),
-        )
-      }, 250)
-    })
-  }
-
+  const byName = services.byName
   let closed: Promise<void> | undefined
   return {
     services: byName,
@@ -282,19 +199,150 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     iam: sandboxIam,
     adminCredentialsPath: sandboxIam.admin.file,
     reusedSynth: first.reused,
-    summary: () => running.flatMap(([, service]) => service.summary?.() ?? []),
+    summary: () => services.summary(),
     reload,
     close() {
       closed ??= (async () => {
         watcher?.close()
         await reloading.catch(() => {})
-        await closeServices()
-        await closePorts()
+        await services.close()
+        await ports.close()
         await sandboxIam.close()
       })()
       return closed
     },
   }
+}
+
+/** Wipes what `--reset` wipes, and what sandboxes from before the synth cache left. */
+async function prepareDataDir(dataDir: string, reset: boolean, onReset: () => void): Promise<void> {
+  if (reset) {
+    // The certificate stays: a browser that was told to trust it keeps doing so. The synth cache
+    // stays too: it holds no user data.
+    // The admin credentials go too: a reset sandbox is a new one, and anything holding the old
+    // keys (a script, a shell's AWS_PROFILE) should fail loudly rather than act on it.
+    const services: readonly Service[] = SERVICES
+    const parts = [...services.flatMap(service => (service.folder ? [service.folder] : [])), 'iam', ADMIN_CREDENTIALS_FILE, 'sandbox.json']
+    for (const part of parts) await rm(join(dataDir, part), { recursive: true, force: true })
+    onReset()
+  }
+  await mkdir(dataDir, { recursive: true })
+  for (const entry of await readdir(dataDir)) {
+    if (entry.startsWith('assembly-')) await rm(join(dataDir, entry), { recursive: true, force: true })
+  }
+}
+
+interface OwnPorts {
+  /** The bound port of each service that takes its port at start. */
+  get(name: PortName): BoundPort | undefined
+  /** Binds a lazy port (a REST API's, once there is one). */
+  bind(port: OwnPort): Promise<BoundPort>
+  close(): Promise<void>
+}
+
+/** Binds every service's own port but the lazy ones; on any refusal, none stays bound. */
+async function bindOwnPorts(host: string, numbers: Partial<Record<PortName, number>>): Promise<OwnPorts> {
+  const bound = new Map<PortName, BoundPort>()
+  const lazy = new Map<PortName, Promise<BoundPort>>()
+  const numberOf = (port: OwnPort) => numbers[port.name] ?? port.default
+  const close = async () => {
+    await Promise.all([...bound.values()].map(port => port.close()))
+    await Promise.all([...lazy.values()].map(port => port.then(p => p.close(), () => {})))
+  }
+  const results = await Promise.allSettled(PORTS.filter(port => !port.lazy).map(async port => bound.set(port.name, await bindPort(host, numberOf(port), port.name))))
+  const refused = results.find(result => result.status === 'rejected')
+  if (refused) {
+    await close()
+    throw refused.reason
+  }
+  return {
+    get: name => bound.get(name),
+    bind(port) {
+      let binding = lazy.get(port.name)
+      if (!binding) lazy.set(port.name, (binding = bindPort(host, numberOf(port), port.name)))
+      return binding
+    },
+    close,
+  }
+}
+
+/** The services of ./services.ts once started: in order, by name, and what they say together. */
+class RunningServices {
+  private readonly running: Array<[Service, RunningService]> = []
+  private readonly started: Record<string, RunningService> = {}
+  private markStarted!: (outcome: { ok: true } | { ok: false, error: unknown }) => void
+  // Functions run once everything has started: a trigger or a notification fired during the start waits.
+  private readonly whenStarted = new Promise<void>((resolve, reject) => {
+    this.markStarted = outcome => (outcome.ok ? resolve() : reject(outcome.error))
+  })
+
+  get byName(): Services {
+    return this.started as unknown as Services
+  }
+
+  async start(shared: Omit<ServiceContext, 'dir' | 'port' | 'bind' | 'service' | 'sharers' | 'invoke'>, ports: OwnPorts): Promise<void> {
+    this.whenStarted.catch(() => {})
+    try {
+      for (const service of SERVICES as readonly Service[]) {
+        const own = service.port && 'name' in service.port ? service.port : undefined
+        const instance = await service.start({
+          ...shared,
+          dir: service.folder ? join(shared.dataDir, service.folder) : shared.dataDir,
+          port: own && ports.get(own.name),
+          bind: () => (own ? ports.bind(own) : Promise.reject(new Error(`The ${service.name} service has no port of its own`))),
+          service: name => this.started[name] as never,
+          sharers: () => (own ? this.running.filter(([other]) => other.port && 'shares' in other.port && other.port.shares === own.name).map(([, r]) => r) : []),
+          invoke: async (reference, event) => {
+            await this.whenStarted
+            return this.byName.functions.functions.invoke(reference, event)
+          },
+        })
+        this.running.push([service, instance])
+        this.started[service.name] = instance
+      }
+    }
+    catch (error) {
+      this.markStarted({ ok: false, error })
+      throw error
+    }
+    this.markStarted({ ok: true })
+  }
+
+  /** Every service's part of the offline block, merged in order. */
+  outputs(): Record<string, unknown> {
+    return Object.assign({}, ...this.running.map(([, service]) => service.outputs?.() ?? {})) as Record<string, unknown>
+  }
+
+  summary(): string[] {
+    return this.running.flatMap(([, service]) => service.summary?.() ?? [])
+  }
+
+  /** In order: the user pool first, whose settings refuse a backend without auth before anything changed. */
+  async reload(assembly: CloudAssembly): Promise<void> {
+    for (const [, service] of this.running) await service.reload(assembly)
+  }
+
+  /** In reverse order: nothing is closed while a service started after it still runs. */
+  async close(): Promise<void> {
+    for (const [, service] of [...this.running].reverse()) await service.close()
+    this.running.length = 0
+  }
+}
+
+/** Reloads (debounced) whenever a file under `amplify/` changes; a failed reload keeps the last good backend. */
+function watchAmplify(projectDir: string, reload: () => Promise<void>, log: (line: string) => void): FSWatcher {
+  let timer: NodeJS.Timeout | undefined
+  return watch(join(projectDir, 'amplify'), { recursive: true }, () => {
+    clearTimeout(timer)
+    timer = setTimeout(() => {
+      const started = performance.now()
+      log('amplify/ changed: synthesizing...')
+      reload().then(
+        () => log(`Reloaded the backend in ${seconds(started)} s`),
+        (error: Error) => log(`${error.message}\nStill serving the last good backend.`),
+      )
+    }, 250)
+  })
 }
 
 function seconds(since: number): string {
