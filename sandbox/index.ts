@@ -11,7 +11,7 @@ import { watch, type FSWatcher } from 'node:fs'
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { CloudAssembly } from './assembly'
-import { synthesizeCached } from './assembly/synth'
+import { synthesizeCached, synthStandby } from './assembly/synth'
 import type { Clock } from './core/clock'
 import { loadOrCreateIds } from './core/ids'
 import { assertOutputsReplaceable, cachedBackendOutputs, preloadOutputsGenerator, withLocalEndpoints, writeOutputs, type LocalEndpoints } from './core/outputs'
@@ -108,9 +108,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const ids = await loadOrCreateIds(dataDir)
   const cacheDir = options.synthCacheDir ?? join(dataDir, 'synth-cache')
+  const watching = options.watch ?? true
+  // While watching, a synth process waits with CDK loaded, for the reload after the next edit.
+  const standby = watching ? synthStandby(projectDir, cacheDir) : undefined
   const synth = async (reuse: boolean, keep: string[] = []) => {
     const started = performance.now()
-    const { dir, reused } = await synthesizeCached(projectDir, cacheDir, { reuse, keep, log, onSynthesize: preloadOutputsGenerator })
+    const { dir, reused } = await synthesizeCached(projectDir, cacheDir, { reuse, keep, log, onSynthesize: preloadOutputsGenerator, standby: reuse ? undefined : standby })
     const synthSeconds = seconds(started)
     const assembly = await CloudAssembly.load(dir, ids)
     // Before any service starts or reloads: a backend the generator refuses fails cleanly.
@@ -163,7 +166,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     reloading = reloading.catch(() => {}).then(run)
     return reloading
   }
-  const watcher = (options.watch ?? true) ? watchAmplify(projectDir, reload, log) : undefined
+  const watcher = watching ? watchAmplify(projectDir, reload, log) : undefined
+  // Once the start's own work is done: loading CDK takes a core for a few seconds.
+  setTimeout(() => standby?.warm(), 1000).unref()
 
   const byName = services.byName
   let closed: Promise<void> | undefined
@@ -204,6 +209,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     close() {
       closed ??= (async () => {
         watcher?.close()
+        standby?.close()
         await reloading.catch(() => {})
         await services.close()
         await ports.close()

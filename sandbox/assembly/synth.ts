@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { readJsonIfExists, writeAtomically } from '../core/fs'
 
 /** The context `ampx sandbox` passes to synth; it needs no AWS account or credentials. */
@@ -27,41 +28,101 @@ export class SynthError extends Error {
 
 /** Bundles functions through the bundle cache (./bundles.ts) inside the synth process. */
 const SYNTH_HOOK = new URL('./synth-hook.ts', import.meta.url).href
+const SYNTH_RUNNER = fileURLToPath(new URL('./synth-runner.ts', import.meta.url))
 
-/**
- * Synthesizes `<projectDir>/amplify/backend.ts` into `outDir` (a fresh folder). With
- * `bundleCacheDir`, function bundles whose inputs did not change are reused from there.
- */
-export async function synthesize(projectDir: string, outDir: string, options: { bundleCacheDir?: string } = {}): Promise<void> {
-  const hook = options.bundleCacheDir ? ['--import', SYNTH_HOOK] : []
-  const child = spawn(process.execPath, ['--import', 'tsx', ...hook, join('amplify', 'backend.ts')], {
+/** A synth process (./synth-runner.ts): started, it loads the backend's libraries and waits for `run`. */
+interface SynthProcess {
+  run(outDir: string): Promise<void>
+  kill(): void
+}
+
+function startSynthProcess(projectDir: string, bundleCacheDir: string | undefined): SynthProcess {
+  const hook = bundleCacheDir ? ['--import', SYNTH_HOOK] : []
+  const child = spawn(process.execPath, ['--import', 'tsx', ...hook, SYNTH_RUNNER], {
     cwd: projectDir,
     env: {
       ...process.env,
-      CDK_OUTDIR: outDir,
       CDK_CONTEXT_JSON: JSON.stringify(SANDBOX_CONTEXT),
       // aws-cdk-lib checks every template against CloudFormation's rules in WebAssembly: most of
       // synth's CPU time (5 s of 7 on 2 cores). The sandbox deploys nothing; a deploy still checks.
       CDK_VALIDATION: 'false',
-      ...(options.bundleCacheDir ? { SANDBOX_BUNDLE_CACHE: options.bundleCacheDir } : {}),
+      ...(bundleCacheDir ? { SANDBOX_BUNDLE_CACHE: bundleCacheDir } : {}),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   })
   let output = ''
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk))
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk))
-  const code = await new Promise<number | null>((resolve, reject) => {
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk))
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk))
+  const listening = new Promise<void>(resolve => child.once('message', () => resolve()))
+  const exited = new Promise<number | null>((resolve, reject) => {
     child.once('error', reject)
     child.once('close', resolve)
   })
-  if (code !== 0) throw new SynthError(`Synth of amplify/backend.ts failed:\n${cleanSynthOutput(output)}`)
+  // A process that is never run (closed as a standby) must not reject unhandled.
+  exited.catch(() => {})
+  return {
+    async run(outDir) {
+      const code = await Promise.race([listening.then(() => undefined), exited])
+      if (code === undefined) child.send({ outDir })
+      if ((code ?? await exited) !== 0) throw new SynthError(`Synth of amplify/backend.ts failed:\n${cleanSynthOutput(output)}`)
+    },
+    kill: () => child.kill(),
+  }
+}
+
+/**
+ * Synthesizes `<projectDir>/amplify/backend.ts` into `outDir` (a fresh folder). With
+ * `bundleCacheDir`, function bundles whose inputs did not change are reused from there; with a
+ * `standby`, its process (libraries already loaded) does the work.
+ */
+export async function synthesize(projectDir: string, outDir: string, options: { bundleCacheDir?: string, standby?: SynthStandby } = {}): Promise<void> {
+  const synth = options.standby?.take() ?? startSynthProcess(projectDir, options.bundleCacheDir)
+  try {
+    await synth.run(outDir)
+  }
+  finally {
+    // Ready for the next edit.
+    options.standby?.warm()
+  }
+}
+
+/**
+ * Keeps one synth process waiting, its libraries loaded, for the next reload: what makes a reload
+ * after an edit a matter of the definition's own work rather than of loading CDK again.
+ */
+export class SynthStandby {
+  private waiting: SynthProcess | undefined
+  private closed = false
+
+  constructor(private readonly projectDir: string, private readonly bundleCacheDir: string) {}
+
+  /** Starts the waiting process, unless one waits already. */
+  warm(): void {
+    if (!this.closed) this.waiting ??= startSynthProcess(this.projectDir, this.bundleCacheDir)
+  }
+
+  take(): SynthProcess | undefined {
+    const taken = this.waiting
+    this.waiting = undefined
+    return taken
+  }
+
+  close(): void {
+    this.closed = true
+    this.take()?.kill()
+  }
+}
+
+/** A standby for the sandbox whose synth cache is `cacheDir`. */
+export function synthStandby(projectDir: string, cacheDir: string): SynthStandby {
+  return new SynthStandby(projectDir, join(cacheDir, BUNDLES))
 }
 
 /** Keeps what tells the user what is wrong: drops CDK's deprecation noise and Node internals. */
 function cleanSynthOutput(output: string): string {
   return output
     .split('\n')
-    .filter(line => !/^\s+at .*(node:internal|node_modules)/.test(line))
+    .filter(line => !/^\s+at .*(node:internal|node_modules|synth-runner)/.test(line))
     .filter(line => !/^\[WARNING\] aws-cdk-lib\./.test(line) && !/^\s+Use `addResourceDependency`/.test(line))
     .join('\n')
     .trim()
@@ -294,7 +355,7 @@ let synthCount = 0
 export async function synthesizeCached(
   projectDir: string,
   cacheDir: string,
-  options: { reuse: boolean, keep?: string[], log?: (line: string) => void, onSynthesize?: () => void },
+  options: { reuse: boolean, keep?: string[], log?: (line: string) => void, onSynthesize?: () => void, standby?: SynthStandby },
 ): Promise<{ dir: string, reused: boolean }> {
   const log = options.log ?? (() => {})
   await mkdir(cacheDir, { recursive: true })
@@ -327,7 +388,7 @@ export async function synthesizeCached(
   await rm(tmp, { recursive: true, force: true })
   options.onSynthesize?.()
   try {
-    await synthesize(projectDir, tmp, { bundleCacheDir: join(cacheDir, BUNDLES) })
+    await synthesize(projectDir, tmp, { bundleCacheDir: join(cacheDir, BUNDLES), standby: options.standby })
   }
   catch (error) {
     await rm(tmp, { recursive: true, force: true })
