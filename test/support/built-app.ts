@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Sandbox } from '../../sandbox'
 import { projectRoot } from './project'
@@ -15,17 +15,27 @@ export interface BuildOptions {
 
 /**
  * A production build of the app against `outputsFile`, into `dir/.output` (see nuxt-build.ts).
- * Resolves with the output folder.
+ * Resolves with the output folder. With `written`, Nuxt loads meanwhile and the build starts once it
+ * resolves (the outputs file is in place); if it rejects, the build stops and rejects with it.
  */
-export async function buildApp(outputsFile: string, dir: string, options: BuildOptions = {}): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'test/support/nuxt-build.ts'), dir, JSON.stringify(options)], {
+export async function buildApp(outputsFile: string, dir: string, options: BuildOptions = {}, written?: Promise<unknown>): Promise<string> {
+  const args = [join(projectRoot, 'test/support/nuxt-build.ts'), dir, JSON.stringify(options), ...(written ? ['--after-stdin'] : [])]
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: projectRoot,
     env: { ...process.env, AMPLIFY_OUTPUTS: outputsFile, NODE_ENV: 'production', FORCE_COLOR: '0' },
   })
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => (output += chunk))
   child.stderr.on('data', (chunk: Buffer) => (output += chunk))
+  // A build that failed while Nuxt loaded has closed its stdin before the outputs are written.
+  child.stdin.on('error', () => {})
+  let abandoned: { reason: unknown } | undefined
+  written?.then(() => child.stdin.end(), (reason: unknown) => {
+    abandoned = { reason }
+    child.kill()
+  })
   const code = await new Promise<number | null>(resolve => child.once('close', resolve))
+  if (abandoned) throw abandoned.reason
   if (code !== 0) throw new Error(`The app's build failed (${code}):\n${output}`)
   return join(dir, '.output')
 }
@@ -106,21 +116,27 @@ export class AppServer {
  * against. `outputDir` is the build. `stop()` ends and deletes all of it.
  */
 export async function startBuiltApp(folder = 'test', options: BuildOptions = {}): Promise<{ baseUrl: string, outputDir: string, sandbox: Sandbox, stop(): Promise<void> }> {
-  const { sandbox, stop: stopSandbox } = await startTestSandbox()
   const parent = join(projectRoot, '.amplify', folder)
   await mkdir(parent, { recursive: true })
   const work = await mkdtemp(join(parent, 'app-'))
+  // Nuxt loads while the sandbox starts; the build then reads a copy of the sandbox's outputs.
+  const outputsFile = join(work, 'amplify_outputs.json')
+  const starting = startTestSandbox()
+  const written = starting.then(({ sandbox }) => copyFile(sandbox.outputsPath, outputsFile))
+  const [started, built] = await Promise.allSettled([starting, buildApp(outputsFile, work, options, written)])
   let server: AppServer | undefined
   const stop = async () => {
     await server?.stop()
-    await stopSandbox()
+    if (started.status === 'fulfilled') await started.value.stop()
     await rm(work, { recursive: true, force: true })
   }
   try {
-    const outputDir = await buildApp(sandbox.outputsPath, work, options)
+    if (started.status === 'rejected') throw started.reason
+    if (built.status === 'rejected') throw built.reason
+    const { sandbox } = started.value
     // Server rendering reaches the sandbox's Storage over https: trust its certificate, as `npm run dev` does.
-    server = new AppServer(outputDir, { NODE_EXTRA_CA_CERTS: sandbox.certificatePath })
-    return { baseUrl: await server.url, outputDir, sandbox, stop }
+    server = new AppServer(built.value, { NODE_EXTRA_CA_CERTS: sandbox.certificatePath })
+    return { baseUrl: await server.url, outputDir: built.value, sandbox, stop }
   }
   catch (error) {
     await stop()

@@ -1,16 +1,17 @@
 /**
- * `node --import tsx test/support/nuxt-build.ts <work dir> [options JSON]`: a production build of the
- * app into `<work dir>/.output` (build files in `<work dir>/.nuxt`), so tests never touch the
- * project's own `.nuxt/` and `.output/`. `nuxi build` cannot move them; `@nuxt/kit` can.
- * Options are `BuildOptions` (test/support/built-app.ts).
+ * `node --import tsx test/support/nuxt-build.ts <work dir> [options JSON] [--after-stdin]`: a
+ * production build of the app into `<work dir>/.output` (build files in `<work dir>/.nuxt`), so
+ * tests never touch the project's own `.nuxt/` and `.output/`. `nuxi build` cannot move them;
+ * `@nuxt/kit` can. Options are `BuildOptions` (test/support/built-app.ts). With `--after-stdin` it
+ * loads Nuxt, then waits for stdin to end before building: the outputs file can be written meanwhile.
  */
 import { join, resolve } from 'node:path'
 import { buildNuxt, loadNuxt } from '@nuxt/kit'
 import type { BuildOptions } from './built-app'
 import { projectRoot } from './project'
 
-const [workDir, optionsJson] = process.argv.slice(2)
-if (!workDir) throw new Error('usage: nuxt-build.ts <work dir> [options JSON]')
+const [workDir, optionsJson, wait] = process.argv.slice(2)
+if (!workDir || (wait && wait !== '--after-stdin')) throw new Error('usage: nuxt-build.ts <work dir> [options JSON] [--after-stdin]')
 const dir = resolve(workDir)
 const { preset, replacePlugins = {} } = JSON.parse(optionsJson ?? '{}') as BuildOptions
 const replacements = new Map(Object.entries(replacePlugins).map(([from, to]) => [resolve(projectRoot, from), resolve(projectRoot, to)]))
@@ -21,7 +22,9 @@ const nuxt = await loadNuxt({
   dotenv: { fileName: '/dev/null' },
   overrides: {
     buildDir: join(dir, '.nuxt'),
-    nitro: { output: { dir: join(dir, '.output') }, ...(preset ? { preset } : {}) },
+    // The gzip sizes in the build log cost seconds and change nothing in the build.
+    vite: { build: { reportCompressedSize: false } },
+    nitro: { output: { dir: join(dir, '.output') }, logging: { compressedSizes: false }, ...(preset ? { preset } : {}) },
     hooks: {
       'app:resolve'(app) {
         const missing = new Set(replacements.keys())
@@ -36,5 +39,9 @@ const nuxt = await loadNuxt({
     },
   },
 })
+if (wait) {
+  process.stdin.resume()
+  await new Promise(resolve => process.stdin.once('end', resolve))
+}
 await buildNuxt(nuxt)
 await nuxt.close()
