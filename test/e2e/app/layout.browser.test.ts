@@ -250,7 +250,7 @@ describe.sequential('layout of every page, wide and narrow', () => {
     const page = await watchedPage(await newContext(admin), 'Admin', [])
     // The Admin's own list, of one item, beside the visitor's; typed once the page is live (hydrated).
     await page.goto('/todos')
-    await expect.poll(() => liveSubscriptions(page)).toBe(3)
+    await expect.poll(() => liveSubscriptions(page), { timeout: UI_TIMEOUT }).toBe(3)
     await page.getByLabel('New todo').fill('Check the tyres')
     await page.getByRole('button', { name: 'Add' }).click()
     await page.getByRole('list', { name: 'Todos' }).getByText('Check the tyres').waitFor()
