@@ -1,12 +1,18 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { projectRoot } from './project'
+import { freePorts } from './started-sandbox'
 import { WatchedProcess } from './watched-process'
+
+/** The flags that put every service of `npm run sandbox` on a free port (`--auth-port 0` ...). */
+export function freePortFlags(): string[] {
+  return Object.entries(freePorts()).flatMap(([name, port]) => [`--${name}-port`, String(port)])
+}
 
 /** `npm run sandbox` as a user runs it, in `cwd`, on free ports. */
 export class SandboxProcess extends WatchedProcess {
   constructor(cwd: string, args: string[] = []) {
-    super(spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'commands', 'sandbox.ts'), '--auth-port', '0', '--data-port', '0', '--storage-port', '0', '--rest-port', '0', ...args], {
+    super(spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'commands', 'sandbox.ts'), ...freePortFlags(), ...args], {
       cwd,
       env: { ...process.env, FORCE_COLOR: '0' },
     }), 'sandbox')
