@@ -4,219 +4,22 @@
  * (request-response, `.async()`, pipelines of functions, errors and timeouts) and
  * `a.handler.custom` (APPSYNC_JS without a data source, and on a model's table).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startSandbox, type Sandbox } from '../../../sandbox'
+import type { Sandbox } from '../../../sandbox'
 import { amplifyConfigFromOutputs, type AmplifyOutputs } from '../../../utils/amplify-config'
 import { createAmplifyClient, type AmplifyTestClient, type DataResult } from '../../support/amplify-users'
 import { scratchProject } from '../../support/project'
-import { latestCode } from '../../support/started-sandbox'
+import { latestCode, startTestSandbox } from '../../support/started-sandbox'
 
 const PASSWORD = 'Custom-ops-pass-1'
-
-const fn = (name: string, handler: string, options = '') => ({
-  [`amplify/functions/${name}/resource.ts`]: `
-import { defineFunction } from '@aws-amplify/backend'
-export const ${camel(name)} = defineFunction({ name: '${name}'${options} })
-`,
-  [`amplify/functions/${name}/handler.ts`]: handler,
-})
-
-function camel(name: string): string {
-  return name.replace(/-(.)/g, (_, letter: string) => letter.toUpperCase())
-}
-
-const FILES: Record<string, string> = {
-  'amplify/backend.ts': `
-import { defineBackend } from '@aws-amplify/backend'
-import { auth } from './auth/resource'
-import { data } from './data/resource'
-defineBackend({ auth, data })
-`,
-  'amplify/auth/resource.ts': `
-import { defineAuth } from '@aws-amplify/backend'
-export const auth = defineAuth({ loginWith: { email: true } })
-`,
-  'amplify/data/resource.ts': `
-import { a, defineData, type ClientSchema } from '@aws-amplify/backend'
-import { echoEvent } from '../functions/echo-event/resource'
-import { failing } from '../functions/failing/resource'
-import { slowWorker } from '../functions/slow-worker/resource'
-import { double } from '../functions/double/resource'
-import { addOne } from '../functions/add-one/resource'
-import { dataReader } from '../functions/data-reader/resource'
-
-const schema = a.schema({
-  Todo: a.model({ content: a.string(), done: a.boolean(), likes: a.integer() }).authorization(allow => [allow.owner()]),
-  Stamp: a.customType({ id: a.string(), at: a.string(), epoch: a.float() }),
-
-  echoEvent: a.query()
-    .arguments({ greeting: a.string(), count: a.integer() })
-    .returns(a.json())
-    .authorization(allow => [allow.authenticated()])
-    .handler(a.handler.function(echoEvent)),
-  fail: a.query()
-    .arguments({ mode: a.string().required() })
-    .returns(a.string())
-    .authorization(allow => [allow.authenticated()])
-    .handler(a.handler.function(failing)),
-  enqueue: a.mutation()
-    .arguments({ job: a.string().required() })
-    .returns(a.ref('EventInvocationResponse'))
-    .authorization(allow => [allow.authenticated()])
-    .handler(a.handler.function(slowWorker).async()),
-  compute: a.query()
-    .arguments({ n: a.integer().required() })
-    .returns(a.integer())
-    .authorization(allow => [allow.authenticated()])
-    .handler([a.handler.function(double), a.handler.function(addOne)]),
-
-  now: a.query()
-    .returns(a.ref('Stamp'))
-    .authorization(allow => [allow.authenticated()])
-    .handler(a.handler.custom({ entry: './now.js' })),
-  addTodo: a.mutation()
-    .arguments({ content: a.string() })
-    .returns(a.ref('Todo'))
-    .authorization(allow => [allow.authenticated()])
-    .handler(a.handler.custom({ dataSource: a.ref('Todo'), entry: './add-todo.js' })),
-  likeTodo: a.mutation()
-    .arguments({ id: a.id().required() })
-    .returns(a.ref('Todo'))
-    .authorization(allow => [allow.authenticated()])
-    .handler([
-      a.handler.custom({ dataSource: a.ref('Todo'), entry: './increment-likes.js' }),
-      a.handler.custom({ dataSource: a.ref('Todo'), entry: './get-todo.js' }),
-    ]),
-  readAsFunction: a.query()
-    .returns(a.json())
-    .authorization(allow => [allow.authenticated()])
-    .handler(a.handler.function(dataReader)),
-}).authorization(allow => [allow.resource(dataReader)])
-
-export type Schema = ClientSchema<typeof schema>
-export const data = defineData({ schema, authorizationModes: { defaultAuthorizationMode: 'userPool' } })
-`,
-  // As the docs' a.handler.custom examples: plain ESM with the APPSYNC_JS imports.
-  'amplify/data/now.js': `
-import { util } from '@aws-appsync/utils'
-
-export function request(ctx) {
-  const id = util.autoId()
-  console.log('stamping', id)
-  return { payload: { id, at: util.time.nowISO8601(), epoch: util.time.nowEpochMilliSeconds() } }
-}
-
-export function response(ctx) {
-  return ctx.result
-}
-`,
-  'amplify/data/add-todo.js': `
-import { util } from '@aws-appsync/utils'
-import * as ddb from '@aws-appsync/utils/dynamodb'
-
-export function request(ctx) {
-  if (util.isNullOrBlank(ctx.args.content)) util.error('A todo needs some content', 'ValidationError', null, { field: 'content' })
-  const now = util.time.nowISO8601()
-  const item = {
-    __typename: 'Todo',
-    content: ctx.args.content,
-    done: false,
-    owner: ctx.identity.sub + '::' + ctx.identity.username,
-    createdAt: now,
-    updatedAt: now,
-  }
-  return ddb.put({ key: { id: util.autoId() }, item, condition: { id: { attributeExists: false } } })
-}
-
-export function response(ctx) {
-  if (ctx.error) util.error(ctx.error.message, ctx.error.type)
-  return ctx.result
-}
-`,
-  // The docs' pipeline of JavaScript handlers: update with an operation, then read with the previous step's result.
-  'amplify/data/increment-likes.js': `
-import { util } from '@aws-appsync/utils'
-import * as ddb from '@aws-appsync/utils/dynamodb'
-
-export function request(ctx) {
-  return ddb.update({ key: { id: ctx.args.id }, update: { likes: ddb.operations.increment(1) }, condition: { id: { attributeExists: true } } })
-}
-
-export function response(ctx) {
-  if (ctx.error) util.error(ctx.error.message, ctx.error.type)
-  return ctx.result
-}
-`,
-  'amplify/data/get-todo.js': `
-import { get } from '@aws-appsync/utils/dynamodb'
-
-export function request(ctx) {
-  return get({ key: { id: ctx.prev.result.id } })
-}
-
-export const response = ctx => ctx.result
-`,
-  ...fn('echo-event', `
-import type { Schema } from '../../data/resource'
-export const handler: Schema['echoEvent']['functionHandler'] = async (event) => event
-`),
-  ...fn('failing', `
-import type { Schema } from '../../data/resource'
-export const handler: Schema['fail']['functionHandler'] = async (event) => {
-  if (event.arguments.mode === 'slow') await new Promise(resolve => setTimeout(resolve, 5000))
-  throw new Error('Refused: ' + event.arguments.mode)
-}
-`, ', timeoutSeconds: 1'),
-  ...fn('slow-worker', `
-import type { Schema } from '../../data/resource'
-export const handler: Schema['enqueue']['functionHandler'] = async (event) => {
-  await new Promise(resolve => setTimeout(resolve, 1500))
-  console.log('finished job', event.arguments.job)
-}
-`),
-  // The docs' pattern for a function that calls the data API itself (as an IAM caller).
-  ...fn('data-reader', `
-import type { Schema } from '../../data/resource'
-import { Amplify } from 'aws-amplify'
-import { generateClient } from 'aws-amplify/data'
-import { getAmplifyDataClientConfig } from '@aws-amplify/backend/function/runtime'
-import { env } from '$amplify/env/data-reader'
-
-const { resourceConfig, libraryOptions } = await getAmplifyDataClientConfig(env)
-Amplify.configure(resourceConfig, libraryOptions)
-const client = generateClient<Schema>()
-
-export const handler: Schema['readAsFunction']['functionHandler'] = async () => {
-  const todos = await client.models.Todo.list()
-  const echoed = await client.queries.echoEvent({ greeting: 'from a function' })
-  const errors = [...(todos.errors ?? []), ...(echoed.errors ?? [])]
-  if (errors.length) throw new Error(errors.map(error => error.message).join('; '))
-  return { todos: todos.data.map(todo => todo.content), echoed: echoed.data }
-}
-`),
-  ...fn('double', `
-import type { Schema } from '../../data/resource'
-export const handler: Schema['compute']['functionHandler'] = async event => event.arguments.n * 2
-`),
-  ...fn('add-one', `
-import type { Schema } from '../../data/resource'
-export const handler: Schema['compute']['functionHandler'] = async (event) => {
-  const previous = (event.prev as { result: number }).result
-  return previous + 1
-}
-`),
-}
 
 /** A custom operation's JSON result: the client hands a.json() values back as they came. */
 const json = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) as Record<string, unknown> : value as Record<string, unknown>)
 
 describe('custom queries and mutations', () => {
   let project: Awaited<ReturnType<typeof scratchProject>>
-  let work: string
   let sandbox: Sandbox
+  let stop: () => Promise<void>
   const lines: string[] = []
   let client: AmplifyTestClient
   let sub: string
@@ -226,13 +29,8 @@ describe('custom queries and mutations', () => {
   const errorsOf = (result: DataResult<unknown>) => result.errors?.map(({ errorType, message }) => ({ errorType, message }))
 
   beforeAll(async () => {
-    project = await scratchProject()
-    for (const [file, text] of Object.entries(FILES)) {
-      await mkdir(dirname(join(project.dir, file)), { recursive: true })
-      await writeFile(join(project.dir, file), text)
-    }
-    work = await mkdtemp(join(tmpdir(), 'custom-operations-test-'))
-    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), ports: { auth: 0, data: 0, storage: 0, rest: 0 }, watch: false, log: line => lines.push(line) })
+    project = await scratchProject('custom-operations')
+    ;({ sandbox, stop } = await startTestSandbox({ projectDir: project.dir, log: line => lines.push(line) }))
     client = await createAmplifyClient({ config: amplifyConfigFromOutputs(sandbox.outputs as AmplifyOutputs) as never })
     const email = `custom-${Date.now()}@example.com`
     await client.signUp({ username: email, password: PASSWORD, options: { userAttributes: { email } } })
@@ -242,9 +40,8 @@ describe('custom queries and mutations', () => {
   }, 180_000)
   afterAll(async () => {
     await client?.close()
-    await sandbox?.close()
+    await stop?.()
     await project?.remove()
-    if (work) await rm(work, { recursive: true, force: true })
   })
 
   it('lists no data field as not served', () => {

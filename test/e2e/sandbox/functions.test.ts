@@ -5,169 +5,31 @@
  * user pool's id read from SSM by the bundle's own start-up code).
  */
 import { execFile, spawn } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startSandbox, type Sandbox } from '../../../sandbox'
+import type { Sandbox } from '../../../sandbox'
 import { openSecrets } from '../../../sandbox/ssm/secrets'
 import { amplifyConfigFromOutputs, type AmplifyOutputs } from '../../../utils/amplify-config'
 import { createAmplifyClient, type AmplifyTestClient } from '../../support/amplify-users'
 import { projectRoot, scratchProject } from '../../support/project'
 import { adminCredentials, s3Client } from '../../support/sandbox-s3'
-import { latestCode, latestMessage } from '../../support/started-sandbox'
+import { manualClock } from '../../support/manual-clock'
+import { latestCode, latestMessage, startTestSandbox } from '../../support/started-sandbox'
 
 const PASSWORD = 'Functions-pass-1'
-
-/** A backend with every trigger the sandbox runs, each written as the Gen 2 docs write them. */
-const FILES: Record<string, string> = {
-  'amplify/auth/resource.ts': `
-import { defineAuth } from '@aws-amplify/backend'
-import { preSignUp } from '../functions/pre-sign-up/resource'
-import { postConfirmation } from '../functions/post-confirmation/resource'
-import { preTokenGeneration } from '../functions/pre-token-generation/resource'
-import { preAuthentication } from '../functions/pre-authentication/resource'
-import { customMessage } from '../functions/custom-message/resource'
-export const auth = defineAuth({
-  loginWith: { email: true },
-  groups: ['EVERYONE'],
-  triggers: { preSignUp, postConfirmation, preTokenGeneration, preAuthentication, customMessage },
-  access: allow => [allow.resource(postConfirmation).to(['addUserToGroup'])],
-})
-`,
-  'amplify/backend.ts': `
-import { defineBackend } from '@aws-amplify/backend'
-import { auth } from './auth/resource'
-import { data } from './data/resource'
-import { tick } from './functions/tick/resource'
-import { echo } from './functions/echo/resource'
-import { storage } from './storage/resource'
-defineBackend({ auth, data, storage, tick, echo })
-`,
-  'amplify/storage/resource.ts': `
-import { defineFunction, defineStorage } from '@aws-amplify/backend'
-export const storage = defineStorage({
-  name: 'inbox',
-  access: allow => ({ 'public/*': [allow.authenticated.to(['read', 'write', 'delete'])] }),
-  triggers: {
-    onUpload: defineFunction({ entry: './on-upload.ts' }),
-    onDelete: defineFunction({ entry: './on-delete.ts' }),
-  },
-})
-`,
-  'amplify/storage/on-upload.ts': `
-import type { S3Handler } from 'aws-lambda'
-export const handler: S3Handler = async (event) => {
-  for (const record of event.Records) console.log('uploaded', record.eventName, record.s3.bucket.name, decodeURIComponent(record.s3.object.key.replace(/\\+/g, ' ')), record.s3.object.size)
-}
-`,
-  'amplify/storage/on-delete.ts': `
-import type { S3Handler } from 'aws-lambda'
-export const handler: S3Handler = async (event) => {
-  for (const record of event.Records) console.log('deleted', record.eventName, decodeURIComponent(record.s3.object.key.replace(/\\+/g, ' ')))
-}
-`,
-  'amplify/functions/tick/resource.ts': `
-import { defineFunction } from '@aws-amplify/backend'
-export const tick = defineFunction({ name: 'tick', schedule: 'every 1m' })
-`,
-  'amplify/functions/tick/handler.ts': `
-export const handler = async (event: unknown) => {
-  console.log('tick', JSON.stringify(event))
-}
-`,
-  'amplify/functions/echo/resource.ts': `
-import { defineFunction } from '@aws-amplify/backend'
-export const echo = defineFunction({ name: 'echo' })
-`,
-  'amplify/functions/echo/handler.ts': `
-export const handler = async (event: { fail?: string }) => {
-  if (event.fail) throw new TypeError(event.fail)
-  return { echoed: event, region: process.env.AWS_REGION }
-}
-`,
-  'amplify/functions/pre-sign-up/resource.ts': `
-import { defineFunction } from '@aws-amplify/backend'
-export const preSignUp = defineFunction({ name: 'pre-sign-up', environment: { ALLOWED_DOMAIN: 'example.com' } })
-`,
-  'amplify/functions/pre-sign-up/handler.ts': `
-import type { PreSignUpTriggerHandler } from 'aws-lambda'
-import { env } from '$amplify/env/pre-sign-up'
-export const handler: PreSignUpTriggerHandler = async (event) => {
-  const email = event.request.userAttributes.email
-  if (!email.endsWith(env.ALLOWED_DOMAIN)) throw new Error('Invalid email domain')
-  if (email.startsWith('auto-')) {
-    event.response.autoConfirmUser = true
-    event.response.autoVerifyEmail = true
-  }
-  console.log('sign-up of', email, 'from', event.callerContext.clientId)
-  return event
-}
-`,
-  'amplify/functions/post-confirmation/resource.ts': `
-import { defineFunction } from '@aws-amplify/backend'
-export const postConfirmation = defineFunction({ name: 'post-confirmation', environment: { GROUP_NAME: 'EVERYONE' } })
-`,
-  'amplify/functions/post-confirmation/handler.ts': `
-import type { PostConfirmationTriggerHandler } from 'aws-lambda'
-import { CognitoIdentityProviderClient, AdminAddUserToGroupCommand } from '@aws-sdk/client-cognito-identity-provider'
-import { env } from '$amplify/env/post-confirmation'
-const client = new CognitoIdentityProviderClient()
-export const handler: PostConfirmationTriggerHandler = async (event) => {
-  if (event.request.userAttributes.email.startsWith('refused-')) throw new Error('No room for you')
-  await client.send(new AdminAddUserToGroupCommand({ GroupName: env.GROUP_NAME, Username: event.userName, UserPoolId: event.userPoolId }))
-  return event
-}
-`,
-  'amplify/functions/pre-token-generation/resource.ts': `
-import { defineFunction } from '@aws-amplify/backend'
-export const preTokenGeneration = defineFunction({ name: 'pre-token-generation' })
-`,
-  'amplify/functions/pre-token-generation/handler.ts': `
-import type { PreTokenGenerationTriggerHandler } from 'aws-lambda'
-export const handler: PreTokenGenerationTriggerHandler = async (event) => {
-  event.response = { claimsOverrideDetails: { claimsToAddOrOverride: { 'custom:plan': 'gold', sub: 'forged' }, claimsToSuppress: ['email'] } }
-  return event
-}
-`,
-  'amplify/functions/pre-authentication/resource.ts': `
-import { defineFunction } from '@aws-amplify/backend'
-export const preAuthentication = defineFunction({ name: 'pre-authentication', timeoutSeconds: 2 })
-`,
-  'amplify/functions/pre-authentication/handler.ts': `
-import type { PreAuthenticationTriggerHandler } from 'aws-lambda'
-export const handler: PreAuthenticationTriggerHandler = async (event) => {
-  const email = event.request.userAttributes.email
-  if (email.startsWith('crash-')) process.exit(3)
-  if (email.startsWith('loop-')) for (;;) {}
-  if (email.startsWith('locked-')) throw new Error('This account is locked')
-  return event
-}
-`,
-  'amplify/functions/custom-message/resource.ts': `
-import { defineFunction, secret } from '@aws-amplify/backend'
-export const customMessage = defineFunction({ name: 'custom-message', environment: { SIGNATURE: secret('MAIL_SIGNATURE') } })
-`,
-  'amplify/functions/custom-message/handler.ts': `
-import type { CustomMessageTriggerHandler } from 'aws-lambda'
-import { env } from '$amplify/env/custom-message'
-export const handler: CustomMessageTriggerHandler = async (event) => {
-  if (event.triggerSource === 'CustomMessage_SignUp') {
-    event.response.emailSubject = 'Welcome aboard'
-    event.response.emailMessage = \`Your code is \${event.request.codeParameter}. \${env.SIGNATURE}\`
-  }
-  return event
-}
-`,
-}
 
 describe('functions as user pool triggers', () => {
   let project: Awaited<ReturnType<typeof scratchProject>>
   let work: string
   let sandbox: Sandbox
+  let stop: () => Promise<void>
+  // Mid-minute: the schedule's next minute is never less than half a minute away.
+  const clock = manualClock(new Date('2026-03-02T09:00:30Z'))
   const lines: string[] = []
   const clients: AmplifyTestClient[] = []
 
@@ -188,20 +50,17 @@ describe('functions as user pool triggers', () => {
   const latestMessageOrNone = async (email: string) => ((await (await fetch(`${sandbox.messagesUrl}?to=${encodeURIComponent(email)}`)).json()) as unknown[]).at(-1)
 
   beforeAll(async () => {
-    project = await scratchProject()
-    for (const [file, text] of Object.entries(FILES)) {
-      await mkdir(dirname(join(project.dir, file)), { recursive: true })
-      await writeFile(join(project.dir, file), text)
-    }
+    // A backend with every trigger the sandbox runs, each written as the Gen 2 docs write them.
+    project = await scratchProject('functions')
     // Inside the project (its .amplify/ is ignored), so the sandbox:invoke command run from here resolves tsx.
     await mkdir(join(projectRoot, '.amplify', 'test'), { recursive: true })
     work = await mkdtemp(join(projectRoot, '.amplify', 'test', 'functions-'))
     await openSecrets(join(work, 'data')).set('MAIL_SIGNATURE', '— the sandbox team')
-    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), ports: { auth: 0, data: 0, storage: 0, rest: 0 }, watch: false, log: line => lines.push(line) })
+    ;({ sandbox, stop } = await startTestSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), clock, log: line => lines.push(line) }))
   })
   afterAll(async () => {
     await Promise.all(clients.map(client => client.close()))
-    await sandbox?.close()
+    await stop?.()
     await project?.remove()
     await rm(work, { recursive: true, force: true })
   })
@@ -348,9 +207,11 @@ describe('functions as user pool triggers', () => {
   }, 60_000)
 
   it('fires a scheduled function on its schedule, with what EventBridge Scheduler sends', async () => {
-    // every 1m: at the next minute's start, at most a minute after the sandbox started.
-    await expect.poll(() => lines.find(line => line.startsWith('[tick] tick')), { timeout: 75_000, interval: 500 }).toBe('[tick] tick {}')
-  }, 80_000)
+    expect(lines.filter(line => line.startsWith('[tick] '))).toEqual([])
+    // every 1m: at the next minute's start on the sandbox's clock, which moves only when told.
+    clock.advance(60_000)
+    await expect.poll(() => lines.filter(line => line.startsWith('[tick] tick')), { timeout: 15_000 }).toEqual(['[tick] tick {}'])
+  })
 
   it('stops as npm run dev stops it: a Ctrl-C that reaches a warm function before the sandbox closes is no crash', async () => {
     expect(await sandbox.functions.invoke('echo', { ping: 1 })).toMatchObject({ ok: true })

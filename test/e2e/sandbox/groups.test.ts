@@ -288,26 +288,9 @@ describe('npm run sandbox:group', () => {
   let sandbox: SandboxProcess
   const email = `group-cli-${Date.now()}@example.com`
 
-  const writeGroups = (groups: string[]) => writeFile(join(project.dir, 'amplify', 'auth', 'resource.ts'), [
-    'import { defineAuth } from \'@aws-amplify/backend\'',
-    '',
-    `export const auth = defineAuth({ loginWith: { email: true }, groups: ${JSON.stringify(groups)} })`,
-    '',
-  ].join('\n'))
-
   beforeAll(async () => {
-    project = await scratchProject()
-    // The bare backend: the app's own backend.ts takes every group's role away, and this test
-    // checks the role a group synthesizes with.
-    await writeFile(join(project.dir, 'amplify', 'backend.ts'), [
-      'import { defineBackend } from \'@aws-amplify/backend\'',
-      'import { auth } from \'./auth/resource\'',
-      'import { data } from \'./data/resource\'',
-      '',
-      'defineBackend({ auth, data })',
-      '',
-    ].join('\n'))
-    await writeGroups(['Admin', 'Editors'])
+    // Groups Admin and Editors, on a backend.ts that keeps their roles.
+    project = await scratchProject('groups')
     sandbox = new SandboxProcess(project.dir)
     await sandbox.ready()
     const outputs = JSON.parse(await readFile(join(project.dir, 'amplify_outputs.json'), 'utf8')) as AmplifyOutputs & { custom: { offlineSandbox: { messagesUrl: string } } }
@@ -346,7 +329,7 @@ describe('npm run sandbox:group', () => {
 
   it('follows the definition: a group removed from amplify/ leaves the user\'s tokens', { timeout: 90_000 }, async () => {
     const from = sandbox.output.length
-    await writeGroups(['Editors'])
+    await project.edit('amplify/auth/resource.ts', text => text.replace('groups: [\'Admin\', \'Editors\']', 'groups: [\'Editors\']'))
     await sandbox.waitFor(/Reloaded the backend in/, 60_000, from)
     expect((await groupClaims()).id).toBeUndefined()
     expect(await groupCommand(project.dir, ['list', email])).toEqual({ code: 0, output: `${email} is in no group (the backend defines Editors).` })

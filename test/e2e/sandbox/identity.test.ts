@@ -7,9 +7,9 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { Sha256 } from '@aws-crypto/sha256-js'
 import { CognitoIdentityClient, GetCredentialsForIdentityCommand, GetIdCommand } from '@aws-sdk/client-cognito-identity'
@@ -18,14 +18,15 @@ import { fromIni } from '@aws-sdk/credential-provider-ini'
 import { HttpRequest, HttpResponse } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startSandbox, type Sandbox } from '../../../sandbox'
+import type { Sandbox } from '../../../sandbox'
 import { CloudAssembly } from '../../../sandbox/assembly'
+import { synthKey } from '../../../sandbox/assembly/synth'
 import type { SignedRequest } from '../../../sandbox/iam/types'
 import type { SandboxIds } from '../../../sandbox/core/ids'
 import { amplifyConfigFromOutputs, type AmplifyOutputs } from '../../../utils/amplify-config'
 import { createAmplifyClient, type AmplifyTestClient } from '../../support/amplify-users'
-import { projectRoot, scratchProject, writeBareAuth } from '../../support/project'
-import { latestCode } from '../../support/started-sandbox'
+import { projectRoot, scratchProject } from '../../support/project'
+import { latestCode, startTestSandbox, testSynthCacheDir } from '../../support/started-sandbox'
 
 const PASSWORD = 'Identity-pass-1'
 const IDENTITY_ID = /^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -38,6 +39,7 @@ interface Call {
 describe('local identity pool with the real aws-amplify client', () => {
   let work: string
   let sandbox: Sandbox
+  let stop: () => Promise<void>
   let authPort: number
   let proxy: Server
   let proxyUrl: string
@@ -46,18 +48,13 @@ describe('local identity pool with the real aws-amplify client', () => {
   const clients: AmplifyTestClient[] = []
   let ids: SandboxIds
 
+  /** The app's sandbox on data in `work`, on the auth port of the last start (the clients' configuration names it). */
   const start = async () => {
-    sandbox = await startSandbox({
-      projectDir: projectRoot,
-      dataDir: join(work, 'data'),
-      outputsPath: join(work, 'amplify_outputs.json'),
-      ports: { auth: authPort ?? 0, data: 0, storage: 0, rest: 0 },
-      watch: false,
-    })
+    ;({ sandbox, stop } = await startTestSandbox({ dataDir: join(work, 'data'), ports: authPort ? { auth: authPort } : {} }))
     authPort = Number(new URL(sandbox.userPoolEndpoint).port)
   }
   const restart = async () => {
-    await sandbox.close()
+    await stop()
     await start()
   }
 
@@ -96,9 +93,7 @@ describe('local identity pool with the real aws-amplify client', () => {
 
   /** The roles the synthesized resolvers compare `$ctx.identity.userArn` with (`$ctx.stash.authRole` / `unauthRole`). */
   const resolverRoles = async () => {
-    const cache = join(work, 'data', 'synth-cache')
-    const entry = (await readdir(cache, { withFileTypes: true })).find(e => e.isDirectory())!
-    const assembly = await CloudAssembly.load(join(cache, entry.name), ids)
+    const assembly = await CloudAssembly.load(join(testSynthCacheDir, await synthKey(projectRoot)), ids)
     const resolver = assembly.resourcesOfType('AWS::AppSync::Resolver').find(r => r.logicalId === 'GetSharedListResolver')!
     const template = String(assembly.property(resolver.stack, resolver.logicalId, 'RequestMappingTemplate'))
     return { authRole: /"authRole", "([^"]+)"/.exec(template)?.[1], unauthRole: /"unauthRole", "([^"]+)"/.exec(template)?.[1], apiArn: `arn:aws:appsync:${ids.region}:${ids.accountId}:apis/${ids.apiId}` }
@@ -123,7 +118,7 @@ describe('local identity pool with the real aws-amplify client', () => {
   afterAll(async () => {
     await Promise.all(clients.map(c => c.close()))
     proxy?.close()
-    await sandbox?.close()
+    await stop?.()
     await rm(work, { recursive: true, force: true })
   })
 
@@ -313,52 +308,20 @@ describe('local identity pool with the real aws-amplify client', () => {
 
 describe('a backend with storage, a function and no guests', () => {
   let project: Awaited<ReturnType<typeof scratchProject>>
-  let work: string
   let sandbox: Sandbox | undefined
-  const write = async (file: string, text: string) => {
-    await mkdir(dirname(join(project.dir, file)), { recursive: true })
-    await writeFile(join(project.dir, file), text)
-  }
+  let stop: (() => Promise<void>) | undefined
 
   beforeAll(async () => {
-    project = await scratchProject()
-    work = await mkdtemp(join(tmpdir(), 'identity-storage-'))
-    await write('amplify/storage/resource.ts', [
-      'import { defineStorage } from \'@aws-amplify/backend\'',
-      'export const storage = defineStorage({',
-      '  name: \'files\',',
-      '  access: allow => ({',
-      '    \'public/*\': [allow.guest.to([\'read\']), allow.authenticated.to([\'read\', \'write\'])],',
-      '    \'private/{entity_id}/*\': [allow.entity(\'identity\').to([\'read\', \'write\', \'delete\'])],',
-      '  }),',
-      '})',
-      '',
-    ].join('\n'))
-    await write('amplify/functions/hello/resource.ts', 'import { defineFunction } from \'@aws-amplify/backend\'\nexport const hello = defineFunction({ name: \'hello\' })\n')
-    await write('amplify/functions/hello/handler.ts', 'export const handler = async () => \'hello\'\n')
-    // A backend of its own, not an edit of the app's: the test must not depend on what the app adds.
-    await writeBareAuth(project.dir)
-    await write('amplify/backend.ts', [
-      'import { defineBackend } from \'@aws-amplify/backend\'',
-      'import { auth } from \'./auth/resource\'',
-      'import { data } from \'./data/resource\'',
-      'import { hello } from \'./functions/hello/resource\'',
-      'import { storage } from \'./storage/resource\'',
-      '',
-      'const backend = defineBackend({ auth, data, storage, hello })',
-      'backend.auth.resources.cfnResources.cfnIdentityPool.allowUnauthenticatedIdentities = false',
-      '',
-    ].join('\n'))
-    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), ports: { auth: 0, data: 0, storage: 0, rest: 0 }, watch: false })
+    project = await scratchProject('no-guests')
+    ;({ sandbox, stop } = await startTestSandbox({ projectDir: project.dir }))
   })
   afterAll(async () => {
-    await sandbox?.close()
+    await stop?.()
     await project?.remove()
-    await rm(work, { recursive: true, force: true })
   })
 
   it('starts and writes outputs with the storage it serves, without the parts it does not serve', async () => {
-    const written = JSON.parse(await readFile(join(work, 'amplify_outputs.json'), 'utf8')) as Record<string, unknown>
+    const written = JSON.parse(await readFile(sandbox!.outputsPath, 'utf8')) as Record<string, unknown>
     expect(written).toMatchObject({ storage: { bucket_name: expect.stringMatching(/^files\.[a-z0-9]{12}$/) } })
     expect(written).toMatchObject({ auth: { identity_pool_id: expect.stringMatching(/^us-east-1:/), unauthenticated_identities_enabled: false }, data: { url: expect.any(String) } })
     expect(JSON.stringify(written)).not.toContain('offline-sandbox-unavailable')

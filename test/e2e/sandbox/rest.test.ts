@@ -6,119 +6,16 @@
  * client (`get`, `post`, `put`, `del`, `head`, `patch`) configured as the docs configure it, and
  * with plain fetch where a browser's own requests matter (preflights, binary uploads).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startSandbox, type Sandbox } from '../../../sandbox'
+import type { Sandbox } from '../../../sandbox'
 import { amplifyConfigFromOutputs, type AmplifyOutputs } from '../../../utils/amplify-config'
+import { PNG } from '../../fixtures/backends/rest/amplify/functions/api-function/handler'
 import { createAmplifyClient, type AmplifyTestClient, type RestMethod, type RestOutcome } from '../../support/amplify-users'
 import { scratchProject } from '../../support/project'
-import { latestCode } from '../../support/started-sandbox'
+import { latestCode, startTestSandbox } from '../../support/started-sandbox'
 
 const PASSWORD = 'Rest-api-pass-1'
 const API = 'myRestApi'
-const PNG = Buffer.from([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0xFF, 0xFE])
-
-/** The docs' backend.ts, word for word where the docs have it, with a few paths of our own after it. */
-const FILES: Record<string, string> = {
-  // The docs' starting point (the project's own auth puts users in groups, whose roles the docs' policy does not name).
-  'amplify/auth/resource.ts': `
-import { defineAuth } from '@aws-amplify/backend'
-export const auth = defineAuth({ loginWith: { email: true } })
-`,
-  'amplify/data/resource.ts': `
-import { a, defineData, type ClientSchema } from '@aws-amplify/backend'
-const schema = a.schema({ Todo: a.model({ content: a.string() }).authorization(allow => [allow.owner()]) })
-export type Schema = ClientSchema<typeof schema>
-export const data = defineData({ schema, authorizationModes: { defaultAuthorizationMode: 'userPool' } })
-`,
-  'amplify/functions/api-function/resource.ts': `
-import { defineFunction } from '@aws-amplify/backend'
-export const myApiFunction = defineFunction({ name: 'api-function' })
-`,
-  // Echoes the event it got; the query asks for the answers a test needs.
-  'amplify/functions/api-function/handler.ts': `
-import type { APIGatewayProxyHandler } from 'aws-lambda'
-const PNG = Buffer.from(${JSON.stringify([...PNG])})
-export const handler: APIGatewayProxyHandler = async (event) => {
-  const behave = event.queryStringParameters?.behave
-  if (behave === 'throw') throw new Error('The handler broke')
-  if (behave === 'malformed') return { hello: 'world' } as never
-  if (behave === 'sleep') await new Promise(resolve => setTimeout(resolve, Number(event.queryStringParameters?.ms)))
-  if (behave === 'picture') return { statusCode: 200, headers: { 'Content-Type': 'image/png' }, body: PNG.toString('base64'), isBase64Encoded: true }
-  if (behave === 'teapot') return { statusCode: 418, headers: { 'X-Brew': 'earl grey', 'Content-Type': 'text/plain' }, multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'] }, body: 'short and stout' }
-  return {
-    statusCode: 200,
-    headers: { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': '*' },
-    body: JSON.stringify({ event }),
-  }
-}
-`,
-  'amplify/backend.ts': `
-import { defineBackend } from '@aws-amplify/backend'
-import { Duration, Stack } from 'aws-cdk-lib'
-import { AuthorizationType, CognitoUserPoolsAuthorizer, Cors, LambdaIntegration, ResponseType, RestApi } from 'aws-cdk-lib/aws-apigateway'
-import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam'
-import { myApiFunction } from './functions/api-function/resource'
-import { auth } from './auth/resource'
-import { data } from './data/resource'
-
-const backend = defineBackend({ auth, data, myApiFunction })
-const apiStack = backend.createStack('api-stack')
-const myRestApi = new RestApi(apiStack, 'RestApi', {
-  restApiName: 'myRestApi',
-  deploy: true,
-  deployOptions: { stageName: 'dev' },
-  defaultCorsPreflightOptions: { allowOrigins: Cors.ALL_ORIGINS, allowMethods: Cors.ALL_METHODS, allowHeaders: Cors.DEFAULT_HEADERS },
-  // Not in the docs: binary answers and uploads.
-  binaryMediaTypes: ['image/png'],
-})
-const lambdaIntegration = new LambdaIntegration(backend.myApiFunction.resources.lambda)
-const itemsPath = myRestApi.root.addResource('items', { defaultMethodOptions: { authorizationType: AuthorizationType.IAM } })
-itemsPath.addMethod('GET', lambdaIntegration)
-itemsPath.addMethod('POST', lambdaIntegration)
-itemsPath.addMethod('DELETE', lambdaIntegration)
-itemsPath.addMethod('PUT', lambdaIntegration)
-itemsPath.addProxy({ anyMethod: true, defaultIntegration: lambdaIntegration })
-const cognitoAuth = new CognitoUserPoolsAuthorizer(apiStack, 'CognitoAuth', { cognitoUserPools: [backend.auth.resources.userPool] })
-const booksPath = myRestApi.root.addResource('cognito-auth-path')
-booksPath.addMethod('GET', lambdaIntegration, { authorizationType: AuthorizationType.COGNITO, authorizer: cognitoAuth })
-const apiRestPolicy = new Policy(apiStack, 'RestApiPolicy', {
-  statements: [
-    new PolicyStatement({
-      actions: ['execute-api:Invoke'],
-      resources: [
-        \`\${myRestApi.arnForExecuteApi('*', '/items', 'dev')}\`,
-        \`\${myRestApi.arnForExecuteApi('*', '/items/*', 'dev')}\`,
-        \`\${myRestApi.arnForExecuteApi('*', '/cognito-auth-path', 'dev')}\`,
-      ],
-    }),
-  ],
-})
-backend.auth.resources.authenticatedUserIamRole.attachInlinePolicy(apiRestPolicy)
-backend.auth.resources.unauthenticatedUserIamRole.attachInlinePolicy(apiRestPolicy)
-
-// Not in the docs: an IAM path no role's policy names, a public one, and one with a 1 s integration timeout.
-myRestApi.root.addResource('admin').addMethod('GET', lambdaIntegration, { authorizationType: AuthorizationType.IAM })
-myRestApi.root.addResource('books').addResource('{bookId}').addMethod('ANY', lambdaIntegration)
-myRestApi.root.addResource('slow').addMethod('GET', new LambdaIntegration(backend.myApiFunction.resources.lambda, { timeout: Duration.seconds(1) }))
-// What apps add so that browsers may read API Gateway's own refusals.
-myRestApi.addGatewayResponse('Cors4xx', { type: ResponseType.DEFAULT_4XX, responseHeaders: { 'Access-Control-Allow-Origin': "'*'" } })
-
-backend.addOutput({
-  custom: {
-    API: {
-      [myRestApi.restApiName]: {
-        endpoint: myRestApi.url,
-        region: Stack.of(myRestApi).region,
-        apiName: myRestApi.restApiName,
-      },
-    },
-  },
-})
-`,
-}
 
 interface EchoedEvent {
   resource: string
@@ -139,8 +36,8 @@ interface EchoedEvent {
 
 describe('REST API offline (the Gen 2 docs\' backend)', () => {
   let project: Awaited<ReturnType<typeof scratchProject>>
-  let work: string
   let sandbox: Sandbox
+  let stop: () => Promise<void>
   let guest: AmplifyTestClient
   let user: AmplifyTestClient
   let userSub: string
@@ -160,13 +57,9 @@ describe('REST API offline (the Gen 2 docs\' backend)', () => {
     client.rest(method, { apiName: API, path, options: { retryStrategy: { strategy: 'no-retry' }, ...options } })
 
   beforeAll(async () => {
-    project = await scratchProject()
-    for (const [file, text] of Object.entries(FILES)) {
-      await mkdir(dirname(join(project.dir, file)), { recursive: true })
-      await writeFile(join(project.dir, file), text)
-    }
-    work = await mkdtemp(join(tmpdir(), 'rest-test-'))
-    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), ports: { auth: 0, data: 0, storage: 0, rest: 0 }, watch: false, log: line => lines.push(line) })
+    // The docs' backend.ts, word for word where the docs have it, with a few paths of our own after it.
+    project = await scratchProject('rest')
+    ;({ sandbox, stop } = await startTestSandbox({ projectDir: project.dir, log: line => lines.push(line) }))
     // As the docs configure it: the REST APIs from `custom.API`.
     const outputs = sandbox.outputs as unknown as AmplifyOutputs & { custom: { API: Record<string, unknown> } }
     const base = amplifyConfigFromOutputs(outputs)
@@ -183,9 +76,8 @@ describe('REST API offline (the Gen 2 docs\' backend)', () => {
   })
   afterAll(async () => {
     await Promise.all([guest?.close(), user?.close()])
-    await sandbox?.close()
+    await stop?.()
     await project?.remove()
-    await rm(work, { recursive: true, force: true })
   })
 
   it('points custom.API at the local API Gateway, and says nothing of the API as unserved', () => {

@@ -6,52 +6,21 @@
  * credentials never issued, wrong and expired API keys, and forged `cognito:groups` claims.
  */
 import { createHash, createHmac } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
 import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { WebSocket } from 'ws'
-import { startSandbox, type Sandbox } from '../../../sandbox'
+import type { Sandbox } from '../../../sandbox'
 import { amplifyConfigFromOutputs, type AmplifyOutputs } from '../../../utils/amplify-config'
 import { createAmplifyClient, type AmplifyTestClient, type CallOptions, type DataResult, type SubscriptionDelivery } from '../../support/amplify-users'
 import { attackerKey, resign, tamper } from '../../support/forged-tokens'
 import { scratchProject } from '../../support/project'
-import { latestCode } from '../../support/started-sandbox'
+import { latestCode, startTestSandbox } from '../../support/started-sandbox'
 import { addUserToGroup } from '../../support/user-pool-admin'
 
 const PASSWORD = 'Rules-pass-1'
-
-const AUTH = `import { defineAuth } from '@aws-amplify/backend'
-
-export const auth = defineAuth({ loginWith: { email: true }, groups: ['Admin'] })
-`
-
-/** One model per rule kind. */
-const DATA = `import { a, defineData, type ClientSchema } from '@aws-amplify/backend'
-
-const schema = a.schema({
-  PublicPost: a.model({ title: a.string() }).authorization(allow => [allow.publicApiKey()]),
-  Notice: a.model({ title: a.string() }).authorization(allow => [allow.publicApiKey().to(['read']), allow.owner()]),
-  GuestNote: a.model({ title: a.string() }).authorization(allow => [allow.guest()]),
-  IdentityNote: a.model({ title: a.string() }).authorization(allow => [allow.authenticated('identityPool')]),
-  MemberNote: a.model({ title: a.string() }).authorization(allow => [allow.authenticated()]),
-  Todo: a.model({ content: a.string() }).authorization(allow => [allow.owner()]),
-  SharedDoc: a.model({ title: a.string(), editors: a.string().array() }).authorization(allow => [allow.ownersDefinedIn('editors')]),
-  EmailDoc: a.model({ title: a.string(), authors: a.string().array() }).authorization(allow => [allow.ownersDefinedIn('authors').identityClaim('email')]),
-  AdminNote: a.model({ title: a.string() }).authorization(allow => [allow.groups(['Admin'])]),
-  GroupNote: a.model({ title: a.string(), group: a.string() }).authorization(allow => [allow.groupDefinedIn('group')]),
-})
-
-export type Schema = ClientSchema<typeof schema>
-
-export const data = defineData({
-  schema,
-  authorizationModes: { defaultAuthorizationMode: 'userPool', apiKeyAuthorizationMode: { expiresInDays: 7 } },
-})
-`
 
 const API_KEY: CallOptions = { authMode: 'apiKey' }
 const IAM: CallOptions = { authMode: 'identityPool' }
@@ -74,9 +43,9 @@ const unauthorized = (result: DataResult<unknown>) => {
 const title = (delivery: SubscriptionDelivery) => ('item' in delivery ? delivery.item.title : delivery.error)
 
 describe('authorization rules, API keys and IAM, offline', () => {
-  let work: string
   let project: Awaited<ReturnType<typeof scratchProject>>
   let sandbox: Sandbox
+  let stop: () => Promise<void>
   let certificate: string
   let config: Record<string, unknown>
   const logs: string[] = []
@@ -107,18 +76,9 @@ describe('authorization rules, API keys and IAM, offline', () => {
     fetch(sandbox.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'rules-'))
-    project = await scratchProject()
-    await project.edit('amplify/auth/resource.ts', () => AUTH)
-    await project.edit('amplify/data/resource.ts', () => DATA)
-    sandbox = await startSandbox({
-      projectDir: project.dir,
-      dataDir: join(work, 'data'),
-      outputsPath: join(work, 'amplify_outputs.json'),
-      ports: { auth: 0, data: 0, storage: 0, rest: 0 },
-      watch: false,
-      log: line => logs.push(line),
-    })
+    // One model per rule kind, users in no group but Admin.
+    project = await scratchProject('rules')
+    ;({ sandbox, stop } = await startTestSandbox({ projectDir: project.dir, log: line => logs.push(line) }))
     certificate = await readFile(sandbox.certificatePath, 'utf8')
     config = amplifyConfigFromOutputs(sandbox.outputs as AmplifyOutputs) as Record<string, unknown>
     ;[keyClient, guest, alice, bob] = await Promise.all([client(), client(), newUser('alice'), newUser('bob')])
@@ -132,9 +92,8 @@ describe('authorization rules, API keys and IAM, offline', () => {
   afterAll(async () => {
     vi.useRealTimers()
     await Promise.all(clients.map(c => c.close()))
-    await sandbox?.close()
+    await stop?.()
     await project?.remove()
-    if (work) await rm(work, { recursive: true, force: true })
   })
 
   it('writes a real API key to data.api_key', () => {

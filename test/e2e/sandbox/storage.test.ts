@@ -9,9 +9,8 @@
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Sha256 } from '@aws-crypto/sha256-js'
 import { presignUrl, UNSIGNED_PAYLOAD } from '@aws-amplify/core/internals/aws-client-utils'
 import type { S3Client } from '@aws-sdk/client-s3'
@@ -19,12 +18,12 @@ import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObject
 import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startSandbox, type Sandbox } from '../../../sandbox'
+import type { Sandbox } from '../../../sandbox'
 import { amplifyConfigFromOutputs, type AmplifyOutputs } from '../../../utils/amplify-config'
 import { createAmplifyClient, type AmplifyTestClient } from '../../support/amplify-users'
-import { scratchProject, writeBareAuth } from '../../support/project'
+import { scratchProject } from '../../support/project'
 import { SandboxProcess } from '../../support/sandbox-command'
-import { latestCode } from '../../support/started-sandbox'
+import { latestCode, startTestSandbox } from '../../support/started-sandbox'
 import { adminCredentials, s3Client, type Credentials } from '../../support/sandbox-s3'
 import { startStorageProxy, type StorageProxy } from '../../support/storage-proxy'
 import { addUserToGroup } from '../../support/user-pool-admin'
@@ -32,46 +31,6 @@ import { addUserToGroup } from '../../support/user-pool-admin'
 const PASSWORD = 'Storage-pass-1'
 const MB = 1024 * 1024
 const SUB = '${cognito-identity.amazonaws.com:sub}'
-
-/** The backend of these tests: the docs' rules on `files`, a second bucket, and files deployed into the first. */
-async function writeStorageBackend(dir: string, seed = 'Hello from a BucketDeployment'): Promise<void> {
-  const write = async (file: string, text: string) => {
-    await mkdir(dirname(join(dir, file)), { recursive: true })
-    await writeFile(join(dir, file), text)
-  }
-  await write('amplify/storage/resource.ts', [
-    'import { defineStorage } from \'@aws-amplify/backend\'',
-    'export const storage = defineStorage({',
-    '  name: \'files\',',
-    '  isDefault: true,',
-    '  access: allow => ({',
-    '    \'public/*\': [allow.guest.to([\'read\']), allow.authenticated.to([\'read\', \'write\', \'delete\'])],',
-    '    \'protected/{entity_id}/*\': [allow.authenticated.to([\'read\']), allow.entity(\'identity\').to([\'read\', \'write\', \'delete\'])],',
-    '    \'private/{entity_id}/*\': [allow.entity(\'identity\').to([\'read\', \'write\', \'delete\'])],',
-    '    \'admin/*\': [allow.groups([\'Admin\']).to([\'read\', \'write\', \'delete\'])],',
-    '  }),',
-    '})',
-    'export const media = defineStorage({ name: \'media\', access: allow => ({ \'shared/*\': [allow.authenticated.to([\'read\', \'write\'])] }) })',
-    '',
-  ].join('\n'))
-  await write('amplify/storage/seed/hello.txt', seed)
-  await writeBareAuth(dir)
-  await write('amplify/backend.ts', [
-    'import { defineBackend } from \'@aws-amplify/backend\'',
-    'import { BucketDeployment, Source } from \'aws-cdk-lib/aws-s3-deployment\'',
-    'import { auth } from \'./auth/resource\'',
-    'import { data } from \'./data/resource\'',
-    'import { media, storage } from \'./storage/resource\'',
-    '',
-    'const backend = defineBackend({ auth, data, storage, media })',
-    'new BucketDeployment(backend.storage.stack, \'Welcome\', {',
-    '  sources: [Source.asset(\'./amplify/storage/seed\'), Source.data(\'about.txt\', \'Seeded with Source.data\')],',
-    '  destinationBucket: backend.storage.resources.bucket,',
-    '  destinationKeyPrefix: \'public/welcome/\',',
-    '})',
-    '',
-  ].join('\n'))
-}
 
 /** One SigV4-signed request, sent as it is signed (or as `tamper` changes it after), over TLS or plain HTTP. */
 async function signedRequest(options: {
@@ -111,8 +70,8 @@ const codeOf = (xml: string) => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1]
 
 describe('offline Storage with the real aws-amplify client', () => {
   let project: Awaited<ReturnType<typeof scratchProject>>
-  let work: string
   let sandbox: Sandbox
+  let stop: () => Promise<void>
   let ca: string
   let proxy: StorageProxy
   let admin: S3Client
@@ -141,7 +100,7 @@ describe('offline Storage with the real aws-amplify client', () => {
     const email = `${name}-${Date.now()}@example.com`
     await client.signUp({ username: email, password: PASSWORD, options: { userAttributes: { email } } })
     await client.confirmSignUp({ username: email, confirmationCode: await latestCode(sandbox.messagesUrl, email) })
-    if (group) await addUserToGroup({ dataDir: join(work, 'data'), outputsPath: sandbox.outputsPath, username: email, group })
+    if (group) await addUserToGroup({ dataDir: sandbox.dataDir, outputsPath: sandbox.outputsPath, username: email, group })
     await client.signIn({ username: email, password: PASSWORD })
     return client
   }
@@ -152,13 +111,11 @@ describe('offline Storage with the real aws-amplify client', () => {
     (await client.storage.uploadData({ path, data, options: on(options) })).result()
 
   beforeAll(async () => {
-    project = await scratchProject()
-    await writeStorageBackend(project.dir)
-    work = await mkdtemp(join(tmpdir(), 'storage-test-'))
-    sandbox = await startSandbox({ projectDir: project.dir, dataDir: join(work, 'data'), outputsPath: join(work, 'amplify_outputs.json'), ports: { auth: 0, data: 0, storage: 0, rest: 0 }, watch: false, log: line => lines.push(line) })
+    project = await scratchProject('storage')
+    ;({ sandbox, stop } = await startTestSandbox({ projectDir: project.dir, log: line => lines.push(line) }))
     ca = await readFile(sandbox.certificatePath, 'utf8')
-    proxy = await startStorageProxy(sandbox.storageEndpoint, { key: await readFile(join(work, 'data', 'tls', 'localhost-key.pem'), 'utf8'), cert: ca })
-    admin = s3Client(sandbox.storageEndpoint, ca, await adminCredentials(join(work, 'data')))
+    proxy = await startStorageProxy(sandbox.storageEndpoint, { key: await readFile(join(sandbox.dataDir, 'tls', 'localhost-key.pem'), 'utf8'), cert: ca })
+    admin = s3Client(sandbox.storageEndpoint, ca, await adminCredentials(sandbox.dataDir))
     const storage = sandbox.outputs.storage as { bucket_name: string, buckets: Array<{ name: string, bucket_name: string }> }
     files = storage.bucket_name
     media = storage.buckets.find(bucket => bucket.name === 'media')!.bucket_name
@@ -170,13 +127,12 @@ describe('offline Storage with the real aws-amplify client', () => {
     await Promise.all(clients.map(client => client.close()))
     admin?.destroy()
     await proxy?.close()
-    await sandbox?.close()
+    await stop?.()
     await project?.remove()
-    await rm(work, { recursive: true, force: true })
   })
 
   it('writes the storage block as the cloud does, with the local bucket names, and the endpoint to pass', async () => {
-    const suffix = (JSON.parse(await readFile(join(work, 'data', 'sandbox.json'), 'utf8')) as { bucketSuffix: string }).bucketSuffix
+    const suffix = (JSON.parse(await readFile(join(sandbox.dataDir, 'sandbox.json'), 'utf8')) as { bucketSuffix: string }).bucketSuffix
     expect(sandbox.outputs.storage).toEqual({
       aws_region: 'us-east-1',
       bucket_name: `files.${suffix}`,
@@ -365,7 +321,7 @@ describe('offline Storage with the real aws-amplify client', () => {
     const skewed = await signedRequest({ ...base, signingDate: new Date(Date.now() - 20 * 60_000) })
     expect([skewed.status, codeOf(skewed.body)]).toEqual([403, 'RequestTimeTooSkewed'])
     // Gen 2's bucket policy denies anything not over TLS, whoever signs it.
-    const plain = await signedRequest({ ...base, tls: false, credentials: await adminCredentials(join(work, 'data')) })
+    const plain = await signedRequest({ ...base, tls: false, credentials: await adminCredentials(sandbox.dataDir) })
     expect([plain.status, codeOf(plain.body)]).toEqual([403, 'AccessDenied'])
     expect(plain.body).toContain('explicit deny in a resource-based policy')
 
@@ -384,7 +340,7 @@ describe('offline Storage with the real aws-amplify client', () => {
 
     const nowhere = await signedRequest({ ...base, path: '/no-such-bucket.example/x.txt' })
     expect([nowhere.status, codeOf(nowhere.body)]).toEqual([404, 'NoSuchBucket'])
-    const tooBig = await signedRequest({ ...put, credentials: await adminCredentials(join(work, 'data')), body: '', headers: { 'content-length': String(6 * 1024 ** 3) } })
+    const tooBig = await signedRequest({ ...put, credentials: await adminCredentials(sandbox.dataDir), body: '', headers: { 'content-length': String(6 * 1024 ** 3) } })
     expect([tooBig.status, codeOf(tooBig.body)]).toEqual([400, 'EntityTooLarge'])
   })
 
@@ -419,7 +375,7 @@ describe('offline Storage with the real aws-amplify client', () => {
     expect(created.key).toBe(key)
     await expect(admin.send(new ListPartsCommand({ Bucket: files, Key: key, UploadId: uploadId }))).rejects.toMatchObject({ name: 'NoSuchUpload' })
     await expect(admin.send(new HeadObjectCommand({ Bucket: files, Key: key }))).rejects.toMatchObject({ name: 'NotFound' })
-    expect(await readdir(join(work, 'data', 'storage', 'uploads'))).toEqual([])
+    expect(await readdir(join(sandbox.dataDir, 'storage', 'uploads'))).toEqual([])
 
     const done = await (await alice.storage.uploadData({ path, data: { size: 12 * MB, fill: 1 }, options: on() })).result()
     const partMd5 = (size: number) => createHash('md5').update(Buffer.alloc(size, 1)).digest()
@@ -499,13 +455,13 @@ describe('offline Storage with the real aws-amplify client', () => {
     await upload(alice, 'private/{identityId}/before-reload.txt', 'kept too')
     for (const name of ['a.txt', 'b/c.txt']) await upload(alice, `protected/{identityId}/folder/${name}`, name)
     const mediaObjects = (await admin.send(new ListObjectsV2Command({ Bucket: media }))).KeyCount!
-    await writeFile(join(project.dir, 'amplify/storage/seed/hello.txt'), 'Hello again')
+    await project.edit('amplify/storage/seed/hello.txt', () => 'Hello again')
     await project.edit('amplify/storage/resource.ts', text => text.replace(/export const media = .*\n/, ''))
     await project.edit('amplify/backend.ts', text => text.replace('import { media, storage }', 'import { storage }').replace('storage, media })', 'storage })'))
     const from = lines.length
     await sandbox.reload()
     const said = lines.slice(from)
-    expect(said).toContainEqual(`Storage: ${media} (${mediaObjects} object${mediaObjects === 1 ? '' : 's'}) is no longer in amplify/: kept in ${join(work, 'data', 'storage')}/buckets/, not served.`)
+    expect(said).toContainEqual(`Storage: ${media} (${mediaObjects} object${mediaObjects === 1 ? '' : 's'}) is no longer in amplify/: kept in ${join(sandbox.dataDir, 'storage')}/buckets/, not served.`)
     expect(said).toContainEqual(expect.stringMatching(/^Storage: deployed Welcome into .*: 1 file written, 1 unchanged$/))
     expect(Buffer.from((await guest.storage.downloadData({ path: 'public/welcome/hello.txt', options: on() })).body, 'base64').toString()).toBe('Hello again')
     expect(await outcome(alice.storage.downloadData({ path: 'private/{identityId}/before-reload.txt', options: on() }))).toBe('ok')
@@ -513,9 +469,9 @@ describe('offline Storage with the real aws-amplify client', () => {
     await alice.storage.remove({ path: 'protected/{identityId}/folder/', options: on() })
     expect((await alice.storage.list({ path: 'protected/{identityId}/folder/', options: on() })).items).toEqual([])
     expect(sandbox.outputs.storage).toMatchObject({ buckets: [{ name: 'files' }] })
-    const gone = await signedRequest({ endpoint: sandbox.storageEndpoint, ca, credentials: await adminCredentials(join(work, 'data')), method: 'GET', path: `/${media}/shared/keep.txt` })
+    const gone = await signedRequest({ endpoint: sandbox.storageEndpoint, ca, credentials: await adminCredentials(sandbox.dataDir), method: 'GET', path: `/${media}/shared/keep.txt` })
     expect(codeOf(gone.body)).toBe('NoSuchBucket')
-    expect(await readdir(join(work, 'data', 'storage', 'buckets', media, 'data'))).toHaveLength(mediaObjects)
+    expect(await readdir(join(sandbox.dataDir, 'storage', 'buckets', media, 'data'))).toHaveLength(mediaObjects)
   })
 })
 
@@ -530,8 +486,7 @@ describe('npm run sandbox with storage', () => {
   }
 
   beforeAll(async () => {
-    project = await scratchProject()
-    await writeStorageBackend(project.dir)
+    project = await scratchProject('storage')
     sandbox = new SandboxProcess(project.dir)
     await sandbox.ready()
   })
