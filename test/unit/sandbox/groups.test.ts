@@ -3,13 +3,11 @@
  * Cognito's precedence rules.
  */
 import { decodeJwt } from 'jose'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { groupClaims } from '../../../sandbox/cognito/groups'
 import type { UserPoolGroup } from '../../../sandbox/core/types'
-import { issueTokens, loadOrCreateKeys } from '../../../sandbox/cognito/tokens'
+import { issueTokens } from '../../../sandbox/cognito/tokens'
+import { testPoolKeys } from './pool-keys'
 
 const role = (name: string) => `arn:aws:iam::000000000000:role/${name}`
 /** As `defineAuth({ groups: ['Admin', 'Editors'] })` synthesizes them, plus groups CDK could add. */
@@ -65,35 +63,29 @@ describe('groupClaims', () => {
 
 describe('tokens of a user in groups', () => {
   it('carry cognito:groups in both tokens and the roles in the id token only', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'groups-test-'))
-    try {
-      const keys = await loadOrCreateKeys(dir)
-      const base = {
-        issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Groups42',
-        clientId: 'groupstestclient0123456789',
-        sub: '7d4e2c1a-5b3f-4e6d-9a8c-0f1e2d3c4b5a',
-        originJti: 'a1b2c3d4-0000-4000-8000-000000000001',
-        authTime: 1_790_000_000,
-        attributes: { email: 'ada@example.com' },
-        accessSeconds: 3600,
-        idSeconds: 3600,
-      }
-      const tokens = await issueTokens(keys, { ...base, groups: groupClaims([ADMIN, EDITORS], ['Editors', 'Admin']) })
-      expect(decodeJwt(tokens.AccessToken)['cognito:groups']).toEqual(['Admin', 'Editors'])
-      expect(decodeJwt(tokens.AccessToken)).not.toHaveProperty('cognito:roles')
-      expect(decodeJwt(tokens.IdToken)).toMatchObject({
-        'cognito:groups': ['Admin', 'Editors'],
-        'cognito:roles': [ADMIN.roleArn, EDITORS.roleArn],
-        'cognito:preferred_role': ADMIN.roleArn,
-      })
-
-      const none = await issueTokens(keys, base)
-      for (const token of [none.AccessToken, none.IdToken]) {
-        expect(Object.keys(decodeJwt(token)).filter(claim => claim.startsWith('cognito:') && claim !== 'cognito:username')).toEqual([])
-      }
+    const keys = await testPoolKeys()
+    const base = {
+      issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Groups42',
+      clientId: 'groupstestclient0123456789',
+      sub: '7d4e2c1a-5b3f-4e6d-9a8c-0f1e2d3c4b5a',
+      originJti: 'a1b2c3d4-0000-4000-8000-000000000001',
+      authTime: 1_790_000_000,
+      attributes: { email: 'ada@example.com' },
+      accessSeconds: 3600,
+      idSeconds: 3600,
     }
-    finally {
-      await rm(dir, { recursive: true, force: true })
+    const tokens = await issueTokens(keys, { ...base, groups: groupClaims([ADMIN, EDITORS], ['Editors', 'Admin']) })
+    expect(decodeJwt(tokens.AccessToken)['cognito:groups']).toEqual(['Admin', 'Editors'])
+    expect(decodeJwt(tokens.AccessToken)).not.toHaveProperty('cognito:roles')
+    expect(decodeJwt(tokens.IdToken)).toMatchObject({
+      'cognito:groups': ['Admin', 'Editors'],
+      'cognito:roles': [ADMIN.roleArn, EDITORS.roleArn],
+      'cognito:preferred_role': ADMIN.roleArn,
+    })
+
+    const none = await issueTokens(keys, base)
+    for (const token of [none.AccessToken, none.IdToken]) {
+      expect(Object.keys(decodeJwt(token)).filter(claim => claim.startsWith('cognito:') && claim !== 'cognito:username')).toEqual([])
     }
   })
 })

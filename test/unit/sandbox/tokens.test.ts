@@ -2,12 +2,10 @@
  * The pool's JWTs: claims shaped as Cognito's (what apps, aws-amplify and aws-jwt-verify read) and
  * `verifyJwt` refusing every token the pool did not issue to this client for this use.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { issueTokens, loadOrCreateKeys, verifyJwt, type IssueInput, type PoolKeys } from '../../../sandbox/cognito/tokens'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { issueTokens, verifyJwt, type IssueInput, type PoolKeys } from '../../../sandbox/cognito/tokens'
+import { testPoolKeys } from './pool-keys'
 
 const ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Tokens42'
 const CLIENT_ID = 'tokenstestclient0123456789'
@@ -22,18 +20,12 @@ const input: IssueInput = {
   idSeconds: 600,
 }
 
-let dir: string
 let keys: PoolKeys
 let tokens: { AccessToken: string, IdToken: string }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tokens-test-'))
-  keys = await loadOrCreateKeys(dir)
+  keys = await testPoolKeys()
   tokens = await issueTokens(keys, input)
-})
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
 })
 
 afterEach(() => {

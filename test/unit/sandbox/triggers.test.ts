@@ -1,13 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
 import type { LocalPool } from '../../../sandbox/cognito/pool'
 import type { StoredUser } from '../../../sandbox/cognito/state-file'
-import { issueTokens, loadOrCreateKeys } from '../../../sandbox/cognito/tokens'
+import { issueTokens } from '../../../sandbox/cognito/tokens'
 import { customMessage, preTokenGeneration, runTrigger } from '../../../sandbox/cognito/triggers'
 import type { TriggerResult, UserPoolTriggers } from '../../../sandbox/core/types'
+import { testPoolKeys } from './pool-keys'
 
 const user = { sub: 'sub-1', status: 'CONFIRMED', attributes: { email: 'ada@example.com', email_verified: 'true' } } as unknown as StoredUser
 
@@ -79,22 +77,16 @@ describe('user pool triggers', () => {
   })
 
   it('signs the changed claims and scopes into the tokens themselves', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'trigger-tokens-'))
-    try {
-      const { AccessToken, IdToken } = await issueTokens(await loadOrCreateKeys(dir), {
-        issuer: 'https://issuer', clientId: 'client', sub: 'sub-1', originJti: 'o-1', authTime: 1, attributes: { email: 'ada@example.com' },
-        accessSeconds: 60, idSeconds: 60,
-        overrides: {
-          id: { add: { plan: 'gold' }, suppress: ['email'] },
-          access: { add: { tenant: 't1' }, suppress: [], scopesToAdd: ['todos/read'], scopesToSuppress: [] },
-        },
-      })
-      expect(decodeJwt(IdToken)).toMatchObject({ plan: 'gold', sub: 'sub-1' })
-      expect(decodeJwt(IdToken)).not.toHaveProperty('email')
-      expect(decodeJwt(AccessToken)).toMatchObject({ tenant: 't1', scope: 'aws.cognito.signin.user.admin todos/read' })
-    }
-    finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    const { AccessToken, IdToken } = await issueTokens(await testPoolKeys(), {
+      issuer: 'https://issuer', clientId: 'client', sub: 'sub-1', originJti: 'o-1', authTime: 1, attributes: { email: 'ada@example.com' },
+      accessSeconds: 60, idSeconds: 60,
+      overrides: {
+        id: { add: { plan: 'gold' }, suppress: ['email'] },
+        access: { add: { tenant: 't1' }, suppress: [], scopesToAdd: ['todos/read'], scopesToSuppress: [] },
+      },
+    })
+    expect(decodeJwt(IdToken)).toMatchObject({ plan: 'gold', sub: 'sub-1' })
+    expect(decodeJwt(IdToken)).not.toHaveProperty('email')
+    expect(decodeJwt(AccessToken)).toMatchObject({ tenant: 't1', scope: 'aws.cognito.signin.user.admin todos/read' })
   })
 })
