@@ -12,13 +12,14 @@ import { WebSocket } from 'ws'
 import { startDataApi } from '../../../sandbox/appsync'
 import { bindPort } from '../../../sandbox/core/port'
 import { CloudAssembly } from '../../../sandbox/assembly'
-import { synthesize } from '../../../sandbox/assembly/synth'
+import { synthesizeCached } from '../../../sandbox/assembly/synth'
 import { createIam, type SandboxIam } from '../../../sandbox/iam'
 import { loadOrCreateCertificate, type SandboxCertificate } from '../../../sandbox/core/tls'
 import type { DataApi } from '../../../sandbox/core/types'
 import { createAmplifyClient, type AmplifyTestClient, type SubscriptionDelivery, type TestTokens } from '../../support/amplify-users'
 import { createTestTokenIssuer, type TestTokenIssuer } from '../../support/token-issuer'
 import { projectRoot, scratchProject } from '../../support/project'
+import { testSynthCacheDir } from '../../support/started-sandbox'
 
 const REGION = 'us-east-1'
 const ALICE = { sub: 'a1111111-1111-4111-8111-111111111111', email: 'alice@example.com' }
@@ -60,8 +61,6 @@ describe('local data API', () => {
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'data-api-'))
-    oneModel = join(work, 'assembly-1')
-    twoModels = join(work, 'assembly-2')
     // The second assembly adds a model and gives Todo an index (its table must be rebuilt, items kept).
     project = await scratchProject()
     await project.edit('amplify/data/resource.ts', (text) => {
@@ -72,9 +71,15 @@ describe('local data API', () => {
       if (!edited.includes('Note: a.model') || !edited.includes('secondaryIndexes')) throw new Error('amplify/data/resource.ts no longer has the shape this test edits')
       return edited
     })
-    ;[, , certificate, issuer] = await Promise.all([
-      synthesize(projectRoot, oneModel),
-      synthesize(project.dir, twoModels),
+    // From the synth cache the test sandboxes share (the app's backend is usually there already);
+    // the second keeps the first leased, so no sandbox sharing the cache prunes it meanwhile.
+    const synth = async () => {
+      const one = await synthesizeCached(projectRoot, testSynthCacheDir, { reuse: true })
+      const two = await synthesizeCached(project.dir, testSynthCacheDir, { reuse: true, keep: [one.dir] })
+      return [one.dir, two.dir] as const
+    }
+    ;[[oneModel, twoModels], certificate, issuer] = await Promise.all([
+      synth(),
       loadOrCreateCertificate(join(work, 'tls')),
       createTestTokenIssuer(REGION),
     ])
