@@ -10,7 +10,7 @@ import { getDataLoader } from '@aws-amplify/amplify-appsync-simulator/lib/data-l
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ResolverCode, type HandlerName, type HandlerOutcome } from '../../../sandbox/appsync/javascript/evaluate'
 import { LocalSimulator } from '../../../sandbox/appsync/simulator'
-import { ensureTables, startLocalDynamo, type LocalDynamo } from '../../../sandbox/appsync/store'
+import { ensureTables, startLocalDynamo, type LocalDynamo } from '../../../sandbox/appsync/dynamodb'
 import { toWireRequest } from '../../../sandbox/appsync/typed-values'
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
