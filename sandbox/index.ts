@@ -40,6 +40,8 @@ export interface SandboxOptions {
    * `<dataDir>/synth-cache`. Sandboxes may share one (the tests do).
    */
   synthCacheDir?: string
+  /** Synthesized backends kept there besides those in use (default 2): a cache many backends share wants more. */
+  synthCacheEntries?: number
   /** What schedules fire by; the system clock unless a test moves its own. */
   clock?: Clock
   /** Wipe users, items, identities, credentials (the admin's too) and stored files first. */
@@ -113,7 +115,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const standby = watching ? synthStandby(projectDir, cacheDir) : undefined
   const synth = async (reuse: boolean, keep: string[] = []) => {
     const started = performance.now()
-    const { dir, reused } = await synthesizeCached(projectDir, cacheDir, { reuse, keep, log, onSynthesize: preloadOutputsGenerator, standby: reuse ? undefined : standby })
+    const { dir, reused } = await synthesizeCached(projectDir, cacheDir, { reuse, keep, entries: options.synthCacheEntries, log, onSynthesize: preloadOutputsGenerator, standby: reuse ? undefined : standby })
     const synthSeconds = seconds(started)
     const assembly = await CloudAssembly.load(dir, ids)
     // Before any service starts or reloads: a backend the generator refuses fails cleanly.

@@ -267,14 +267,14 @@ export interface CacheFolder {
 
 /**
  * The folders pruning removes: every finished entry that no running sandbox serves, is not in
- * `keep`, and is not among the `KEEP` most recently used; every unfinished synth of a process
+ * `keep`, and is not among the `recentCount` (default `KEEP`) most recently used; every unfinished synth of a process
  * that is gone (`.synth-<pid>-<n>`, `.bundle-…`, aside entries). Never the bundle cache, leases,
  * the outputs cache, or anything it does not recognize.
  */
-export function foldersToPrune(folders: CacheFolder[], keep: Iterable<string>, isAlive: (pid: number) => boolean = isRunning): string[] {
+export function foldersToPrune(folders: CacheFolder[], keep: Iterable<string>, isAlive: (pid: number) => boolean = isRunning, recentCount = KEEP): string[] {
   const kept = new Set(keep)
   const finished = folders.filter(f => /^[0-9a-f]{32}$/.test(f.name) && f.used !== undefined).sort((a, b) => b.used! - a.used!)
-  const recent = new Set(finished.slice(0, KEEP).map(f => f.name))
+  const recent = new Set(finished.slice(0, recentCount).map(f => f.name))
   const stale = finished.filter(f => !kept.has(f.name) && !recent.has(f.name) && f.servedBy === 0).map(f => f.name)
   const orphans = folders
     .map(f => ({ name: f.name, pid: Number(/^\.(?:synth|aside)-(\d+)-/.exec(f.name)?.[1]) }))
@@ -306,7 +306,7 @@ async function lease(cacheDir: string, names: string[]): Promise<void> {
  * an entry in the few milliseconds between that read and the rename loses it; one that reused it
  * had touched it first, which makes it one of the `KEEP` most recent in every pruning after.
  */
-export async function pruneSynthCache(cacheDir: string, keep: string[] = []): Promise<void> {
+export async function pruneSynthCache(cacheDir: string, keep: string[] = [], recentCount = KEEP): Promise<void> {
   if (!existsSync(cacheDir)) return
   const leases = await readdir(join(cacheDir, LEASES)).catch(() => [] as string[])
   const servedBy = (name: string) => leases.filter(file => file.startsWith(`${name}.`) && isRunning(Number(file.slice(name.length + 1)))).length
@@ -317,7 +317,7 @@ export async function pruneSynthCache(cacheDir: string, keep: string[] = []): Pr
       used: await stat(join(cacheDir, entry.name, RECORD)).then(s => s.mtimeMs, () => undefined),
       servedBy: servedBy(entry.name),
     })))
-  const doomed = foldersToPrune(folders, keep.map(dir => relative(cacheDir, dir)))
+  const doomed = foldersToPrune(folders, keep.map(dir => relative(cacheDir, dir)), isRunning, recentCount)
   await pruneUnused(join(cacheDir, BUNDLES))
   await pruneUnused(join(cacheDir, 'outputs'))
   await Promise.all(doomed.map(async (name) => {
@@ -355,7 +355,15 @@ let synthCount = 0
 export async function synthesizeCached(
   projectDir: string,
   cacheDir: string,
-  options: { reuse: boolean, keep?: string[], log?: (line: string) => void, onSynthesize?: () => void, standby?: SynthStandby },
+  options: {
+    reuse: boolean
+    keep?: string[]
+    /** Finished entries kept besides those in use (default 2); a cache shared by many backends wants more. */
+    entries?: number
+    log?: (line: string) => void
+    onSynthesize?: () => void
+    standby?: SynthStandby
+  },
 ): Promise<{ dir: string, reused: boolean }> {
   const log = options.log ?? (() => {})
   await mkdir(cacheDir, { recursive: true })
@@ -376,7 +384,7 @@ export async function synthesizeCached(
       const now = new Date()
       // Marks it recently used, for pruning.
       await utimes(join(cached, RECORD), now, now)
-      await pruneSynthCache(cacheDir, [cached, ...keep])
+      await pruneSynthCache(cacheDir, [cached, ...keep], options.entries)
       return { dir: cached, reused: true }
     }
     log(`The cached synth is damaged (${problem}): synthesizing again`)
@@ -398,6 +406,6 @@ export async function synthesizeCached(
   const dir = key && key === (await keyOrUndefined()) ? await storeSynth(cacheDir, key, tmp) : tmp
   if (keyError) log(`This synth is not cached: reading what amplify/backend.ts imports failed (${(keyError as Error).message})`)
   await lease(cacheDir, served(dir))
-  await pruneSynthCache(cacheDir, [dir, ...keep])
+  await pruneSynthCache(cacheDir, [dir, ...keep], options.entries)
   return { dir, reused: false }
 }

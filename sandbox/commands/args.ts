@@ -3,6 +3,7 @@
  * flag table, one parser and one usage text, so the two commands cannot drift apart. `npm run dev`
  * hands every argument that is not the sandbox's, in order, to `nuxi dev`.
  */
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { PORTS, type SandboxOptions } from '../index'
 import type { OwnPort } from '../core/service'
@@ -34,7 +35,7 @@ const FLAG_LIST: Array<[string, Flag]> = Object.entries(FLAGS)
 export interface CommandLine {
   help: boolean
   /** For `startSandbox`; an absent port is its default. */
-  sandbox: Required<Pick<SandboxOptions, 'reset' | 'watch' | 'ports'>>
+  sandbox: Required<Pick<SandboxOptions, 'reset' | 'watch' | 'ports'>> & Pick<SandboxOptions, 'synthCacheDir' | 'synthCacheEntries'>
   /** `npm run dev` only: the arguments for `nuxi dev`, in the order given. */
   nuxi: string[]
 }
@@ -79,17 +80,30 @@ export function parseCommandLine(command: Command, argv: string[], env: NodeJS.P
   if (args.help) return args
   if (mistakes.length) throw new UsageError(mistakes[0])
   args.sandbox.ports = Object.fromEntries(PORTS.map(own => [own.name, port(`--${own.name}-port`, given[`${own.name}-port`]) ?? port(envOf(own), env[envOf(own)])]))
+  // A synth cache shared by several checkouts (or test runs): SANDBOX_SYNTH_CACHE and how many backends it keeps.
+  if (env.SANDBOX_SYNTH_CACHE) args.sandbox.synthCacheDir = resolve(env.SANDBOX_SYNTH_CACHE)
+  const entries = env.SANDBOX_SYNTH_CACHE_ENTRIES
+  if (entries) {
+    if (!/^\d{1,4}$/.test(entries)) throw new UsageError(`SANDBOX_SYNTH_CACHE_ENTRIES must be a number of backends, got "${entries}"`)
+    args.sandbox.synthCacheEntries = Number(entries)
+  }
   return args
 }
 
 /** The help text of `command`. */
 export function usage(command: Command): string {
   const flags = FLAG_LIST.map(([name, flag]) => `  ${`--${name}${flag.value ? ` ${flag.value}` : ''}`.padEnd(22)}${flag.help}`)
-  if (command === 'sandbox') return ['Usage: npm run sandbox -- [options]', '', ...flags].join('\n')
+  const environment = [
+    '',
+    'SANDBOX_SYNTH_CACHE=<dir> keeps synthesized backends there instead of in .amplify/sandbox (one cache',
+    'for several checkouts), SANDBOX_SYNTH_CACHE_ENTRIES=<n> keeps that many besides those in use (default 2).',
+  ]
+  if (command === 'sandbox') return ['Usage: npm run sandbox -- [options]', '', ...flags, ...environment].join('\n')
   return [
     'Usage: npm run dev -- [options] [nuxi dev options]',
     '',
     ...flags,
+    ...environment,
     '',
     'Anything else goes to `nuxi dev` (e.g. --port 3001), which listens on 127.0.0.1:3000 by default;',
     'after `--`, everything does. The backend is the one amplify_outputs.json (or the file env',

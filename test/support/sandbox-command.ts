@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { projectRoot } from './project'
-import { freePorts } from './started-sandbox'
+import { freePorts, testSynthCacheEnv } from './started-sandbox'
 import { WatchedProcess } from './watched-process'
 
 /** The flags that put every service of `npm run sandbox` on a free port (`--auth-port 0` ...). */
@@ -14,7 +14,7 @@ export class SandboxProcess extends WatchedProcess {
   constructor(cwd: string, args: string[] = []) {
     super(spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'sandbox', 'commands', 'sandbox.ts'), ...freePortFlags(), ...args], {
       cwd,
-      env: { ...process.env, FORCE_COLOR: '0' },
+      env: { ...process.env, ...testSynthCacheEnv, FORCE_COLOR: '0' },
     }), 'sandbox')
   }
 

@@ -10,6 +10,10 @@ import { projectRoot } from './project'
  * content, so a backend synthesized once by any test file or run is not synthesized again.
  */
 export const testSynthCacheDir = join(projectRoot, '.amplify', 'test', 'synth-cache')
+/** Every backend of the tests fits, so a second run synthesizes none of them again. */
+export const TEST_SYNTH_CACHE_ENTRIES = 32
+/** The same cache for a sandbox the tests run as a command (`npm run sandbox`, `npm run dev`). */
+export const testSynthCacheEnv = { SANDBOX_SYNTH_CACHE: testSynthCacheDir, SANDBOX_SYNTH_CACHE_ENTRIES: String(TEST_SYNTH_CACHE_ENTRIES) }
 
 /** Every service's port, each 0 (a free one): the one place the tests name the sandbox's ports. */
 export function freePorts(): Record<PortName, number> {
@@ -17,7 +21,7 @@ export function freePorts(): Record<PortName, number> {
 }
 
 /** What a test may set; `ports` overrides some of the free ones (a restart on the same auth port). */
-export type TestSandboxOptions = Omit<SandboxOptions, 'ports' | 'watch' | 'synthCacheDir'> & { ports?: Partial<Record<PortName, number>> }
+export type TestSandboxOptions = Omit<SandboxOptions, 'ports' | 'watch' | 'synthCacheDir' | 'synthCacheEntries'> & { ports?: Partial<Record<PortName, number>> }
 
 export interface TestSandbox {
   sandbox: Sandbox
@@ -41,6 +45,7 @@ export async function startTestSandbox(options: TestSandboxOptions = {}): Promis
       ports: { ...freePorts(), ...options.ports },
       watch: false,
       synthCacheDir: testSynthCacheDir,
+      synthCacheEntries: TEST_SYNTH_CACHE_ENTRIES,
     })
     return {
       sandbox,

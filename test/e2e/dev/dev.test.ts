@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hydrated, signUpInAuthenticator } from '../../support/browser-tabs'
 import { launchOptions } from '../../support/chromium'
 import { projectRoot, scratchProject } from '../../support/project'
-import { latestCode } from '../../support/started-sandbox'
+import { latestCode, testSynthCacheEnv } from '../../support/started-sandbox'
 import { WatchedProcess } from '../../support/watched-process'
 
 /** `npm run dev` as a developer runs it, in `cwd`; in its own process group so Ctrl-C can be played. */
@@ -77,10 +77,13 @@ async function scratchApp() {
   return { ...project, dir: await realpath(project.dir) }
 }
 
-/** What a developer's shell has: none of the test runner's variables, which make nuxi and Nuxt act differently. */
+/**
+ * What a developer's shell has: none of the test runner's variables, which make nuxi and Nuxt act
+ * differently; the tests' shared synth cache (synth is not this file's subject).
+ */
 function developerEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const runnerOnly = (key: string) => ['NODE_ENV', 'TEST', 'FORCE_COLOR', 'AMPLIFY_OUTPUTS'].includes(key) || key.startsWith('VITEST')
-  return { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !runnerOnly(key))), NO_COLOR: '1', ...extra }
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !runnerOnly(key))), NO_COLOR: '1', ...testSynthCacheEnv, ...extra }
 }
 
 async function freePort(): Promise<number> {

@@ -13,7 +13,7 @@ import type { Schema } from '../../../amplify/data/resource'
 import { amplifyConfigFromOutputs } from '../../../utils/amplify-config'
 import { launchOptions } from '../../support/chromium'
 import { projectRoot, scratchProject } from '../../support/project'
-import { latestCode } from '../../support/started-sandbox'
+import { latestCode, testSynthCacheEnv } from '../../support/started-sandbox'
 import { freePortFlags, SandboxProcess } from '../../support/sandbox-command'
 import { WatchedProcess } from '../../support/watched-process'
 
@@ -141,7 +141,7 @@ describe('npm run sandbox', () => {
     // A process group of its own, as a terminal gives a foreground job: Ctrl-C reaches all of it.
     const child = spawn('npm', ['run', 'sandbox', '--', ...freePortFlags()], {
       cwd: project.dir,
-      env: { ...env, FORCE_COLOR: '0' },
+      env: { ...env, ...testSynthCacheEnv, FORCE_COLOR: '0' },
       detached: true,
     })
     const npm = new WatchedProcess(child, 'npm run sandbox')
