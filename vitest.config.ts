@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import { defineVitestProject } from '@nuxt/test-utils/config'
 import { defineConfig } from 'vitest/config'
+import { unitProject } from './test/unit/project'
 
-// The AWS SDK here only talks to the local DynamoDB store: its Node-version notice is noise.
+// The AWS SDK here only talks to the local DynamoDB: its Node-version notice is noise.
 const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
 
 // Three tiers: unit (plain Node), nuxt (components in the Nuxt environment), and end to end, in
@@ -11,21 +12,7 @@ const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
 export default defineConfig({
   test: {
     projects: [
-      {
-        // Server internals import app files as Nuxt does (`~~/utils/...`).
-        resolve: { alias: { '~~': fileURLToPath(new URL('.', import.meta.url)) } },
-        test: {
-          name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
-          environment: 'node',
-          // No child processes in this tier (the setup file makes starting one throw).
-          setupFiles: ['test/unit/setup.ts'],
-          // Workers that keep their modules from file to file load the AWS SDK, the AppSync simulator
-          // and graphql once each, not once per file. Safe while no file mocks modules or leaves fakes on.
-          pool: 'threads',
-          isolate: false,
-        },
-      },
+      unitProject,
       await defineVitestProject({
         test: {
           name: 'nuxt',
