@@ -5,8 +5,9 @@
  *
  * - cold: no `.amplify/` and no `amplify_outputs.json` (a fresh clone's first start);
  * - warm: the next start, nothing changed;
- * - reload: a running sandbox, `amplify/data/resource.ts` saved with a new model field, to the
- *   sandbox's `Reloaded the backend in N s` line (each edit is new: no synth of it is cached).
+ * - reload: a running sandbox, `amplify/data/resource.ts` saved with a new model field 8 s after it
+ *   was ready or last reloaded, to the sandbox's `Reloaded the backend in N s` line (each edit is
+ *   new: no synth of it is cached).
  *
  * `sandboxStartTimes()` is what `npm run bench` calls; `node --import tsx bench/sandbox-start.ts
  * [--runs N] [--from <git working tree>]` prints each run, the median and the machine's load.
@@ -23,6 +24,8 @@ import { parseArgs } from 'node:util'
 const projectRoot = fileURLToPath(new URL('..', import.meta.url))
 export const START_TARGETS = { cold: 10, warm: 3, reload: 3 } as const
 export type StartKind = keyof typeof START_TARGETS
+/** Between the sandbox being ready (or reloaded) and the next edit. */
+const EDIT_PAUSE_MS = 8000
 /** A start or reload slower than this failed. */
 const TIMEOUT_MS = 180_000
 const READY = /^Offline sandbox ready in /m
@@ -156,6 +159,9 @@ export async function sandboxStartTimes(options: { runs?: number, from?: string,
     if (!original.includes(anchor)) throw new Error(`amplify/data/resource.ts no longer has "${anchor.trim()}": update the bench's edit`)
     await start()
     for (let i = 0; i < runs; i++) {
+      // An edit comes a few seconds after the start or the last save, as a developer makes one; the
+      // sandbox uses them to get a synth process ready.
+      await new Promise(resolve => setTimeout(resolve, EDIT_PAUSE_MS))
       const from = running!.output().length
       // A field name never synthesized before: the reload cannot be served from a cache.
       const field = `note${Date.now().toString(36)}${i}`

@@ -337,7 +337,10 @@ class RunningServices {
   }
 }
 
-/** Reloads (debounced) whenever a file under `amplify/` changes; a failed reload keeps the last good backend. */
+/**
+ * Reloads whenever a file under `amplify/` changes, once the saves have stopped for 100 ms (an
+ * editor's format-on-save, a branch switch); a failed reload keeps the last good backend.
+ */
 function watchAmplify(projectDir: string, reload: () => Promise<void>, log: (line: string) => void): FSWatcher {
   let timer: NodeJS.Timeout | undefined
   return watch(join(projectDir, 'amplify'), { recursive: true }, () => {
@@ -349,7 +352,7 @@ function watchAmplify(projectDir: string, reload: () => Promise<void>, log: (lin
         () => log(`Reloaded the backend in ${seconds(started)} s`),
         (error: Error) => log(`${error.message}\nStill serving the last good backend.`),
       )
-    }, 250)
+    }, 100)
   })
 }
 
