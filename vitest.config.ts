@@ -11,6 +11,9 @@ const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
 // against one, and `npm run dev`.
 export default defineConfig({
   test: {
+    // Two test files at a time on two cores (vitest's default leaves one core free): the e2e files
+    // spend most of their time waiting on the servers, browsers and function processes they start.
+    maxWorkers: 2,
     projects: [
       unitProject,
       await defineVitestProject({
