@@ -26,8 +26,12 @@ const INIT_TIMEOUT_SECONDS = 10
 const RESPONSE_LIMIT = 6_291_556
 /** A line longer than this without a newline is logged in pieces (CloudWatch splits events at 256 KB). */
 const MAX_LINE = 256 * 1024
-/** After a result, how long its log lines may lag behind it (they travel on other pipes) before it is reported anyway. */
-const LOG_LAG_MS = 200
+/**
+ * After a result, how long its log lines may lag behind it (they travel on other pipes) before it
+ * is reported anyway. They end with the runner's END marker, which always comes unless the function
+ * broke its own stdout; a loaded machine took over 200 ms to read a 20,000-line burst.
+ */
+const LOG_LAG_MS = 2000
 /** After the process exits, how long its pipes may stay open (a grandchild holding them) before it counts as gone. */
 const CLOSE_LAG_MS = 500
 
