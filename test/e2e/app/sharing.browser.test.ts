@@ -108,7 +108,8 @@ describe.sequential('sharing a list in the browser', () => {
     expect(await tabC.getByRole('button', { name: 'Unpublish' }).count()).toBe(0)
 
     // Client-side navigation (the router, as a link would use it) meets the same guard: an error
-    // page, no redirect loop.
+    // page, no redirect loop. The server-rendered text is there before the app: wait for it.
+    await hydrated(tabC)
     await tabC.evaluate(() => Object.assign(window, { sameDocument: true }))
     await tabC.evaluate(() => (document.querySelector('#__nuxt') as unknown as { __vue_app__: { config: { globalProperties: { $router: { push(path: string): Promise<unknown> } } } } }).__vue_app__.config.globalProperties.$router.push('/admin').catch(() => {}))
     await tabC.getByRole('heading', { name: 'Not allowed' }).waitFor()
