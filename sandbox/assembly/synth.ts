@@ -4,8 +4,9 @@
  * spending most of the start in CDK.
  *
  * A cache entry is `<cacheDir>/<key>/`, the key a hash of everything synth reads from the project.
- * Its completion record (every file with its size and sha256) is written last and checked on every
- * reuse, so an entry cut short or changed since is synthesized again, never served.
+ * Its completion record (every file with its size, sha256 and modification time) is written last
+ * and checked on every reuse (a file written since is read and compared), so an entry cut short or
+ * changed since is synthesized again, never served.
  */
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -129,7 +130,7 @@ function cleanSynthOutput(output: string): string {
 }
 
 /** Bumped when what a cache entry holds, or how it is keyed, changes. */
-const CACHE_FORMAT = 2
+const CACHE_FORMAT = 3
 const RECORD = 'synth-complete.json'
 /** Entries kept besides those in use: enough to switch back after trying a change. */
 const KEEP = 2
@@ -140,7 +141,14 @@ const LEASES = '.leases'
 interface CompletionRecord {
   format: number
   key: string
-  files: Record<string, { size: number, sha256: string }>
+  /** Each file's size and digest, and when it was written: a file not written since is not read again. */
+  files: Record<string, FileRecord>
+}
+
+interface FileRecord {
+  size: number
+  sha256: string
+  mtimeMs: number
 }
 
 /**
@@ -194,9 +202,21 @@ async function filesIn(dir: string, base: string): Promise<string[]> {
     .map(entry => relative(base, join(entry.parentPath, entry.name)))
 }
 
-async function fileDigest(path: string): Promise<{ size: number, sha256: string }> {
-  const data = await readFile(path)
-  return { size: data.length, sha256: createHash('sha256').update(data).digest('hex') }
+async function fileDigest(path: string): Promise<FileRecord> {
+  const [data, stats] = await Promise.all([readFile(path), stat(path)])
+  return { size: data.length, sha256: createHash('sha256').update(data).digest('hex'), mtimeMs: stats.mtimeMs }
+}
+
+/**
+ * Whether a file of an entry is as it was sealed: the same size, and either not written since (its
+ * modification time, as make and git trust it: hashing the 34 MB of an entry took half a warm
+ * start) or, when written since, the same bytes.
+ */
+async function unchanged(path: string, sealed: FileRecord): Promise<boolean> {
+  const stats = await stat(path)
+  if (stats.size !== sealed.size) return false
+  if (stats.mtimeMs === sealed.mtimeMs) return true
+  return (await fileDigest(path)).sha256 === sealed.sha256
 }
 
 /** Why the cache entry in `dir` must not be served, or `undefined` when it is whole. */
@@ -217,8 +237,8 @@ export async function checkCachedSynth(dir: string): Promise<string | undefined>
   if (missing) return `${missing} is missing`
   const extra = present.find(file => !(file in record.files))
   if (extra) return `${extra} was not part of the synth`
-  const digests = await Promise.all(listed.map(file => fileDigest(join(dir, file))))
-  const changed = listed.find((file, i) => digests[i]!.size !== record.files[file]!.size || digests[i]!.sha256 !== record.files[file]!.sha256)
+  const same = await Promise.all(listed.map(file => unchanged(join(dir, file), record.files[file]!)))
+  const changed = listed.find((_, i) => !same[i])
   return changed ? `${changed} changed since the synth` : undefined
 }
 
