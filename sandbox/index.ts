@@ -119,7 +119,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const synthSeconds = seconds(started)
     const assembly = await CloudAssembly.load(dir, ids)
     // Before any service starts or reloads: a backend the generator refuses fails cleanly.
-    const backendOutputs = (await cachedBackendOutputs(assembly, join(cacheDir, 'outputs.json'))).outputs
+    const backendOutputs = (await cachedBackendOutputs(assembly, join(cacheDir, 'outputs'))).outputs
     return { assembly, backendOutputs, reused, synthSeconds }
   }
 

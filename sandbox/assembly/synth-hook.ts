@@ -5,21 +5,25 @@
  * `child_process` at bundling time, which is what is wrapped here; every other call passes through.
  */
 import childProcess, { type SpawnSyncOptions, type SpawnSyncReturns } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { argsKey, esbuildArguments, outputDir, projectInputs, restoreBundle, storeBundle } from './bundles'
+import { nearestLockFile } from './synth'
 
 /** Set by synth.ts: where bundles are kept. */
 const cacheDir = process.env.SANDBOX_BUNDLE_CACHE
 const original = childProcess.spawnSync
 
+/** The lockfile synth keys on (./synth.ts), read once per synth process and folder. */
+const lockFiles = new Map<string, string>()
 function lockFileText(dir: string): string {
-  for (let at = dir; ; at = dirname(at)) {
-    const path = join(at, 'package-lock.json')
-    if (existsSync(path)) return readFileSync(path, 'utf8')
-    if (dirname(at) === at) return ''
+  let text = lockFiles.get(dir)
+  if (text === undefined) {
+    const path = nearestLockFile(dir)
+    lockFiles.set(dir, (text = path ? readFileSync(path, 'utf8') : ''))
   }
+  return text
 }
 
 function bundle(args: string[], options: SpawnSyncOptions): SpawnSyncReturns<Buffer> {

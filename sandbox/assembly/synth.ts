@@ -187,7 +187,7 @@ export async function synthKey(projectDir: string): Promise<string> {
 }
 
 /** The `package-lock.json` that pins the project's CDK and Amplify: the project's, or a parent folder's. */
-function nearestLockFile(projectDir: string): string | undefined {
+export function nearestLockFile(projectDir: string): string | undefined {
   for (let dir = projectDir; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package-lock.json'))) return join(dir, 'package-lock.json')
     if (dirname(dir) === dir) return undefined

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { basename, dirname, join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { CloudAssembly } from '../assembly'
 import { readJsonIfExists, writeAtomically } from './fs'
 import { localizeRestUrls } from '../rest/urls'
@@ -142,27 +142,27 @@ async function generatorVersion(): Promise<string> {
 }
 
 /**
- * generateBackendOutputs, kept next to `cacheFile`: loading the generator is most of a start whose
- * synth was reused, and its result only depends on the assembly's outputs and the ids. Each result
- * is its own file, named by the hash of what the generator read (`outputs/<hash>.json` beside
- * `cacheFile`), so backends sharing a cache folder do not overwrite each other's.
+ * generateBackendOutputs, kept in `cacheDir`: loading the generator is most of a start whose synth
+ * was reused, and its result only depends on the assembly's outputs and the ids. Each result is its
+ * own file, named by the hash of what the generator read, so backends sharing a cache folder do not
+ * overwrite each other's.
  */
-export async function cachedBackendOutputs(assembly: CloudAssembly, cacheFile: string): Promise<{ outputs: Outputs, reused: boolean }> {
+export async function cachedBackendOutputs(assembly: CloudAssembly, cacheDir: string): Promise<{ outputs: Outputs, reused: boolean }> {
   const schema = await assembly.modelSchema().catch(() => '')
   const input = sha256(JSON.stringify([OUTPUTS_FORMAT, SERVED_OUTPUTS, await generatorVersion(), assembly.ids, assembly.outputs, assembly.metadata, schema]))
-  const entryFile = outputsCacheEntry(cacheFile, input)
+  const entryFile = outputsCacheEntry(cacheDir, input)
   const cached = await readJsonIfExists<CachedOutputs>(entryFile).catch(() => undefined)
   if (cached?.input === input && cached.outputs && cached.sha256 === sha256(JSON.stringify(cached.outputs))) return { outputs: cached.outputs, reused: true }
   const outputs = await generateBackendOutputs(assembly)
   const entry: CachedOutputs = { input, sha256: sha256(JSON.stringify(outputs)), outputs }
-  await mkdir(dirname(entryFile), { recursive: true })
+  await mkdir(cacheDir, { recursive: true })
   await writeAtomically(entryFile, JSON.stringify(entry), 0o644)
   return { outputs, reused: false }
 }
 
 /** Where cachedBackendOutputs keeps the outputs generated from `input` (a hash). */
-export function outputsCacheEntry(cacheFile: string, input: string): string {
-  return join(dirname(cacheFile), basename(cacheFile, '.json'), `${input.slice(0, 32)}.json`)
+export function outputsCacheEntry(cacheDir: string, input: string): string {
+  return join(cacheDir, `${input.slice(0, 32)}.json`)
 }
 
 /** True for an outputs file this sandbox wrote (anything else came from a cloud deploy or a person). */

@@ -115,9 +115,8 @@ describe('the synth cache', () => {
   })
 
   it('keeps generated outputs per backend: two backends sharing a cache do not overwrite each other', () => {
-    const cacheFile = join(cacheDir, 'outputs.json')
-    const a = outputsCacheEntry(cacheFile, 'a'.repeat(64))
-    const b = outputsCacheEntry(cacheFile, 'b'.repeat(64))
+    const a = outputsCacheEntry(join(cacheDir, 'outputs'), 'a'.repeat(64))
+    const b = outputsCacheEntry(join(cacheDir, 'outputs'), 'b'.repeat(64))
     expect(a).not.toBe(b)
     expect(a).toBe(join(cacheDir, 'outputs', `${'a'.repeat(32)}.json`))
   })
