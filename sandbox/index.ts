@@ -15,7 +15,7 @@ import { synthesizeCached, synthStandby } from './assembly/synth'
 import type { Clock } from './core/clock'
 import { loadOrCreateIds } from './core/ids'
 import { assertOutputsReplaceable, cachedBackendOutputs, preloadOutputsGenerator, withLocalEndpoints, writeOutputs, type LocalEndpoints } from './core/outputs'
-import { bindPort, type BoundPort, type PortName } from './core/port'
+import { bindPort, type BoundPort, type PortName, type RequestObserver } from './core/port'
 import type { OwnPort, RunningService, Service, ServiceContext } from './core/service'
 import { loadOrCreateCertificate, type SandboxCertificate } from './core/tls'
 import type { SandboxMessage } from './core/types'
@@ -23,7 +23,7 @@ import { unservedFeatures } from './core/unserved'
 import { createIam, type SandboxIam } from './iam'
 import { SERVICES, type Services } from './services'
 
-export { SandboxStartError, type PortName } from './core/port'
+export { SandboxStartError, type PortName, type SandboxRequest } from './core/port'
 
 export interface SandboxOptions {
   /** The project root: holds `amplify/`; default `process.cwd()`. */
@@ -50,6 +50,8 @@ export interface SandboxOptions {
   watch?: boolean
   log?: (line: string) => void
   onMessage?: (message: SandboxMessage) => void
+  /** Told of every HTTP request any local service receives (the benchmark counts a render's round trips with it). */
+  onRequest?: RequestObserver
 }
 
 export interface Sandbox {
@@ -105,7 +107,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   await assertOutputsReplaceable(outputsPath)
   await prepareDataDir(dataDir, options.reset ?? false, () => log(`Reset: wiped users, items, identities, credentials and files in ${show(dataDir)}`))
   // Bound before synth: a port in use fails the start at once, not after the synth.
-  const ports = await bindOwnPorts(host, options.ports ?? {})
+  const ports = await bindOwnPorts(host, options.ports ?? {}, options.onRequest)
   for (const service of SERVICES) service.prepare?.()
 
   const ids = await loadOrCreateIds(dataDir)
@@ -249,7 +251,7 @@ interface OwnPorts {
 }
 
 /** Binds every service's own port but the lazy ones; on any refusal, none stays bound. */
-async function bindOwnPorts(host: string, numbers: Partial<Record<PortName, number>>): Promise<OwnPorts> {
+async function bindOwnPorts(host: string, numbers: Partial<Record<PortName, number>>, onRequest?: RequestObserver): Promise<OwnPorts> {
   const bound = new Map<PortName, BoundPort>()
   const lazy = new Map<PortName, Promise<BoundPort>>()
   const numberOf = (port: OwnPort) => numbers[port.name] ?? port.default
@@ -257,7 +259,7 @@ async function bindOwnPorts(host: string, numbers: Partial<Record<PortName, numb
     await Promise.all([...bound.values()].map(port => port.close()))
     await Promise.all([...lazy.values()].map(port => port.then(p => p.close(), () => {})))
   }
-  const results = await Promise.allSettled(PORTS.filter(port => !port.lazy).map(async port => bound.set(port.name, await bindPort(host, numberOf(port), port.name))))
+  const results = await Promise.allSettled(PORTS.filter(port => !port.lazy).map(async port => bound.set(port.name, await bindPort(host, numberOf(port), port.name, onRequest))))
   const refused = results.find(result => result.status === 'rejected')
   if (refused) {
     await close()
@@ -267,7 +269,7 @@ async function bindOwnPorts(host: string, numbers: Partial<Record<PortName, numb
     get: name => bound.get(name),
     bind(port) {
       let binding = lazy.get(port.name)
-      if (!binding) lazy.set(port.name, (binding = bindPort(host, numberOf(port), port.name)))
+      if (!binding) lazy.set(port.name, (binding = bindPort(host, numberOf(port), port.name, onRequest)))
       return binding
     },
     close,

@@ -41,6 +41,7 @@ export const userPoolService: Service<'auth', RunningUserPool> = {
     })
     // A reset socket must not become an unhandled 'error' event.
     server.on('clientError', (_error, socket) => socket.destroy())
+    port.observe(server)
     port.serve(socket => server.emit('connection', socket))
     const endpoint = `http://${port.host}:${port.port}`
     const messagesUrl = `${endpoint}/__sandbox/messages`

@@ -46,6 +46,7 @@ export function serveDualProtocol(port: BoundPort, options: DualProtocolServerOp
   const plain = createHttpServer(onRequest)
   const secure = createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest)
   for (const server of [plain, secure] as HttpServer[]) {
+    port.observe(server)
     server.on('upgrade', options.onUpgrade ?? ((_request: IncomingMessage, socket: Duplex) => socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')))
     // Default handlers answer 400 and close; they only need to not throw on a reset socket.
     server.on('clientError', (_error, socket: Duplex) => socket.destroy())

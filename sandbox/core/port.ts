@@ -3,6 +3,7 @@
  * not after the seconds a synth takes. The service that owns the port later hands its connections
  * to its own protocol server (`serve`); one that arrived in between waits for it.
  */
+import type { IncomingMessage, Server as HttpServer } from 'node:http'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
 
 /**
@@ -11,12 +12,27 @@ import { createServer, type AddressInfo, type Socket } from 'node:net'
  */
 export type PortName = string
 
+/** One HTTP request a local service received, as `SandboxOptions.onRequest` reports it. */
+export interface SandboxRequest {
+  /** The port it came in on, by name ('auth' carries the identity pool's, SSM's and Lambda's requests too). */
+  port: PortName
+  method: string
+  /** Path and query. */
+  url: string
+  /** `X-Amz-Target` (`AWSCognitoIdentityService.GetId`...), for the JSON APIs that name their operation there. */
+  target?: string
+}
+
+export type RequestObserver = (request: SandboxRequest) => void
+
 export interface BoundPort {
   readonly port: number
   /** The bound address as a URL's host part (`127.0.0.1`, `[::1]`), without the port. */
   readonly host: string
   /** Hands every connection, those already waiting first, to `accept`. */
   serve(accept: (socket: Socket) => void): void
+  /** Reports each request `server` (the protocol server this port's connections go to) receives. */
+  observe(server: HttpServer): void
   /** Stops listening and drops every open connection. */
   close(): Promise<void>
 }
@@ -26,7 +42,7 @@ export class SandboxStartError extends Error {
   override name = 'SandboxStartError'
 }
 
-export async function bindPort(host: string, port: number, name: PortName): Promise<BoundPort> {
+export async function bindPort(host: string, port: number, name: PortName, onRequest?: RequestObserver): Promise<BoundPort> {
   const sockets = new Set<Socket>()
   let waiting: Socket[] | undefined = []
   let accept: ((socket: Socket) => void) | undefined
@@ -54,6 +70,13 @@ export async function bindPort(host: string, port: number, name: PortName): Prom
       const queued = waiting ?? []
       waiting = undefined
       for (const socket of queued) if (!socket.destroyed) next(socket)
+    },
+    observe(server) {
+      if (!onRequest) return
+      server.on('request', (request: IncomingMessage) => {
+        const target = request.headers['x-amz-target']
+        onRequest({ port: name, method: request.method ?? '', url: request.url ?? '', target: typeof target === 'string' ? target : undefined })
+      })
     },
     close() {
       closed ??= new Promise<void>((resolve) => {

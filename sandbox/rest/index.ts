@@ -68,6 +68,7 @@ export async function startRestApis(options: StartRestApisOptions): Promise<Loca
   let port: BoundPort | undefined
   const listen = async () => {
     port = await options.bind()
+    port.observe(server)
     port.serve(socket => server.emit('connection', socket))
     endpoint = `http://${port.host}:${port.port}`
   }
