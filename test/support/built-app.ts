@@ -4,13 +4,15 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Sandbox } from '../../sandbox'
 import { projectRoot } from './project'
-import { startTestSandbox } from './started-sandbox'
+import { startTestSandbox, type TestSandboxOptions } from './started-sandbox'
 
 export interface BuildOptions {
   /** Another Nitro preset than the node server (e.g. `aws_amplify`). */
   preset?: string
   /** App plugins to build with another file in their place: project-relative path to replacement path. */
   replacePlugins?: Record<string, string>
+  /** Nitro plugins (project-relative paths, `server/plugins/…`) to leave out of the build. */
+  removeServerPlugins?: string[]
 }
 
 /**
@@ -101,6 +103,11 @@ export class AppServer {
     })
   }
 
+  /** The server's process id (the benchmark reads its CPU time). */
+  get pid(): number {
+    return this.child.pid!
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return
     const exited = new Promise(resolve => this.child.once('exit', resolve))
@@ -115,13 +122,13 @@ export class AppServer {
  * and that build's server: what the e2e tier, the benchmark and the screenshot script all run
  * against. `outputDir` is the build. `stop()` ends and deletes all of it.
  */
-export async function startBuiltApp(folder = 'test', options: BuildOptions = {}): Promise<{ baseUrl: string, outputDir: string, sandbox: Sandbox, stop(): Promise<void> }> {
+export async function startBuiltApp(folder = 'test', options: BuildOptions = {}, sandboxOptions: TestSandboxOptions = {}): Promise<{ baseUrl: string, outputDir: string, sandbox: Sandbox, server: AppServer, stop(): Promise<void> }> {
   const parent = join(projectRoot, '.amplify', folder)
   await mkdir(parent, { recursive: true })
   const work = await mkdtemp(join(parent, 'app-'))
   // Nuxt loads while the sandbox starts; the build then reads a copy of the sandbox's outputs.
   const outputsFile = join(work, 'amplify_outputs.json')
-  const starting = startTestSandbox()
+  const starting = startTestSandbox(sandboxOptions)
   const written = starting.then(({ sandbox }) => copyFile(sandbox.outputsPath, outputsFile))
   const [started, built] = await Promise.allSettled([starting, buildApp(outputsFile, work, options, written)])
   let server: AppServer | undefined
@@ -136,7 +143,7 @@ export async function startBuiltApp(folder = 'test', options: BuildOptions = {})
     const { sandbox } = started.value
     // Server rendering reaches the sandbox's Storage over https: trust its certificate, as `npm run dev` does.
     server = new AppServer(built.value, { NODE_EXTRA_CA_CERTS: sandbox.certificatePath })
-    return { baseUrl: await server.url, outputDir: built.value, sandbox, stop }
+    return { baseUrl: await server.url, outputDir: built.value, sandbox, server, stop }
   }
   catch (error) {
     await stop()

@@ -13,7 +13,7 @@ import { projectRoot } from './project'
 const [workDir, optionsJson, wait] = process.argv.slice(2)
 if (!workDir || (wait && wait !== '--after-stdin')) throw new Error('usage: nuxt-build.ts <work dir> [options JSON] [--after-stdin]')
 const dir = resolve(workDir)
-const { preset, replacePlugins = {} } = JSON.parse(optionsJson ?? '{}') as BuildOptions
+const { preset, replacePlugins = {}, removeServerPlugins = [] } = JSON.parse(optionsJson ?? '{}') as BuildOptions
 const replacements = new Map(Object.entries(replacePlugins).map(([from, to]) => [resolve(projectRoot, from), resolve(projectRoot, to)]))
 
 const nuxt = await loadNuxt({
@@ -26,6 +26,12 @@ const nuxt = await loadNuxt({
     vite: { build: { reportCompressedSize: false } },
     nitro: { output: { dir: join(dir, '.output') }, logging: { compressedSizes: false }, ...(preset ? { preset } : {}) },
     hooks: {
+      'nitro:init'(nitro) {
+        const removed = new Set(removeServerPlugins.map(path => resolve(projectRoot, path)))
+        const kept = nitro.options.plugins.filter(plugin => !removed.has(plugin))
+        if (nitro.options.plugins.length - kept.length !== removed.size) throw new Error(`No server plugin to remove among ${nitro.options.plugins.join(', ')}`)
+        nitro.options.plugins = kept
+      },
       'app:resolve'(app) {
         const missing = new Set(replacements.keys())
         for (const plugin of app.plugins) {

@@ -1,0 +1,248 @@
+/**
+ * What the app's server spends per request, and how many backend round trips each server render
+ * makes. Runs alone as `node --import tsx bench/server-cost.ts`; `npm run bench` runs it too.
+ *
+ * - **CPU per request**: the app's server process is pinned to one core and everything else (this
+ *   process, its load generator, the offline sandbox) to the other. Its CPU time (user + system,
+ *   from /proc) over a 10 s autocannon run, divided by the requests answered, is what one request
+ *   costs it, whatever the load generator manages. Without two cores or /proc only requests per
+ *   second are printed.
+ * - **Round trips per render**: every request the offline sandbox receives is counted
+ *   (`SandboxOptions.onRequest`) during ten renders one after another by a visitor who has been
+ *   there before ("warm"), and during a first render ("cold"). This does not depend on the machine.
+ * - **Baselines**: `/api/health`, a bare JSON handler in the same server, and a second build of the
+ *   app with the Amplify plugins answering from memory and no Amplify Nitro plugin at all
+ *   (`bench/in-memory/`): its `/api/health` is a bare Nitro handler, its `/todos` the same page with
+ *   no Amplify work.
+ */
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import autocannon, { type Result } from 'autocannon'
+import { generateClient } from 'aws-amplify/data/server'
+import type { Schema } from '../amplify/data/resource'
+import type { Sandbox, SandboxRequest } from '../sandbox'
+import { AppServer, buildApp, startBuiltApp } from '../test/support/built-app'
+import { projectRoot } from '../test/support/project'
+import { amplifyContext, newSignedInUser } from '../test/support/signed-in-user'
+import { IN_MEMORY_TODOS } from './in-memory/todos'
+
+const WARMUP_SECONDS = 2
+const SECONDS = 10
+/** Renders counted per route once warm. */
+const COUNTED_RENDERS = 10
+/** /proc/<pid>/stat counts CPU time in clock ticks of 10 ms (USER_HZ is 100 on Linux). */
+const TICK_US = 10_000
+
+export interface CostRow {
+  what: string
+  value: string
+  target?: string
+  pass?: boolean
+}
+
+interface Load {
+  /** Microseconds of the server's CPU per answered request, when it could be measured. */
+  cpuUs?: number
+  rps: number
+  p50: number
+  p99: number
+}
+
+const step = (text: string) => console.log(`· ${text}`)
+
+/** The process's CPU time so far (all threads, user + system), in microseconds; undefined without /proc. */
+function cpuTimeUs(pid: number): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces), from the closing parenthesis on.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * TICK_US
+  }
+  catch {
+    return undefined
+  }
+}
+
+/** Pins every thread of `pid` to `cores` ("0", "1", "0,1"); false when that cannot be done here. */
+function pin(pid: number, cores: string): boolean {
+  try {
+    execFileSync('taskset', ['-acp', cores, String(pid)], { stdio: 'ignore' })
+    return true
+  }
+  catch {
+    return false
+  }
+}
+
+async function autocannonRun(url: string, headers: Record<string, string>, connections: number, duration: number): Promise<Result> {
+  const result = await autocannon({ url, connections, duration, headers })
+  const statuses = Object.keys(result.statusCodeStats)
+  if (result.errors || result.timeouts || result.non2xx || statuses.some(status => status !== '200')) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx responses (${JSON.stringify(result.statusCodeStats)}), ${result.errors} errors, ${result.timeouts} timeouts`)
+  }
+  return result
+}
+
+/** A warm-up, then 10 s of load with the server's CPU time read before and after. */
+async function load(server: AppServer, url: string, headers: Record<string, string>, connections: number, measureCpu: boolean): Promise<Load> {
+  step(`autocannon ${new URL(url).pathname}: ${connections} connections, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`)
+  await autocannonRun(url, headers, connections, WARMUP_SECONDS)
+  const before = measureCpu ? cpuTimeUs(server.pid) : undefined
+  const result = await autocannonRun(url, headers, connections, SECONDS)
+  const after = measureCpu ? cpuTimeUs(server.pid) : undefined
+  const cpuUs = before !== undefined && after !== undefined ? (after - before) / result.requests.total : undefined
+  return { cpuUs, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 }
+}
+
+/** The sandbox's requests while `renders` run one after another, per render, with what they were. */
+async function roundTrips(observed: SandboxRequest[], renders: number, render: () => Promise<void>): Promise<{ perRender: number, what: string }> {
+  const from = observed.length
+  for (let i = 0; i < renders; i++) await render()
+  const seen = observed.slice(from)
+  const kinds = new Map<string, number>()
+  for (const request of seen) {
+    const kind = request.target?.replace(/^.*\./, '') ?? `${request.port} ${request.method} ${request.url.split('?')[0]!.split('/').slice(0, 2).join('/') || '/'}`
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1)
+  }
+  const what = [...kinds].map(([kind, n]) => `${kind} x${+(n / renders).toFixed(2)}`).join(', ')
+  return { perRender: seen.length / renders, what }
+}
+
+/** The identity-id cookie a first visit to `url` gets, as `name=value`. */
+function identityCookie(response: Response): string {
+  const cookie = response.headers.getSetCookie().find(set => set.split('=')[0]!.endsWith('.identityId'))
+  if (!cookie) throw new Error(`${response.url} gave the visitor no identity cookie`)
+  return cookie.split(';')[0]!
+}
+
+async function page(url: string, cookie: string | undefined, mustContain: string): Promise<Response> {
+  const response = await fetch(url, { headers: cookie ? { cookie } : {}, redirect: 'manual' })
+  const html = await response.clone().text()
+  if (response.status !== 200 || !html.includes(mustContain)) throw new Error(`${url} answered ${response.status} without "${mustContain}"`)
+  return response
+}
+
+const us = (value: number | undefined) => (value === undefined ? 'n/a' : value >= 1000 ? `${(value / 1000).toFixed(2)} ms` : `${Math.round(value)} µs`)
+const perSecond = (l: Load) => `${Math.round(l.rps)} req/s, p50 ${l.p50} ms`
+
+/**
+ * Builds the app twice against one sandbox (as Amplify and in memory), starts both servers, and
+ * measures. `cleanups` gets what must be stopped, in the order started.
+ */
+export async function serverCosts(cleanups: Array<() => Promise<unknown>>): Promise<{ rows: CostRow[], notes: string[] }> {
+  const rows: CostRow[] = []
+  const notes: string[] = []
+  const row = (what: string, value: string, target?: string, pass?: boolean) => rows.push({ what, value, target, pass })
+  const observed: SandboxRequest[] = []
+
+  step('starting the offline sandbox and building the app against it (about 40 s)')
+  const app = await startBuiltApp('bench', {}, { onRequest: request => void observed.push(request) })
+  cleanups.push(app.stop)
+  const { baseUrl, sandbox } = app
+
+  step('building the same app with an in-memory $Amplify and no Amplify Nitro plugin (bench/in-memory/)')
+  const work = await mkdtemp(join(projectRoot, '.amplify', 'bench', 'in-memory-'))
+  cleanups.push(() => rm(work, { recursive: true, force: true }))
+  const output = await buildApp(sandbox.outputsPath, work, {
+    replacePlugins: {
+      'plugins/01.amplify-apis.server.ts': 'bench/in-memory/amplify-apis.server.ts',
+      'plugins/02.session.server.ts': 'bench/in-memory/session.server.ts',
+    },
+    removeServerPlugins: ['server/plugins/amplify.ts'],
+  })
+  const bare = new AppServer(output, { NODE_EXTRA_CA_CERTS: sandbox.certificatePath })
+  cleanups.push(() => bare.stop())
+  const bareUrl = await bare.url
+
+  const { user, listUrl } = await seed(baseUrl, sandbox)
+  const server = app.server
+
+  // The app's servers on core 0, everything else on core 1.
+  const measureCpu = availableParallelism() >= 2 && cpuTimeUs(server.pid) !== undefined
+    && pin(process.pid, '1') && pin(server.pid, '0') && pin(bare.pid, '0')
+  if (measureCpu) cleanups.push(async () => pin(process.pid, '0-' + String(availableParallelism() - 1)))
+  notes.push(measureCpu
+    ? `Server rows: CPU of the app's server process per answered request (user + system, /proc), the server pinned to core 0 and the load generator and sandbox to core 1; ${SECONDS} s of autocannon after ${WARMUP_SECONDS} s of warm-up.`
+    : 'Server rows: this machine cannot pin processes to cores or read /proc, so only requests per second are printed.')
+
+  // Round trips first, on an otherwise idle server.
+  step('counting the sandbox requests of each render')
+  const guestFirst = await roundTrips(observed, 1, async () => void await page(`${baseUrl}/`, undefined, 'You are not signed in'))
+  const guest = identityCookie(await page(`${baseUrl}/`, undefined, 'You are not signed in'))
+  const routes = [
+    { name: 'SSR / guest', url: `${baseUrl}/`, cookie: guest, contains: 'You are not signed in', target: 0, cpuTarget: 2500 },
+    { name: 'SSR / signed in', url: `${baseUrl}/`, cookie: user.cookieHeader, contains: 'You are signed in', target: 0, cpuTarget: 2500 },
+    { name: `SSR /todos, ${IN_MEMORY_TODOS} todos`, url: `${baseUrl}/todos`, cookie: user.cookieHeader, contains: 'Bench todo number 49', target: 2, cpuTarget: 8000 },
+    { name: `SSR shared list, ${IN_MEMORY_TODOS} items, guest`, url: listUrl, cookie: guest, contains: 'Shared item number 49', target: 1, cpuTarget: 8000 },
+  ]
+  const counted: Array<Awaited<ReturnType<typeof roundTrips>>> = []
+  for (const route of routes) {
+    const render = async () => void await page(route.url, route.cookie, route.contains)
+    await render()
+    counted.push(await roundTrips(observed, COUNTED_RENDERS, render))
+  }
+  row('Round trips: SSR / for a first-time guest (cold)', `${guestFirst.perRender} (${guestFirst.what || 'none'})`)
+  routes.forEach((route, i) => {
+    const { perRender, what } = counted[i]!
+    row(`Round trips: ${route.name}, warm`, `${+perRender.toFixed(2)} (${what || 'none'})`, `${route.target}`, perRender <= route.target)
+  })
+
+  const health = await load(server, `${baseUrl}/api/health`, {}, 50, measureCpu)
+  const bareHealth = await load(bare, `${bareUrl}/api/health`, {}, 50, measureCpu)
+  const currentUser = await load(server, `${baseUrl}/api/current-user`, { cookie: user.cookieHeader }, 50, measureCpu)
+  const cpuRow = (what: string, l: Load, target?: string, pass?: boolean) => row(what, `${us(l.cpuUs)} (${perSecond(l)})`, target, pass)
+  cpuRow('CPU: bare Nitro handler (in-memory build, /api/health)', bareHealth)
+  const healthRatio = health.cpuUs! / bareHealth.cpuUs!
+  cpuRow('CPU: /api/health (the app\'s bare handler)', health, '= bare Nitro', measureCpu ? healthRatio <= 1.1 : undefined)
+  const userRatio = currentUser.cpuUs! / bareHealth.cpuUs!
+  cpuRow('CPU: /api/current-user', currentUser)
+  if (measureCpu) {
+    row('CPU: /api/health / bare Nitro', `${healthRatio.toFixed(2)}x`)
+    row('CPU: /api/current-user / bare Nitro', `${userRatio.toFixed(2)}x`, '<= 1.5x', userRatio <= 1.5)
+  }
+  for (const route of routes) {
+    const l = await load(server, route.url, { cookie: route.cookie }, 10, measureCpu)
+    cpuRow(`CPU: ${route.name}`, l, `<= ${us(route.cpuTarget)}`, measureCpu ? l.cpuUs! <= route.cpuTarget : undefined)
+  }
+  const inMemory = await load(bare, `${bareUrl}/todos`, { cookie: user.cookieHeader }, 10, measureCpu)
+  cpuRow(`CPU: SSR /todos, ${IN_MEMORY_TODOS} todos, in memory (no Amplify)`, inMemory)
+  notes.push('Server renders run with 10 connections, API routes with 50. Round trips: requests the sandbox received per render; "warm" is a visitor who has been there before, ten renders in a row.')
+  return { rows, notes }
+}
+
+/** A signed-in user with 50 todos, and a published list of 50 items. */
+async function seed(baseUrl: string, sandbox: Sandbox) {
+  step(`signing in a user with ${IN_MEMORY_TODOS} todos and publishing a list of ${IN_MEMORY_TODOS} items`)
+  const user = await newSignedInUser(sandbox.outputsPath, sandbox.messagesUrl, 'bench')
+  const check = await fetch(`${baseUrl}/api/current-user`, { headers: { cookie: user.cookieHeader } })
+  if (check.status !== 200) throw new Error(`/api/current-user answered ${check.status} to a fresh session: ${await check.text()}`)
+  const { config } = await amplifyContext(sandbox.outputsPath)
+  const data = generateClient<Schema>({ config })
+  for (let i = 0; i < IN_MEMORY_TODOS; i++) {
+    const { errors } = await data.models.Todo.create(user.context, { content: `Bench todo number ${i}`, done: i % 3 === 0 })
+    if (errors?.length) throw new Error(`Creating a todo failed: ${JSON.stringify(errors)}`)
+  }
+  const items = Array.from({ length: IN_MEMORY_TODOS }, (_, i) => ({ id: `item-${i}`, content: `Shared item number ${i}`, done: i % 4 === 0 }))
+  const { data: list, errors } = await data.models.SharedList.create(user.context, { title: 'Bench list', items, editors: [] })
+  if (errors?.length || !list) throw new Error(`Publishing failed: ${JSON.stringify(errors)}`)
+  return { user, listUrl: `${baseUrl}/lists/${list.id}` }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const cleanups: Array<() => Promise<unknown>> = []
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error('cleanup:', error))
+  }
+  try {
+    const { rows, notes } = await serverCosts(cleanups)
+    const w = Math.max(...rows.map(r => r.what.length))
+    const v = Math.max(...rows.map(r => r.value.length))
+    for (const r of rows) console.log(`${r.what.padEnd(w)}  ${r.value.padEnd(v)}  ${(r.target ?? '').padEnd(14)}  ${r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS'}`)
+    for (const note of notes) console.log(`- ${note}`)
+  }
+  finally {
+    await stop()
+  }
+}
