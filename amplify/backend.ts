@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs'
+import { join, relative, sep } from 'node:path'
 import { defineBackend } from '@aws-amplify/backend'
 import { Stack } from 'aws-cdk-lib'
 import { AuthorizationType, CognitoUserPoolsAuthorizer, Cors, LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway'
@@ -25,9 +27,10 @@ for (const group of Object.values(backend.auth.resources.groups)) group.cfnUserG
 
 // The files everyone may read (the home page's picture) ship with the backend. `prune: false`
 // leaves the bucket's other `public/` files alone.
+const PUBLIC_FILES = './amplify/storage/public'
 const bucket = backend.storage.resources.bucket
 new BucketDeployment(Stack.of(bucket), 'PublicFiles', {
-  sources: [Source.asset('./amplify/storage/public')],
+  sources: [Source.asset(PUBLIC_FILES)],
   destinationBucket: bucket,
   destinationKeyPrefix: 'public/',
   prune: false,
@@ -52,5 +55,15 @@ todosApi.root.addResource('export').addMethod('GET', new LambdaIntegration(backe
 backend.addOutput({
   custom: {
     API: { [todosApi.restApiName]: { endpoint: todosApi.url, region: Stack.of(todosApi).region, apiName: todosApi.restApiName } },
+    // Which files the deployment above ships, by bucket: the server knows they exist without asking
+    // S3 on every render (server/amplify/url-cache.ts).
+    deployedFiles: { todoFiles: filesUnder(PUBLIC_FILES).map(file => `public/${file}`) },
   },
 })
+
+/** Every file under `dir`, as a path relative to it with `/` between folders. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter(entry => entry.isFile())
+    .map(entry => relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'))
+}

@@ -44,7 +44,13 @@ export default defineNuxtPlugin({
         fetchUserAttributes: async () => (await auth()).fetchUserAttributes(),
         getCurrentUser: async () => (await auth()).getCurrentUser(),
         signIn: async (input: SignInInput) => (await auth()).signIn(input),
-        signOut: async (input?: SignOutInput) => (await auth()).signOut(input),
+        signOut: async (input?: SignOutInput) => {
+          // First, while the cookies still name the session: the server drops the credentials and
+          // URLs it keeps for it (server/api/session.delete.ts). They expire within the hour anyway,
+          // so a server that cannot be reached does not stop the sign-out.
+          await $fetch('/api/session', { method: 'DELETE' }).catch((error: unknown) => console.warn('The server could not forget this session:', error))
+          return (await auth()).signOut(input)
+        },
       },
       GraphQL: {
         client: {

@@ -1,7 +1,7 @@
 import type { AmplifyContext } from 'aws-amplify'
 import * as rest from 'aws-amplify/api/server'
 import { fetchAuthSession, fetchUserAttributes, getCurrentUser } from 'aws-amplify/auth/server'
-import { copy, getProperties, getUrl, list, remove } from 'aws-amplify/storage/server'
+import { copy, getProperties, list, remove } from 'aws-amplify/storage/server'
 import outputs from '#amplify-outputs'
 import { REST_METHODS, UNIVERSAL_OPERATIONS, eachModel, type AmplifyApis, type StorageList, type UniversalModels } from '~~/utils/amplify-apis'
 import { storageEndpointFromOutputs, withStorageEndpoint } from '~~/utils/storage-endpoint'
@@ -13,10 +13,11 @@ type Run = <Result>(operation: (context: AmplifyContext) => Promise<Result>) => 
 export default defineNuxtPlugin({
   name: 'amplify-apis',
   setup() {
-    // Nitro made this request's Amplify (server/plugins/amplify.ts): all cookie, token and context
-    // work happens there, once per request; this only binds the universal API shape to it.
-    const amplify = useRequestEvent()?.context.amplify
-    if (!amplify) throw new Error('No Amplify on this request: server/plugins/amplify.ts puts it on event.context')
+    // Nitro makes this request's Amplify (utils/request-amplify.ts): all cookie, token, context and
+    // cache work happens there, once per request; this only binds the universal API shape to it.
+    const event = useRequestEvent()
+    if (!event) throw new Error('The server plugin of $Amplify runs only while rendering a request')
+    const amplify = requestAmplify(event)
     const run: Run = operation => amplify.run(operation)
 
     const Amplify$: AmplifyApis = {
@@ -48,7 +49,8 @@ export default defineNuxtPlugin({
         return { response, cancel: (message?: string) => started?.cancel(message) }
       }])) as unknown as AmplifyApis['API'],
       Storage: {
-        getUrl: input => run(context => getUrl(context, withStorageEndpoint(input, storageEndpoint))),
+        // Kept per session and reused until shortly before it expires (server/amplify/url-cache.ts).
+        getUrl: input => amplify.getUrl(withStorageEndpoint(input, storageEndpoint)),
         getProperties: input => run(context => getProperties(context, withStorageEndpoint(input, storageEndpoint))),
         list: (input => run(context => list(context, withStorageEndpoint(input, storageEndpoint) as Parameters<StorageList>[0]))) as StorageList,
         remove: input => run(async context => remove(context, withStorageEndpoint(input, storageEndpoint))),

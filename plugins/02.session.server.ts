@@ -4,7 +4,7 @@ export default defineNuxtPlugin({
   async setup() {
     // Nitro verified (and if need be refreshed) the session; a user pool that cannot be reached
     // reads as signed out there, so no page fails because of it.
-    const amplify = useRequestEvent()?.context.amplify
-    if (amplify) useAuth().user.value = await amplify.sessionUser()
+    const event = useRequestEvent()
+    if (event) useAuth().user.value = await requestAmplify(event).sessionUser()
   },
 })

@@ -42,7 +42,8 @@ export async function readSession(cookies: CookieStorage.Adapter, clientId: stri
   const accessCookie = cookies.get(`${prefix}.${user}.accessToken`)?.value
   const idCookie = cookies.get(`${prefix}.${user}.idToken`)?.value
   if (!accessCookie || !idCookie) return null
-  const [access, id] = await Promise.all([verifier.verify(accessCookie, 'access'), verifier.verify(idCookie, 'id')])
+  const access = verifier.known(accessCookie, 'access') ?? await verifier.verify(accessCookie, 'access')
+  const id = verifier.known(idCookie, 'id') ?? await verifier.verify(idCookie, 'id')
   // `getCurrentUser` names the user from the id token: a pair from two users would mix identities.
   if (!access || !id || access.payload.sub !== id.payload.sub) return null
   if (access.payload.exp * 1000 <= now || id.payload.exp * 1000 <= now) return 'expired'
@@ -50,14 +51,26 @@ export async function readSession(cookies: CookieStorage.Adapter, clientId: stri
   return { accessToken: access, idToken: id, signInDetails: details === undefined ? undefined : parseSignInDetails(details) }
 }
 
-/** The sign-in details cookie, if it is what Amplify writes: a small object of strings. */
+/** The last sign-in details read, parsed: the same few values come with every request of a session. */
+const lastDetails = new Map<string, AuthTokens['signInDetails']>()
+const MAX_KEPT_DETAILS = 1000
+
+/** The sign-in details cookie, if it is what Amplify writes: a small object of strings (frozen). */
 export function parseSignInDetails(value: string): AuthTokens['signInDetails'] {
+  if (lastDetails.has(value)) return lastDetails.get(value)
+  const details = parseDetails(value)
+  if (lastDetails.size >= MAX_KEPT_DETAILS) lastDetails.delete(lastDetails.keys().next().value!)
+  lastDetails.set(value, details)
+  return details
+}
+
+function parseDetails(value: string): AuthTokens['signInDetails'] {
   if (value.length > MAX_SIGN_IN_DETAILS) return undefined
   try {
     const details = JSON.parse(value) as unknown
     const valid = typeof details === 'object' && details !== null && !Array.isArray(details)
       && Object.values(details).every(field => typeof field === 'string')
-    return valid ? details as AuthTokens['signInDetails'] : undefined
+    return valid ? Object.freeze(details) as AuthTokens['signInDetails'] : undefined
   }
   catch {
     return undefined

@@ -33,10 +33,17 @@ export interface TokenVerifierOptions {
 export interface TokenVerifier {
   /** The token's verified claims, or `null` for anything forged, tampered, foreign or of the wrong use. */
   verify(token: string, use: TokenUse): Promise<VerifiedJwt | null>
+  /**
+   * `verify`'s answer without waiting, for a token verified before and still usable; `undefined`
+   * when it must be verified (`verify`). A request with a known session then needs no promise.
+   */
+  known(token: string, use: TokenUse): VerifiedJwt | null | undefined
 }
 
 /** Verified tokens kept at most; failures are never kept, so junk cookies cannot fill the cache. */
 const CACHE_SIZE = 10_000
+/** How much of a token's end finds its entry: 64 characters of an RSA signature, 384 bits. */
+const LOOKUP_CHARS = 64
 /** A failing key fetch is said at most this often (each request would otherwise log it again). */
 const REPORT_EVERY_MS = 60_000
 
@@ -48,21 +55,31 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     { jwksCache: new SimpleJwksCache({ fetcher: new UserPoolKeysFetcher(options.userPoolEndpoint) }) },
   )
   // A token's signature, issuer, audience and use never change: verifying the same cookie again
-  // on every request would only burn CPU.
-  const verified = new Map<string, { use: TokenUse, token: VerifiedJwt, usableUntil: number }>()
+  // on every request would only burn CPU. Entries are found by the end of the signature (hashing a
+  // whole token, a kilobyte, on every lookup costs more than the rest of it) and hold the whole
+  // token: a different token with the same end is a miss, verified in full.
+  const verified = new Map<string, { raw: string, use: TokenUse, token: VerifiedJwt, usableUntil: number }>()
+  const keyOf = (token: string) => token.slice(-LOOKUP_CHARS)
   let lastReport = 0
 
+  const known = (token: string, use: TokenUse) => {
+    const hit = verified.get(keyOf(token))
+    if (!hit || hit.raw !== token) return undefined
+    if (hit.usableUntil > Date.now() / 1000) return hit.use === use ? hit.token : null
+    verified.delete(keyOf(token))
+    return undefined
+  }
+
   return {
+    known,
     async verify(token, use) {
-      const now = Date.now() / 1000
-      const hit = verified.get(token)
-      if (hit && hit.usableUntil > now) return hit.use === use ? hit.token : null
-      if (hit) verified.delete(token)
+      const hit = known(token, use)
+      if (hit !== undefined) return hit
       try {
         const claims = await verifier.verify(token, { tokenUse: use, clientId })
         const jwt: VerifiedJwt = Object.freeze({ payload: Object.freeze(claims) as VerifiedJwt['payload'], toString: () => token })
         if (verified.size >= CACHE_SIZE) verified.delete(verified.keys().next().value!)
-        verified.set(token, { use, token: jwt, usableUntil: claims.exp + graceSeconds })
+        verified.set(keyOf(token), { raw: token, use, token: jwt, usableUntil: claims.exp + graceSeconds })
         return jwt
       }
       catch (error) {

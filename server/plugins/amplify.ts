@@ -1,10 +1,10 @@
+import { provideRequestAmplify } from '~~/utils/request-amplify'
+
 /**
- * Puts this request's Amplify on `event.context.amplify`, where the Vue app's server plugins find
- * it (`useRequestEvent().context.amplify`) without importing server code. Nothing is parsed or
- * verified until something calls it.
+ * Lets the Vue app's server plugins reach a request's Amplify (utils/request-amplify.ts) without
+ * importing server code. Registered once at start, not per request: nothing is parsed, verified or
+ * made until something calls it.
  */
-export default defineNitroPlugin((nitroApp) => {
-  nitroApp.hooks.hook('request', (event) => {
-    useRequestAmplify(event)
-  })
+export default defineNitroPlugin(() => {
+  provideRequestAmplify(useRequestAmplify)
 })

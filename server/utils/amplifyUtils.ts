@@ -1,17 +1,19 @@
 /**
  * The one place that turns a request's cookies into an Amplify server context, for Nitro routes.
- * The Vue app reaches the same per-request object through `event.context.amplify`, which
- * `server/plugins/amplify.ts` puts there: it never imports this file (that would bundle a second
- * copy, with its own verifier and caches). The workings live in `server/amplify/`.
+ * The Vue app reaches the same per-request object through `utils/request-amplify.ts`, where
+ * `server/plugins/amplify.ts` registers `useRequestAmplify`: it never imports this file (that would
+ * bundle a second copy, with its own verifier and caches). The workings live in `server/amplify/`.
  */
 import type { AmplifyContext } from 'aws-amplify'
 import type { CookieStorage } from 'aws-amplify/adapter-core'
-import { getCurrentUser } from 'aws-amplify/auth/server'
+import type { AuthUser } from 'aws-amplify/auth'
 import type { H3Event } from 'h3'
 import { createError, deleteCookie, getRequestProtocol, parseCookies, setCookie } from 'h3'
 import outputs from '#amplify-outputs'
 import type { SessionUser } from '~~/utils/session'
-import { createRequestAmplify, createServerBackend, isSignedOutError, type RequestAmplify } from '../amplify/context'
+import { createRequestAmplify, createServerBackend, type RequestAmplify } from '../amplify/context'
+
+export type { RequestAmplify }
 
 const backend = createServerBackend(outputs)
 
@@ -35,6 +37,11 @@ export function runAmplifyApi<Result>(event: H3Event, operation: (context: Ampli
   return useRequestAmplify(event).run(operation)
 }
 
+/** Drops what the server keeps for this request's session (its credentials and signed URLs). */
+export function forgetSession(event: H3Event): Promise<void> {
+  return useRequestAmplify(event).forgetSession()
+}
+
 /** The verified user of this request, or `null` when it carries no usable session. */
 export function getSessionUser(event: H3Event): Promise<SessionUser | null> {
   return useRequestAmplify(event).sessionUser()
@@ -42,20 +49,21 @@ export function getSessionUser(event: H3Event): Promise<SessionUser | null> {
 
 /**
  * `getCurrentUser` for this request; 401 without a valid session, 503 when the session could not be
- * refreshed because the user pool did not answer.
+ * refreshed because the user pool did not answer. Answered from the verified tokens as Amplify's
+ * `getCurrentUser` answers (`cognito:username` and `sub` of the id token, and the sign-in details),
+ * without the Amplify context that call needs: making one costs more than the rest of the request.
  */
-export async function requireUser(event: H3Event) {
+export async function requireUser(event: H3Event): Promise<AuthUser> {
   const amplify = useRequestAmplify(event)
-  try {
-    return await amplify.run(context => getCurrentUser(context))
+  const tokens = await amplify.tokens()
+  const { 'cognito:username': username, sub } = tokens?.idToken?.payload ?? {}
+  if (typeof username === 'string' && typeof sub === 'string') {
+    return tokens!.signInDetails ? { username, userId: sub, signInDetails: tokens!.signInDetails } : { username, userId: sub }
   }
-  catch (error) {
-    if (!isSignedOutError(error)) throw error
-    if (amplify.refreshFailure !== undefined) {
-      throw createError({ statusCode: 503, statusMessage: 'Service Unavailable', message: 'Your session could not be refreshed right now. Try again shortly.' })
-    }
-    throw createError({ statusCode: 401, statusMessage: 'Unauthorized', message: 'Sign in to continue.' })
+  if (amplify.refreshFailure !== undefined) {
+    throw createError({ statusCode: 503, statusMessage: 'Service Unavailable', message: 'Your session could not be refreshed right now. Try again shortly.' })
   }
+  throw createError({ statusCode: 401, statusMessage: 'Unauthorized', message: 'Sign in to continue.' })
 }
 
 /**
@@ -63,20 +71,22 @@ export async function requireUser(event: H3Event) {
  * go back to the browser as `Set-Cookie`.
  */
 function requestCookies(event: H3Event): CookieStorage.Adapter {
-  let parsed: Map<string, string> | undefined
-  const jar = () => (parsed ??= new Map(Object.entries(parseCookies(event))))
+  // h3's parse is a fresh object per call, this request's own: written in place, read with
+  // `Object.hasOwn` (a cookie named `constructor` must not find the prototype's).
+  let parsed: Record<string, string> | undefined
+  const jar = () => (parsed ??= parseCookies(event))
   return {
     get: (name) => {
-      const value = jar().get(name)
-      return value === undefined ? undefined : { name, value }
+      const cookies = jar()
+      return Object.hasOwn(cookies, name) ? { name, value: cookies[name]! } : undefined
     },
-    getAll: () => [...jar()].map(([name, value]) => ({ name, value })),
+    getAll: () => Object.entries(jar()).map(([name, value]) => ({ name, value })),
     set(name, value, options) {
-      jar().set(name, value)
+      jar()[name] = value
       setCookie(event, name, value, { ...options, httpOnly: false })
     },
     delete(name) {
-      jar().delete(name)
+      delete jar()[name]
       deleteCookie(event, name, { path: '/' })
     },
   }

@@ -81,7 +81,7 @@ function makeBackend(log: string[] = []): AmplifyServerBackend {
     version: '1.4',
     auth: { aws_region: REGION, user_pool_id: POOL_ID, user_pool_client_id: CLIENT_ID },
     custom: { offlineSandbox: { userPoolEndpoint: endpoint } },
-  } as Parameters<typeof createServerBackend>[0], line => log.push(line))
+  } as Parameters<typeof createServerBackend>[0], { log: line => log.push(line) })
 }
 
 /**
@@ -232,7 +232,7 @@ describe('when the keys cannot be fetched', () => {
       auth: { aws_region: REGION, user_pool_id: POOL_ID, user_pool_client_id: CLIENT_ID },
       // A port nothing listens on.
       custom: { offlineSandbox: { userPoolEndpoint: 'http://127.0.0.1:1' } },
-    } as Parameters<typeof createServerBackend>[0], line => log.push(line))
+    } as Parameters<typeof createServerBackend>[0], { log: line => log.push(line) })
     const { adapter } = jar(sessionCookies(ALICE, await tokensFor(ALICE)))
     expect(await readSession(adapter, CLIENT_ID, backend.verifier)).toBeNull()
     expect(await readSession(adapter, CLIENT_ID, backend.verifier)).toBeNull()
