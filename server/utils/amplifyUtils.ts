@@ -86,7 +86,7 @@ function requestCookies(event: H3Event): CookieStorage.Adapter {
       setCookie(event, name, value, { ...options, httpOnly: false })
     },
     delete(name) {
-      delete jar()[name]
+      Reflect.deleteProperty(jar(), name)
       deleteCookie(event, name, { path: '/' })
     },
   }
