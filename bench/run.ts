@@ -1,32 +1,20 @@
 /**
- * `npm run bench`: one production build of the app against an offline sandbox, one server on
- * loopback, and two numbers that matter to users: how much a verified session costs per request
- * (against a bare JSON handler) and how many compressed bytes a first visit downloads.
+ * `npm run bench`: the sandbox's start times, then one production build of the app against an
+ * offline sandbox and its server on loopback: what a request and a server render cost its CPU and
+ * how many backend round trips a render makes (server-cost.ts), how many compressed bytes a first
+ * visit downloads, Storage throughput and function invocation overhead.
  * Prints a table with targets; exits 0 on a missed target, non-zero only when something broke.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
 import { request } from 'node:http'
-import { join } from 'node:path'
 import { gunzipSync, brotliDecompressSync } from 'node:zlib'
-import autocannon, { type Result } from 'autocannon'
-import { generateClient } from 'aws-amplify/data/server'
 import { chromium, type Browser } from 'playwright-core'
-import type { Schema } from '../amplify/data/resource'
 import type { Sandbox } from '../sandbox'
 import { lambdaLatency } from './lambda'
 import { formatLoad, median, sandboxStartTimes, START_TARGETS, type StartKind } from './sandbox-start'
+import { serverCosts } from './server-cost'
 import { storageThroughput } from './storage'
-import { AppServer, buildApp, startBuiltApp } from '../test/support/built-app'
 import { launchOptions } from '../test/support/chromium'
-import { projectRoot } from '../test/support/project'
-import { amplifyContext, newSignedInUser, type SignedInUser } from '../test/support/signed-in-user'
-import { IN_MEMORY_TODOS } from './in-memory/todos'
 
-const CONNECTIONS = 50
-/** Server renders are slower than API answers: fewer connections keep latency readable. */
-const SSR_CONNECTIONS = 10
-const WARMUP_SECONDS = 2
-const SECONDS = 10
 const KB = 1000
 /** A declaration only the Authenticator's stylesheet (@aws-amplify/ui-vue/styles.css) contains. */
 const AUTHENTICATOR_CSS = /--amplify-components-authenticator-max-width:/g
@@ -58,122 +46,12 @@ const step = (text: string) => console.log(`· ${text}`)
 async function main() {
   // First, while nothing else of the bench runs: these are wall-clock times.
   await sandboxStart()
-  step('starting the offline sandbox and building the app against it (about 40 s)')
-  const app = await startBuiltApp('bench')
-  cleanups.push(app.stop)
-  const { baseUrl, sandbox } = app
-  step(`app server on ${baseUrl}; signing in a user`)
-
-  const user = await newSignedInUser(sandbox.outputsPath, sandbox.messagesUrl, 'bench')
-  const check = await fetch(`${baseUrl}/api/current-user`, { headers: { cookie: user.cookieHeader } })
-  if (check.status !== 200) throw new Error(`/api/current-user answered ${check.status} to a fresh session: ${await check.text()}`)
-
-  await throughput(baseUrl, user.cookieHeader)
-  await serverRender(baseUrl, sandbox, user)
-  await guestRender(baseUrl, sandbox.outputsPath, user)
-  await firstLoad(baseUrl)
-  await storage(sandbox)
+  const { app, rows: costRows, notes: costNotes } = await serverCosts(cleanups)
+  rows.push(...costRows)
+  notes.push(...costNotes)
+  await firstLoad(app.baseUrl)
+  await storage(app.sandbox)
   await functions()
-}
-
-// Requests per second ------------------------------------------------------------------------
-
-async function load(url: string, headers: Record<string, string> = {}, connections = CONNECTIONS): Promise<Result> {
-  step(`autocannon ${new URL(url).pathname}: ${connections} connections, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`)
-  const run = autocannon({ url, connections, duration: SECONDS, headers, warmup: { connections, duration: WARMUP_SECONDS } })
-  const stop = async () => run.stop()
-  cleanups.push(stop)
-  const result = await run
-  cleanups.splice(cleanups.indexOf(stop), 1)
-  const statuses = Object.keys(result.statusCodeStats)
-  if (result.errors || result.timeouts || result.non2xx || statuses.some(status => status !== '200')) {
-    throw new Error(`${url}: ${result.non2xx} non-2xx responses (${JSON.stringify(result.statusCodeStats)}), ${result.errors} errors, ${result.timeouts} timeouts`)
-  }
-  return result
-}
-
-async function throughput(baseUrl: string, cookie: string) {
-  const bare = await load(`${baseUrl}/api/health`)
-  const session = await load(`${baseUrl}/api/current-user`, { cookie })
-  const ratio = session.requests.average / bare.requests.average
-  const latency = (r: Result) => `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`
-  row('/api/health req/s (bare JSON)', `${Math.round(bare.requests.average)} (${latency(bare)})`)
-  row('/api/current-user req/s (all 200)', `${Math.round(session.requests.average)} (${latency(session)})`)
-  row('current-user / health', `${ratio.toFixed(2)}x`, '>= 0.30x', ratio >= 0.3)
-}
-
-// Server render ------------------------------------------------------------------------------
-
-/** How many todos the server put into the page's list markup. */
-async function renderedTodos(url: string, cookie: string): Promise<number> {
-  const response = await fetch(url, { headers: { cookie }, redirect: 'manual' })
-  if (response.status !== 200) throw new Error(`${url} answered ${response.status}`)
-  const list = (await response.text()).match(/<ul[^>]*aria-label="Todos"[^>]*>([\s\S]*?)<\/ul>/)?.[1] ?? ''
-  return list.match(/<li\b/g)?.length ?? 0
-}
-
-/**
- * SSR /todos with 50 todos, as the app renders it (verified session, Amplify context, the list
- * from the local AppSync API), against the same page built with `$Amplify` and the session
- * answered from memory (bench/in-memory/): the difference is what Amplify costs a server render.
- */
-async function serverRender(baseUrl: string, sandbox: Sandbox, user: SignedInUser) {
-  const { outputsPath } = sandbox
-  step(`adding ${IN_MEMORY_TODOS} todos for the bench user`)
-  const { config } = await amplifyContext(outputsPath)
-  const data = generateClient<Schema>({ config })
-  for (let i = 0; i < IN_MEMORY_TODOS; i++) {
-    const { errors } = await data.models.Todo.create(user.context, { content: `Bench todo number ${i}`, done: i % 3 === 0 })
-    if (errors?.length) throw new Error(`Creating a todo failed: ${JSON.stringify(errors)}`)
-  }
-  step('building the same app with an in-memory $Amplify (bench/in-memory/)')
-  const work = await mkdtemp(join(projectRoot, '.amplify', 'bench', 'in-memory-'))
-  cleanups.push(() => rm(work, { recursive: true, force: true }))
-  const output = await buildApp(outputsPath, work, {
-    replacePlugins: {
-      'plugins/01.amplify-apis.server.ts': 'bench/in-memory/amplify-apis.server.ts',
-      'plugins/02.session.server.ts': 'bench/in-memory/session.server.ts',
-    },
-  })
-  const server = new AppServer(output, { NODE_EXTRA_CA_CERTS: sandbox.certificatePath })
-  cleanups.push(() => server.stop())
-  const inMemoryUrl = await server.url
-
-  const real = `${baseUrl}/todos`
-  const memory = `${inMemoryUrl}/todos`
-  for (const url of [real, memory]) {
-    const count = await renderedTodos(url, user.cookieHeader)
-    if (count !== IN_MEMORY_TODOS) throw new Error(`${url} rendered ${count} todos, not ${IN_MEMORY_TODOS}`)
-  }
-  const amplified = await load(real, { cookie: user.cookieHeader }, SSR_CONNECTIONS)
-  const inMemory = await load(memory, { cookie: user.cookieHeader }, SSR_CONNECTIONS)
-  const latency = (r: Result) => `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`
-  row(`SSR /todos (${IN_MEMORY_TODOS} todos) req/s, Amplify`, `${Math.round(amplified.requests.average)} (${latency(amplified)})`)
-  row(`SSR /todos (${IN_MEMORY_TODOS} todos) req/s, in memory`, `${Math.round(inMemory.requests.average)} (${latency(inMemory)})`)
-  row('SSR /todos: Amplify / in memory', `${(amplified.requests.average / inMemory.requests.average).toFixed(2)}x`)
-  notes.push(`SSR rows: ${SSR_CONNECTIONS} connections; the local AppSync API runs in the bench's own process, so the Amplify row includes its work.`)
-}
-
-/**
- * SSR of a published list with 50 items for a guest: identity-pool credentials for the guest (the
- * identity id comes back as a cookie, as a returning browser sends it), then the list from the
- * local AppSync API over IAM.
- */
-async function guestRender(baseUrl: string, outputsPath: string, user: SignedInUser) {
-  step(`publishing a list of ${IN_MEMORY_TODOS} items`)
-  const { config } = await amplifyContext(outputsPath)
-  const data = generateClient<Schema>({ config })
-  const items = Array.from({ length: IN_MEMORY_TODOS }, (_, i) => ({ id: `item-${i}`, content: `Shared item number ${i}`, done: i % 4 === 0 }))
-  const { data: list, errors } = await data.models.SharedList.create(user.context, { title: 'Bench list', items, editors: [] })
-  if (errors?.length || !list) throw new Error(`Publishing failed: ${JSON.stringify(errors)}`)
-  const url = `${baseUrl}/lists/${list.id}`
-  const first = await fetch(url)
-  const html = await first.text()
-  if (first.status !== 200 || !html.includes(items.at(-1)!.content)) throw new Error(`${url} answered ${first.status} without the list for a guest`)
-  const identity = first.headers.getSetCookie().find(cookie => cookie.split('=')[0]!.endsWith('.identityId'))
-  if (!identity) throw new Error(`${url} gave the guest no identity cookie`)
-  const guest = await load(url, { cookie: identity.split(';')[0]! }, SSR_CONNECTIONS)
-  row(`SSR /lists/<id> (${IN_MEMORY_TODOS} items) req/s, guest`, `${Math.round(guest.requests.average)} (p50 ${guest.latency.p50} ms, p99 ${guest.latency.p99} ms)`)
 }
 
 // First-load bytes ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import autocannon, { type Result } from 'autocannon'
@@ -86,14 +86,31 @@ async function autocannonRun(url: string, headers: Record<string, string>, conne
 }
 
 /** A warm-up, then 10 s of load with the server's CPU time read before and after. */
-async function load(server: AppServer, url: string, headers: Record<string, string>, connections: number, measureCpu: boolean): Promise<Load> {
-  step(`autocannon ${new URL(url).pathname}: ${connections} connections, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`)
-  await autocannonRun(url, headers, connections, WARMUP_SECONDS)
+async function load(server: AppServer, url: string, headers: Record<string, string>, connections: number, measureCpu: boolean, warmup = WARMUP_SECONDS, seconds = SECONDS): Promise<Load> {
+  step(`autocannon ${new URL(url).pathname}: ${connections} connections, ${warmup} s warm-up + ${seconds} s`)
+  if (warmup) await autocannonRun(url, headers, connections, warmup)
   const before = measureCpu ? cpuTimeUs(server.pid) : undefined
-  const result = await autocannonRun(url, headers, connections, SECONDS)
+  const result = await autocannonRun(url, headers, connections, seconds)
   const after = measureCpu ? cpuTimeUs(server.pid) : undefined
   const cpuUs = before !== undefined && after !== undefined ? (after - before) / result.requests.total : undefined
   return { cpuUs, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 }
+}
+
+/** Rounds of the API rows, each row once per round in turn; each row's median counts. */
+const ROUNDS = 5
+const ROUND_SECONDS = 3
+
+/** Each of `rows` loaded in turn, `ROUNDS` times: the median round of each (machine noise moves whole rounds). */
+async function interleaved<Name extends string>(rows: Record<Name, { server: AppServer, url: string, headers: Record<string, string> }>, measureCpu: boolean): Promise<Record<Name, Load>> {
+  const runs = new Map<Name, Load[]>()
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, { server, url, headers }] of Object.entries(rows) as Array<[Name, { server: AppServer, url: string, headers: Record<string, string> }]>) {
+      const result = await load(server, url, headers, 50, measureCpu, round === 0 ? WARMUP_SECONDS : 0, ROUND_SECONDS)
+      runs.set(name, [...(runs.get(name) ?? []), result])
+    }
+  }
+  const median = (list: Load[]) => [...list].sort((a, b) => (a.cpuUs ?? -a.rps) - (b.cpuUs ?? -b.rps))[Math.floor(list.length / 2)]!
+  return Object.fromEntries([...runs].map(([name, list]) => [name, median(list)])) as Record<Name, Load>
 }
 
 /** The sandbox's requests while `renders` run one after another, per render, with what they were. */
@@ -131,7 +148,7 @@ const perSecond = (l: Load) => `${Math.round(l.rps)} req/s, p50 ${l.p50} ms`
  * Builds the app twice against one sandbox (as Amplify and in memory), starts both servers, and
  * measures. `cleanups` gets what must be stopped, in the order started.
  */
-export async function serverCosts(cleanups: Array<() => Promise<unknown>>): Promise<{ rows: CostRow[], notes: string[] }> {
+export async function serverCosts(cleanups: Array<() => Promise<unknown>>): Promise<{ app: Awaited<ReturnType<typeof startBuiltApp>>, rows: CostRow[], notes: string[] }> {
   const rows: CostRow[] = []
   const notes: string[] = []
   const row = (what: string, value: string, target?: string, pass?: boolean) => rows.push({ what, value, target, pass })
@@ -155,19 +172,50 @@ export async function serverCosts(cleanups: Array<() => Promise<unknown>>): Prom
   const bare = new AppServer(output, { NODE_EXTRA_CA_CERTS: sandbox.certificatePath })
   cleanups.push(() => bare.stop())
   const bareUrl = await bare.url
+  // The same bare build with the packages the app's Nitro code imports loaded at start: a bare
+  // handler in a process as heavy as the app's, which tells the cost of loading Amplify apart from
+  // any per-request Amplify work.
+  const preload = join(app.outputDir, 'server', 'bench-preload.mjs')
+  await writeFile(preload, nitroImports(app.outputDir).filter(name => !nitroImports(output).includes(name)).map(name => `import ${JSON.stringify(name)}\n`).join(''))
+  const loaded = new AppServer(output, { NODE_EXTRA_CA_CERTS: sandbox.certificatePath, NODE_OPTIONS: `--import ${preload}` })
+  cleanups.push(() => loaded.stop())
+  const loadedUrl = await loaded.url
 
   const { user, listUrl } = await seed(baseUrl, sandbox)
   const server = app.server
 
   // The app's servers on core 0, everything else on core 1.
   const measureCpu = availableParallelism() >= 2 && cpuTimeUs(server.pid) !== undefined
-    && pin(process.pid, '1') && pin(server.pid, '0') && pin(bare.pid, '0')
-  if (measureCpu) cleanups.push(async () => pin(process.pid, '0-' + String(availableParallelism() - 1)))
+    && pin(process.pid, '1') && pin(server.pid, '0') && pin(bare.pid, '0') && pin(loaded.pid, '0')
+  const unpin = () => pin(process.pid, `0-${availableParallelism() - 1}`)
+  if (measureCpu) cleanups.push(async () => unpin())
   notes.push(measureCpu
     ? `Server rows: CPU of the app's server process per answered request (user + system, /proc), the server pinned to core 0 and the load generator and sandbox to core 1; ${SECONDS} s of autocannon after ${WARMUP_SECONDS} s of warm-up.`
     : 'Server rows: this machine cannot pin processes to cores or read /proc, so only requests per second are printed.')
 
-  // Round trips first, on an otherwise idle server.
+  // API routes first, on servers that have rendered no page yet: like with like.
+  const apiRows = {
+    bare: { server: bare, url: `${bareUrl}/api/health`, headers: {} },
+    loaded: { server: loaded, url: `${loadedUrl}/api/health`, headers: {} },
+    health: { server, url: `${baseUrl}/api/health`, headers: {} },
+    healthWithCookies: { server, url: `${baseUrl}/api/health`, headers: { cookie: user.cookieHeader } },
+    currentUser: { server, url: `${baseUrl}/api/current-user`, headers: { cookie: user.cookieHeader } },
+  }
+  const api = await interleaved(apiRows, measureCpu)
+  const cpuRow = (what: string, l: Load, target?: string, pass?: boolean) => row(what, `${us(l.cpuUs)} (${perSecond(l)})`, target, pass)
+  cpuRow('CPU: bare Nitro handler, a build without Amplify', api.bare)
+  cpuRow('CPU: the same, with the app\'s server packages loaded', api.loaded)
+  const hookRatio = api.health.cpuUs! / api.loaded.cpuUs!
+  cpuRow('CPU: /api/health (a bare handler in the app\'s server)', api.health, '= the line above', measureCpu ? hookRatio <= 1.1 : undefined)
+  cpuRow('CPU: /api/health with a session\'s cookies', api.healthWithCookies)
+  cpuRow('CPU: /api/current-user', api.currentUser)
+  if (measureCpu) {
+    const ratio = api.currentUser.cpuUs! / api.healthWithCookies.cpuUs!
+    row('CPU: /api/current-user / the bare handler, same request', `${ratio.toFixed(2)}x (${(api.currentUser.cpuUs! / api.health.cpuUs!).toFixed(2)}x without the cookies)`, '<= 1.5x', ratio <= 1.5)
+    notes.push(`Loading Amplify's packages costs every request of a server ${us(api.loaded.cpuUs! - api.bare.cpuUs!)}, whether it uses them or not (garbage collection); /api/health runs no Amplify code (${hookRatio.toFixed(2)}x the loaded bare build). A session's 4 kB of cookies cost a bare handler ${us(api.healthWithCookies.cpuUs! - api.health.cpuUs!)} to receive. API rows: the median of ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s.`)
+  }
+
+  // Then round trips, on an otherwise idle server.
   step('counting the sandbox requests of each render')
   const guestFirst = await roundTrips(observed, 1, async () => void await page(`${baseUrl}/`, undefined, 'You are not signed in'))
   const guest = identityCookie(await page(`${baseUrl}/`, undefined, 'You are not signed in'))
@@ -189,27 +237,25 @@ export async function serverCosts(cleanups: Array<() => Promise<unknown>>): Prom
     row(`Round trips: ${route.name}, warm`, `${+perRender.toFixed(2)} (${what || 'none'})`, `${route.target}`, perRender <= route.target)
   })
 
-  const health = await load(server, `${baseUrl}/api/health`, {}, 50, measureCpu)
-  const bareHealth = await load(bare, `${bareUrl}/api/health`, {}, 50, measureCpu)
-  const currentUser = await load(server, `${baseUrl}/api/current-user`, { cookie: user.cookieHeader }, 50, measureCpu)
-  const cpuRow = (what: string, l: Load, target?: string, pass?: boolean) => row(what, `${us(l.cpuUs)} (${perSecond(l)})`, target, pass)
-  cpuRow('CPU: bare Nitro handler (in-memory build, /api/health)', bareHealth)
-  const healthRatio = health.cpuUs! / bareHealth.cpuUs!
-  cpuRow('CPU: /api/health (the app\'s bare handler)', health, '= bare Nitro', measureCpu ? healthRatio <= 1.1 : undefined)
-  const userRatio = currentUser.cpuUs! / bareHealth.cpuUs!
-  cpuRow('CPU: /api/current-user', currentUser)
-  if (measureCpu) {
-    row('CPU: /api/health / bare Nitro', `${healthRatio.toFixed(2)}x`)
-    row('CPU: /api/current-user / bare Nitro', `${userRatio.toFixed(2)}x`, '<= 1.5x', userRatio <= 1.5)
-  }
   for (const route of routes) {
     const l = await load(server, route.url, { cookie: route.cookie }, 10, measureCpu)
-    cpuRow(`CPU: ${route.name}`, l, `<= ${us(route.cpuTarget)}`, measureCpu ? l.cpuUs! <= route.cpuTarget : undefined)
+    row(`CPU: ${route.name}`, `${us(l.cpuUs)} (${perSecond(l)})`, `<= ${us(route.cpuTarget)}`, measureCpu ? l.cpuUs! <= route.cpuTarget : undefined)
   }
-  const inMemory = await load(bare, `${bareUrl}/todos`, { cookie: user.cookieHeader }, 10, measureCpu)
-  cpuRow(`CPU: SSR /todos, ${IN_MEMORY_TODOS} todos, in memory (no Amplify)`, inMemory)
+  // The same pages with no Amplify work at all: what rendering them costs Nuxt.
+  for (const [what, path] of [['/ signed in', '/'], [`/todos, ${IN_MEMORY_TODOS} todos`, '/todos']]) {
+    const inMemory = await load(bare, `${bareUrl}${path}`, { cookie: user.cookieHeader }, 10, measureCpu)
+    row(`CPU: SSR ${what}, in memory (no Amplify)`, `${us(inMemory.cpuUs)} (${perSecond(inMemory)})`)
+  }
+  // What runs next (a browser, Storage, functions) gets both cores again.
+  if (measureCpu) unpin()
   notes.push('Server renders run with 10 connections, API routes with 50. Round trips: requests the sandbox received per render; "warm" is a visitor who has been there before, ten renders in a row.')
-  return { rows, notes }
+  return { app, rows, notes }
+}
+
+/** The packages a build's Nitro code imports (`chunks/nitro/nitro.mjs`). */
+function nitroImports(outputDir: string): string[] {
+  const code = readFileSync(join(outputDir, 'server', 'chunks', 'nitro', 'nitro.mjs'), 'utf8')
+  return [...new Set([...code.matchAll(/^import [^'"]*['"]([^'"]+)['"]/gm)].map(match => match[1]!).filter(name => !name.startsWith('node:') && !name.startsWith('.')))]
 }
 
 /** A signed-in user with 50 todos, and a published list of 50 items. */
