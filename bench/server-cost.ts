@@ -4,16 +4,18 @@
  *
  * - **CPU per request**: the app's server process is pinned to one core and everything else (this
  *   process, its load generator, the offline sandbox) to the other. Its CPU time (user + system,
- *   from /proc) over a 10 s autocannon run, divided by the requests answered, is what one request
- *   costs it, whatever the load generator manages. Without two cores or /proc only requests per
- *   second are printed.
+ *   from /proc) over an autocannon run, divided by the requests answered, is what one request
+ *   costs it, whatever the load generator manages. Each row is the median of 5 rounds of 3 s, the
+ *   rows taking turns, so a slow moment of the machine does not fall on one row only. Without two
+ *   cores or /proc only requests per second are printed.
  * - **Round trips per render**: every request the offline sandbox receives is counted
  *   (`SandboxOptions.onRequest`) during ten renders one after another by a visitor who has been
  *   there before ("warm"), and during a first render ("cold"). This does not depend on the machine.
- * - **Baselines**: `/api/health`, a bare JSON handler in the same server, and a second build of the
- *   app with the Amplify plugins answering from memory and no Amplify Nitro plugin at all
- *   (`bench/in-memory/`): its `/api/health` is a bare Nitro handler, its `/todos` the same page with
- *   no Amplify work.
+ * - **Baselines**: `/api/health`, a bare JSON handler in the same server (also sent a session's
+ *   cookies), and a second build of the app with the Amplify plugins answering from memory and no
+ *   Amplify Nitro plugin at all (`bench/in-memory/`): its `/api/health` is a bare Nitro handler (also
+ *   measured with the app's server packages loaded), its `/` and `/todos` the same pages with no
+ *   Amplify work.
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -30,7 +32,6 @@ import { amplifyContext, newSignedInUser } from '../test/support/signed-in-user'
 import { IN_MEMORY_TODOS } from './in-memory/todos'
 
 const WARMUP_SECONDS = 2
-const SECONDS = 10
 /** Renders counted per route once warm. */
 const COUNTED_RENDERS = 10
 /** /proc/<pid>/stat counts CPU time in clock ticks of 10 ms (USER_HZ is 100 on Linux). */
@@ -86,7 +87,7 @@ async function autocannonRun(url: string, headers: Record<string, string>, conne
 }
 
 /** A warm-up, then 10 s of load with the server's CPU time read before and after. */
-async function load(server: AppServer, url: string, headers: Record<string, string>, connections: number, measureCpu: boolean, warmup = WARMUP_SECONDS, seconds = SECONDS): Promise<Load> {
+async function load(server: AppServer, url: string, headers: Record<string, string>, connections: number, measureCpu: boolean, warmup: number, seconds: number): Promise<Load> {
   step(`autocannon ${new URL(url).pathname}: ${connections} connections, ${warmup} s warm-up + ${seconds} s`)
   if (warmup) await autocannonRun(url, headers, connections, warmup)
   const before = measureCpu ? cpuTimeUs(server.pid) : undefined
@@ -96,16 +97,22 @@ async function load(server: AppServer, url: string, headers: Record<string, stri
   return { cpuUs, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 }
 }
 
+interface LoadTarget {
+  server: AppServer
+  url: string
+  headers: Record<string, string>
+}
+
 /** Rounds of the API rows, each row once per round in turn; each row's median counts. */
 const ROUNDS = 5
 const ROUND_SECONDS = 3
 
 /** Each of `rows` loaded in turn, `ROUNDS` times: the median round of each (machine noise moves whole rounds). */
-async function interleaved<Name extends string>(rows: Record<Name, { server: AppServer, url: string, headers: Record<string, string> }>, measureCpu: boolean): Promise<Record<Name, Load>> {
+async function interleaved<Name extends string>(rows: Record<Name, LoadTarget>, measureCpu: boolean, connections = 50): Promise<Record<Name, Load>> {
   const runs = new Map<Name, Load[]>()
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, { server, url, headers }] of Object.entries(rows) as Array<[Name, { server: AppServer, url: string, headers: Record<string, string> }]>) {
-      const result = await load(server, url, headers, 50, measureCpu, round === 0 ? WARMUP_SECONDS : 0, ROUND_SECONDS)
+    for (const [name, { server, url, headers }] of Object.entries(rows) as Array<[Name, LoadTarget]>) {
+      const result = await load(server, url, headers, connections, measureCpu, round === 0 ? WARMUP_SECONDS : 0, ROUND_SECONDS)
       runs.set(name, [...(runs.get(name) ?? []), result])
     }
   }
@@ -190,7 +197,7 @@ export async function serverCosts(cleanups: Array<() => Promise<unknown>>): Prom
   const unpin = () => pin(process.pid, `0-${availableParallelism() - 1}`)
   if (measureCpu) cleanups.push(async () => unpin())
   notes.push(measureCpu
-    ? `Server rows: CPU of the app's server process per answered request (user + system, /proc), the server pinned to core 0 and the load generator and sandbox to core 1; ${SECONDS} s of autocannon after ${WARMUP_SECONDS} s of warm-up.`
+    ? `Server rows: CPU of the app's server process per answered request (user + system, /proc), the server pinned to core 0 and the load generator and sandbox to core 1; ${WARMUP_SECONDS} s of warm-up first.`
     : 'Server rows: this machine cannot pin processes to cores or read /proc, so only requests per second are printed.')
 
   // API routes first, on servers that have rendered no page yet: like with like.
@@ -212,7 +219,7 @@ export async function serverCosts(cleanups: Array<() => Promise<unknown>>): Prom
   if (measureCpu) {
     const ratio = api.currentUser.cpuUs! / api.healthWithCookies.cpuUs!
     row('CPU: /api/current-user / the bare handler, same request', `${ratio.toFixed(2)}x (${(api.currentUser.cpuUs! / api.health.cpuUs!).toFixed(2)}x without the cookies)`, '<= 1.5x', ratio <= 1.5)
-    notes.push(`Loading Amplify's packages costs every request of a server ${us(api.loaded.cpuUs! - api.bare.cpuUs!)}, whether it uses them or not (garbage collection); /api/health runs no Amplify code (${hookRatio.toFixed(2)}x the loaded bare build). A session's 4 kB of cookies cost a bare handler ${us(api.healthWithCookies.cpuUs! - api.health.cpuUs!)} to receive. API rows: the median of ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s.`)
+    notes.push(`Loading Amplify's packages costs every request of a server ${us(api.loaded.cpuUs! - api.bare.cpuUs!)}, whether it uses them or not (garbage collection); /api/health runs no Amplify code (${hookRatio.toFixed(2)}x the loaded bare build). A session's 4 kB of cookies cost a bare handler ${us(api.healthWithCookies.cpuUs! - api.health.cpuUs!)} to receive.`)
   }
 
   // Then round trips, on an otherwise idle server.
@@ -237,18 +244,23 @@ export async function serverCosts(cleanups: Array<() => Promise<unknown>>): Prom
     row(`Round trips: ${route.name}, warm`, `${+perRender.toFixed(2)} (${what || 'none'})`, `${route.target}`, perRender <= route.target)
   })
 
+  // Every page in turn, and the same pages with no Amplify work at all (what rendering them costs Nuxt).
+  const pages: Record<string, LoadTarget> = Object.fromEntries(routes.map(route => [route.name, { server, url: route.url, headers: { cookie: route.cookie } }]))
+  const inMemory = { '/ signed in': '/', [`/todos, ${IN_MEMORY_TODOS} todos`]: '/todos' }
+  for (const [what, path] of Object.entries(inMemory)) pages[`${what}, in memory (no Amplify)`] = { server: bare, url: `${bareUrl}${path}`, headers: { cookie: user.cookieHeader } }
+  const rendered = await interleaved(pages, measureCpu, 10)
   for (const route of routes) {
-    const l = await load(server, route.url, { cookie: route.cookie }, 10, measureCpu)
+    const l = rendered[route.name]!
     row(`CPU: ${route.name}`, `${us(l.cpuUs)} (${perSecond(l)})`, `<= ${us(route.cpuTarget)}`, measureCpu ? l.cpuUs! <= route.cpuTarget : undefined)
   }
-  // The same pages with no Amplify work at all: what rendering them costs Nuxt.
-  for (const [what, path] of [['/ signed in', '/'], [`/todos, ${IN_MEMORY_TODOS} todos`, '/todos']]) {
-    const inMemory = await load(bare, `${bareUrl}${path}`, { cookie: user.cookieHeader }, 10, measureCpu)
-    row(`CPU: SSR ${what}, in memory (no Amplify)`, `${us(inMemory.cpuUs)} (${perSecond(inMemory)})`)
+  for (const what of Object.keys(inMemory)) {
+    const l = rendered[`${what}, in memory (no Amplify)`]!
+    row(`CPU: SSR ${what}, in memory (no Amplify)`, `${us(l.cpuUs)} (${perSecond(l)})`)
   }
   // What runs next (a browser, Storage, functions) gets both cores again.
   if (measureCpu) unpin()
-  notes.push('Server renders run with 10 connections, API routes with 50. Round trips: requests the sandbox received per render; "warm" is a visitor who has been there before, ten renders in a row.')
+  notes.push(`Every CPU row is the median of ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s (the machine moves whole rounds by a fifth). Server renders run with 10 connections, API routes with 50.`)
+  notes.push('Round trips: requests the sandbox received per render; "warm" is a visitor who has been there before, ten renders in a row.')
   return { app, rows, notes }
 }
 
