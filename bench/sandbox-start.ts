@@ -72,8 +72,8 @@ class SandboxCommand {
   readonly started = performance.now()
 
   constructor(dir: string, ports: number[]) {
-    const [auth, data, storage, rest] = ports.map(String) as [string, string, string, string]
-    this.child = spawn('npm', ['run', 'sandbox', '--', '--auth-port', auth, '--data-port', data, '--storage-port', storage, '--rest-port', rest], {
+    const [auth, data, storage, rest, consolePort] = ports.map(String) as [string, string, string, string, string]
+    this.child = spawn('npm', ['run', 'sandbox', '--', '--auth-port', auth, '--data-port', data, '--storage-port', storage, '--rest-port', rest, '--console-port', consolePort], {
       cwd: dir,
       // Its own process group: stopping it stops npm and the sandbox under it, nothing else.
       detached: true,
@@ -134,7 +134,7 @@ export async function sandboxStartTimes(options: { runs?: number, from?: string,
   const times: StartTimes = { runs: { cold: [], warm: [], reload: [] }, load: { before: loadavg(), after: [] } }
   let running: SandboxCommand | undefined
   try {
-    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()])
+    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()])
     const start = async () => {
       running = new SandboxCommand(dir, ports)
       return (await running.waitFor(READY, running.started)) / 1000

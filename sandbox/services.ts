@@ -4,6 +4,7 @@
  * folder exporting one `Service` (./core/service.ts) and a line here.
  */
 import { dataApiService } from './appsync/service'
+import { consoleService } from './console/service'
 import { userPoolService } from './cognito/service'
 import { functionsService } from './functions/service'
 import { identityPoolService } from './identity/service'
@@ -11,7 +12,7 @@ import { restService } from './rest/service'
 import { parameterService } from './ssm/service'
 import { storageService } from './storage/service'
 
-export const SERVICES = [userPoolService, identityPoolService, parameterService, dataApiService, storageService, restService, functionsService] as const
+export const SERVICES = [userPoolService, identityPoolService, parameterService, dataApiService, storageService, restService, functionsService, consoleService] as const
 
 type AnyService = (typeof SERVICES)[number]
 

@@ -24,6 +24,7 @@ export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserP
     },
     jwks: pool.jwks,
     handle,
+    messages: to => pool.state.listMessages(to),
     verifyToken: (token, use, options) => pool.verifyToken(token, use, options),
     updateSettings(settings: UserPoolSettings) {
       // Ids stay: the pool name is baked into every SRP verifier and the ids into every token.

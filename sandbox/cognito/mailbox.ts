@@ -19,7 +19,7 @@ export const MAILBOX_CSP = 'default-src \'none\'; style-src \'unsafe-inline\''
 const REFRESH_SECONDS = 3
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\'': '&#39;' }
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, c => ESCAPES[c]!)
+export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, c => ESCAPES[c]!)
 
 const STYLE = `
 body { font: 16px/1.4 system-ui, sans-serif; margin: 2rem auto; max-width: 40rem; padding: 0 1rem; color: #1b1b1b; background: #fff; }
@@ -32,32 +32,49 @@ li:first-child { border-color: #0969da; }
 @media (prefers-color-scheme: dark) { body { color: #e6edf3; background: #0d1117; } li { border-color: #30363d; } .meta, .empty { color: #8b949e; } }
 `
 
-/** The mailbox page for `messages` (as the pool lists them, oldest first), all or those sent to `to`. */
-export function mailboxPage(messages: readonly SandboxMessage[], to?: string): string {
-  const items = [...messages].reverse().map(m => [
+/** One `<li>` per message, newest first (`messages` is oldest first, as the pool lists them). */
+export function messageItems(messages: readonly SandboxMessage[]): string[] {
+  return [...messages].reverse().map(m => [
     '<li>',
     `<div>${escapeHtml(CODE_PURPOSE[m.kind])} code for <b>${escapeHtml(m.to)}</b></div>`,
     `<div class="code">${escapeHtml(m.code)}</div>`,
     `<div class="meta"><time datetime="${escapeHtml(m.sentAt)}">${escapeHtml(m.sentAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</time> · ${escapeHtml(m.subject)}</div>`,
     '</li>',
   ].join(''))
+}
+
+/** The mailbox page for `messages` (as the pool lists them, oldest first), all or those sent to `to`. */
+export function mailboxPage(messages: readonly SandboxMessage[], to?: string): string {
+  const items = messageItems(messages)
   const whose = to === undefined ? '' : ` to ${escapeHtml(to)}`
+  return htmlDocument({
+    title: `Sandbox mailbox${whose}`,
+    style: STYLE,
+    refreshSeconds: REFRESH_SECONDS,
+    body: [
+      `<h1>Codes the offline sandbox would have e-mailed${whose}</h1>`,
+      items.length
+        ? `<ol>${items.join('\n')}</ol>`
+        : '<p class="empty">None yet. Sign up or reset a password and the code appears here.</p>',
+      `<p class="meta">Newest first; this page reloads every ${REFRESH_SECONDS} s.${to === undefined ? '' : ' <a href="?">Every address</a>.'}</p>`,
+    ].join('\n'),
+  })
+}
+
+/** A whole page with one inline stylesheet (its CSP allows nothing else); `title` is escaped, `body` is HTML. */
+export function htmlDocument(page: { title: string, style: string, body: string, refreshSeconds?: number }): string {
   return [
     '<!doctype html>',
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<meta http-equiv="refresh" content="${REFRESH_SECONDS}">`,
-    `<title>Sandbox mailbox${whose}</title>`,
-    `<style>${STYLE}</style>`,
+    ...(page.refreshSeconds ? [`<meta http-equiv="refresh" content="${page.refreshSeconds}">`] : []),
+    `<title>${escapeHtml(page.title)}</title>`,
+    `<style>${page.style}</style>`,
     '</head>',
     '<body>',
-    `<h1>Codes the offline sandbox would have e-mailed${whose}</h1>`,
-    items.length
-      ? `<ol>${items.join('\n')}</ol>`
-      : '<p class="empty">None yet. Sign up or reset a password and the code appears here.</p>',
-    `<p class="meta">Newest first; this page reloads every ${REFRESH_SECONDS} s.${to === undefined ? '' : ' <a href="?">Every address</a>.'}</p>`,
+    page.body,
     '</body>',
     '</html>',
     '',

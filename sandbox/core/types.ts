@@ -102,6 +102,8 @@ export interface UserPool {
    * newest first, for a request whose Accept prefers text/html).
    */
   handle(req: IncomingMessage, res: ServerResponse): void
+  /** The messages it "sent", oldest first: all, or those to `to`. */
+  messages(to?: string): SandboxMessage[]
   /**
    * Verifies a token: RS256 signature by this pool's key, `iss`, `exp`, `token_use` (when given),
    * audience/client id and, unless `checkRevocation` is false, that its session was not revoked.

@@ -148,7 +148,7 @@ const urlLine = /Local:\s+(http:\/\/127\.0\.0\.1:(\d+)\/)/
 describe('npm run dev', () => {
   let app: Awaited<ReturnType<typeof scratchApp>>
   let dev: DevProcess | undefined
-  const ports = { app: 0, auth: 0, data: 0, storage: 0, rest: 0 }
+  const ports = { app: 0, auth: 0, data: 0, storage: 0, rest: 0, console: 0 }
 
   beforeAll(async () => {
     app = await scratchApp()
@@ -157,6 +157,7 @@ describe('npm run dev', () => {
     ports.data = await freePort()
     ports.storage = await freePort()
     ports.rest = await freePort()
+    ports.console = await freePort()
   })
   afterAll(async () => {
     dev?.kill()
@@ -173,7 +174,7 @@ describe('npm run dev', () => {
   })
 
   it('starts the offline sandbox, then nuxi dev on 127.0.0.1, and prints the URL within 60 s', async () => {
-    dev = new DevProcess(app.dir, ['--port', String(ports.app)], developerEnv({ SANDBOX_AUTH_PORT: String(ports.auth), SANDBOX_DATA_PORT: String(ports.data), SANDBOX_STORAGE_PORT: String(ports.storage), SANDBOX_REST_PORT: String(ports.rest) }))
+    dev = new DevProcess(app.dir, ['--port', String(ports.app)], developerEnv({ SANDBOX_AUTH_PORT: String(ports.auth), SANDBOX_DATA_PORT: String(ports.data), SANDBOX_STORAGE_PORT: String(ports.storage), SANDBOX_REST_PORT: String(ports.rest), SANDBOX_CONSOLE_PORT: String(ports.console) }))
     const ready = await dev.waitFor(/Offline sandbox ready in/, 60_000)
     const [, url] = await dev.waitFor(urlLine, 60_000)
     expect((performance.now() - dev.startedAt) / 1000).toBeLessThan(60)
@@ -365,7 +366,7 @@ describe('npm run dev', () => {
     const squatter = createServer()
     await new Promise<void>(resolve => squatter.listen(ports.auth, '127.0.0.1', resolve))
     try {
-      dev = new DevProcess(app.dir, ['--port', String(ports.app)], developerEnv({ SANDBOX_AUTH_PORT: String(ports.auth), SANDBOX_DATA_PORT: String(ports.data), SANDBOX_STORAGE_PORT: String(ports.storage), SANDBOX_REST_PORT: String(ports.rest) }))
+      dev = new DevProcess(app.dir, ['--port', String(ports.app)], developerEnv({ SANDBOX_AUTH_PORT: String(ports.auth), SANDBOX_DATA_PORT: String(ports.data), SANDBOX_STORAGE_PORT: String(ports.storage), SANDBOX_REST_PORT: String(ports.rest), SANDBOX_CONSOLE_PORT: String(ports.console) }))
       expect(await dev.exit(60_000)).not.toBe(0)
       expect(dev.output).toContain(`Port ${ports.auth} (auth) is in use`)
       expect(dev.output).not.toMatch(/Nuxt \d|Local:/)
@@ -379,7 +380,7 @@ describe('npm run dev', () => {
   it('next to a cloud amplify_outputs.json runs nuxi dev alone on that backend, and stops on Ctrl-C', async () => {
     const cloud = `${JSON.stringify({ version: '1.4', auth: { user_pool_id: 'us-east-1_cloud', aws_region: 'us-east-1', user_pool_client_id: 'cloud' } })}\n`
     await writeFile(join(app.dir, 'amplify_outputs.json'), cloud)
-    dev = new DevProcess(app.dir, ['--port', String(ports.app)], developerEnv({ SANDBOX_AUTH_PORT: String(ports.auth), SANDBOX_DATA_PORT: String(ports.data), SANDBOX_STORAGE_PORT: String(ports.storage), SANDBOX_REST_PORT: String(ports.rest) }))
+    dev = new DevProcess(app.dir, ['--port', String(ports.app)], developerEnv({ SANDBOX_AUTH_PORT: String(ports.auth), SANDBOX_DATA_PORT: String(ports.data), SANDBOX_STORAGE_PORT: String(ports.storage), SANDBOX_REST_PORT: String(ports.rest), SANDBOX_CONSOLE_PORT: String(ports.console) }))
     await dev.waitFor(/Using the cloud backend in amplify_outputs\.json/, 30_000)
     await dev.waitFor(urlLine, 60_000)
     expect(dev.output).not.toMatch(/Offline sandbox ready/)

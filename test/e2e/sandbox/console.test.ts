@@ -1,0 +1,161 @@
+/**
+ * The sandbox console against a real sandbox: the URL in the ready block lets a browser in, the
+ * overview shows what runs and what does not, a code the real aws-amplify client's sign-up sends
+ * shows in Mail, and everything that is not the developer's own browser or script is refused.
+ */
+import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
+import { signUp } from 'aws-amplify/auth'
+import { chromium, type Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { secretCookieName } from '../../../sandbox/console/guard'
+import type { Sandbox } from '../../../sandbox/index'
+import { launchOptions } from '../../support/chromium'
+import { amplifyContext } from '../../support/signed-in-user'
+import { startTestSandbox } from '../../support/started-sandbox'
+
+let sandbox: Sandbox
+let stop: () => Promise<void>
+let browser: Browser
+let url: URL
+let secret: string
+
+/** One raw HTTP request, so `Host`, `Origin` and the rest are exactly what the test says. */
+function raw(path: string, options: { method?: string, headers?: Record<string, string>, host?: string } = {}): Promise<{ status: number, headers: Record<string, string | string[] | undefined>, body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: options.host ?? '127.0.0.1', port: Number(url.port), path, method: options.method ?? 'GET', headers: { host: `127.0.0.1:${url.port}`, ...options.headers }, setHost: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }))
+    })
+    req.on('error', reject).end()
+  })
+}
+
+const withSecret = () => ({ cookie: `${secretCookieName(Number(url.port))}=${secret}` })
+
+beforeAll(async () => {
+  ;({ sandbox, stop } = await startTestSandbox())
+  const line = sandbox.summary().find(l => l.trim().startsWith('Console'))
+  url = new URL(line!.trim().split(/\s+/)[1]!)
+  secret = url.searchParams.get('secret')!
+  browser = await chromium.launch(await launchOptions())
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await stop?.()
+})
+
+describe('the sandbox console', () => {
+  it('is printed in the ready block with its secret, on 127.0.0.1', () => {
+    expect(url.hostname).toBe('127.0.0.1')
+    expect(secret).toMatch(/^[\w-]{32}$/)
+  })
+
+  it('shows each local service with its endpoint, and what is not served, in a browser at 390 px', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } })
+    try {
+      const page = await context.newPage()
+      const problems: string[] = []
+      page.on('console', message => message.type() === 'error' && problems.push(message.text()))
+      await page.goto(url.href)
+      // The secret leaves the address bar; a cookie carries it from here on.
+      expect(new URL(page.url()).search).toBe('')
+      expect(await page.locator('h1').innerText()).toBe('Local services')
+      const overview = await page.locator('main').innerText()
+      expect(overview).toContain(sandbox.userPoolEndpoint)
+      expect(overview).toContain(sandbox.graphqlUrl)
+      expect(overview).toContain('Not served offline')
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true)
+      // By keyboard: the panels are links in the tab order.
+      await page.keyboard.press('Tab')
+      await page.keyboard.press('Tab')
+      await page.keyboard.press('Enter')
+      await page.waitForURL(/\/mail$/)
+      expect(problems).toEqual([])
+    }
+    finally {
+      await context.close()
+    }
+  })
+
+  it('shows the code a real sign-up sends, newest first and large, and updates without a click', async () => {
+    const context = await browser.newContext()
+    try {
+      const page = await context.newPage()
+      await page.goto(new URL(`/mail?secret=${secret}`, url).href)
+      const { context: amplify } = await amplifyContext(sandbox.outputsPath)
+      const email = `console-${Date.now()}@example.com`
+      await signUp(amplify, { username: email, password: 'Correct-Horse-9', options: { userAttributes: { email } } })
+      const sent = sandbox.userPool.messages(email).at(-1)!
+      const first = page.locator('ol.mail > li').first()
+      await expect.poll(() => first.innerText(), { timeout: 10_000 }).toContain(email)
+      expect(await first.locator('.code').innerText()).toBe(sent.code)
+      expect(await first.locator('.code').evaluate(element => Number.parseFloat(getComputedStyle(element).fontSize))).toBeGreaterThanOrEqual(32)
+    }
+    finally {
+      await context.close()
+    }
+  })
+
+  it('refuses a missing or wrong secret', async () => {
+    expect((await raw('/')).status).toBe(401)
+    expect((await raw('/mail', { headers: { cookie: `${secretCookieName(Number(url.port))}=${secret.slice(1)}x` } })).status).toBe(401)
+    expect((await raw(`/?secret=${secret.slice(1)}x`)).status).toBe(401)
+    expect((await raw('/mail', { headers: { authorization: `Bearer ${secret}` } })).status).toBe(200)
+  })
+
+  it('refuses a Host that is not its own loopback address (DNS rebinding), even with the secret', async () => {
+    const answer = await raw('/mail', { headers: { ...withSecret(), host: `rebind.example:${url.port}` } })
+    expect(answer.status).toBe(421)
+    expect(answer.body).not.toContain('@example.com')
+  })
+
+  it('refuses a cross-origin POST and a cross-site navigation, even with the secret cookie', async () => {
+    expect((await raw('/', { method: 'POST', headers: { ...withSecret(), origin: 'https://evil.example' } })).status).toBe(403)
+    expect((await raw('/mail', { headers: { ...withSecret(), 'sec-fetch-site': 'cross-site' } })).status).toBe(403)
+  })
+
+  it('refuses a page on another site that tries to read it through the developer\'s browser', async () => {
+    const context = await browser.newContext()
+    try {
+      const page = await context.newPage()
+      await page.goto(url.href) // the developer is logged in to the console in this browser
+      // Another site, here a page on another origin, fetches the console with the browser's cookies.
+      await page.goto('data:text/html,<title>elsewhere</title>')
+      const read = await page.evaluate(async (target) => {
+        try {
+          const answer = await fetch(target, { credentials: 'include' })
+          return `read ${answer.status}: ${(await answer.text()).slice(0, 50)}`
+        }
+        catch (error) {
+          return `refused: ${(error as Error).message}`
+        }
+      }, new URL('/mail', url).href)
+      expect(read).toMatch(/^refused/)
+    }
+    finally {
+      await context.close()
+    }
+  })
+
+  it('cannot be reached at another address of this machine', async () => {
+    // Bound to 127.0.0.1 alone: another loopback address (as a LAN address would be) finds no one.
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = connect({ host: '127.0.0.2', port: Number(url.port) })
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve('connected')
+      })
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
+    })
+    expect(outcome).toBe('ECONNREFUSED')
+  })
+
+  it('sends headers that keep pages from framing or sniffing it', async () => {
+    const answer = await raw('/', { headers: withSecret() })
+    expect(answer.status).toBe(200)
+    expect(answer.headers['content-security-policy']).toContain('frame-ancestors \'none\'')
+    expect(answer.headers['x-content-type-options']).toBe('nosniff')
+  })
+})
