@@ -25,6 +25,18 @@ export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserP
     jwks: pool.jwks,
     handle,
     messages: to => pool.state.listMessages(to),
+    users: () => pool.state.listUsers()
+      .map(user => ({ username: user.sub, status: user.status, attributes: { ...user.attributes }, groups: [...(user.groups ?? [])], createdAt: user.createdAt }))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
+    groupNames: () => pool.state.listGroups().map(group => group.name),
+    setGroupMembership(username, name, member) {
+      const user = pool.state.findUser(username)
+      if (!user) throw new Error(`No user ${username}`)
+      const group = pool.state.group(name)
+      if (!group) throw new Error(`No group ${name} in the definition`)
+      if (member) pool.state.addToGroup(user, group)
+      else pool.state.removeFromGroup(user, group)
+    },
     verifyToken: (token, use, options) => pool.verifyToken(token, use, options),
     updateSettings(settings: UserPoolSettings) {
       // Ids stay: the pool name is baked into every SRP verifier and the ids into every token.

@@ -2,7 +2,7 @@
  * The console's pages, rendered on the server as whole documents: no script runs in them and they
  * load nothing (CONSOLE_CSP), so a page shows what the sandbox holds without a build step or a CDN.
  */
-import type { SandboxMessage } from '../core/types'
+import type { PoolUser, SandboxMessage } from '../core/types'
 import { escapeHtml, htmlDocument, messageItems } from '../cognito/mailbox'
 
 /** Nothing but the inline stylesheet; no frame may embed the console (clickjacking). */
@@ -11,7 +11,7 @@ export const CONSOLE_CSP = 'default-src \'none\'; style-src \'unsafe-inline\'; f
 /** The mail panel shows a new code without a click: it reloads itself this often. */
 export const MAIL_REFRESH_SECONDS = 3
 
-const PANELS = [['/', 'Overview'], ['/mail', 'Mail']] as const
+const PANELS = [['/', 'Overview'], ['/mail', 'Mail'], ['/users', 'Users']] as const
 
 const STYLE = `
 * { box-sizing: border-box; }
@@ -30,10 +30,22 @@ li { border: 1px solid #d0d7de; border-radius: 8px; padding: .6rem .9rem; margin
 .code { font: 700 2.5rem/1.2 ui-monospace, monospace; letter-spacing: .15em; margin: .25rem 0; user-select: all; }
 .endpoint { font-family: ui-monospace, monospace; font-size: .875rem; }
 .meta, .empty { color: #57606a; font-size: .875rem; }
+.users li { display: grid; gap: .35rem; }
+.tags { display: flex; flex-wrap: wrap; gap: .35rem; align-items: center; }
+form.inline { display: inline-flex; gap: .35rem; align-items: center; margin: 0; }
+button, select, input[type=search] { font: inherit; font-size: .875rem; padding: .25rem .5rem; border: 1px solid #8c959f; border-radius: 6px; background: #f6f8fa; color: inherit; }
+input[type=search] { flex: 1; min-width: 0; background: #fff; }
+.search { display: flex; gap: .5rem; margin-bottom: .5rem; }
+button:focus-visible, select:focus-visible, input:focus-visible { outline: 2px solid #0969da; outline-offset: 1px; }
+.group { display: inline-flex; align-items: center; gap: .25rem; border: 1px solid #d0d7de; border-radius: 999px; padding: 0 0 0 .6rem; font-size: .875rem; }
+.group button { border: 0; background: none; padding: .1rem .5rem; }
+.notice { border-left: 4px solid #0969da; padding: .25rem .75rem; }
 .state { display: inline-block; border-radius: 999px; padding: 0 .5rem; font-size: .8rem; background: #dafbe1; color: #116329; }
+.state.pending { background: #fff8c5; color: #7d4e00; }
 @media (prefers-color-scheme: dark) {
   body { color: #e6edf3; background: #0d1117; } header, li { border-color: #30363d; }
-  nav a { color: #4493f8; } .meta, .empty { color: #8b949e; } .state { background: #12361d; color: #7ee787; }
+  nav a { color: #4493f8; } button, select, input[type=search] { background: #161b22; border-color: #30363d; }
+  .meta, .empty { color: #8b949e; } .state { background: #12361d; color: #7ee787; } .state.pending { background: #3b2e00; color: #e3b341; }
 }
 `
 
@@ -63,6 +75,44 @@ export function mailPage(messages: readonly SandboxMessage[]): string {
     ? `<ol class="mail">${items.join('')}</ol>`
     : '<p class="empty">No mail yet. Sign up or reset a password and the code appears here.</p>'
   return layout('/mail', 'Mail', `<h1>Mail the user pool sent</h1>${body}<p class="meta">Newest first; this page reloads every ${MAIL_REFRESH_SECONDS} s.</p>`, MAIL_REFRESH_SECONDS)
+}
+
+/** The users, matching `query` in their e-mail or username when it is given; `notice` says what a change did. */
+export function usersPage(users: readonly PoolUser[], groups: readonly string[], query: string, notice?: string): string {
+  const q = query.trim().toLowerCase()
+  const shown = q ? users.filter(user => user.username.toLowerCase().includes(q) || (user.attributes.email ?? '').toLowerCase().includes(q)) : users
+  const back = q ? `<input type="hidden" name="q" value="${escapeHtml(query)}">` : ''
+  const membership = (user: PoolUser, group: string, member: boolean, label: string) => [
+    `<form class="inline" method="post" action="/users/groups">`,
+    `<input type="hidden" name="user" value="${escapeHtml(user.username)}">`,
+    `<input type="hidden" name="member" value="${member}">`,
+    back,
+    group ? `<input type="hidden" name="group" value="${escapeHtml(group)}">` : '',
+    label,
+    '</form>',
+  ].join('')
+  const rows = shown.map((user) => {
+    const email = user.attributes.email ?? user.username
+    const joinable = groups.filter(group => !user.groups.includes(group))
+    const tags = user.groups.map(group => membership(user, group, false,
+      `<span class="group">${escapeHtml(group)}<button type="submit" aria-label="Remove ${escapeHtml(email)} from ${escapeHtml(group)}">×</button></span>`))
+    const add = joinable.length
+      ? membership(user, '', true, `<select name="group" aria-label="Group for ${escapeHtml(email)}">${joinable.map(group => `<option>${escapeHtml(group)}</option>`).join('')}</select><button type="submit">Add to group</button>`)
+      : ''
+    return [
+      '<li>',
+      `<div><b>${escapeHtml(email)}</b> ${user.status === 'CONFIRMED' ? '<span class="state">confirmed</span>' : '<span class="state pending">unconfirmed</span>'}</div>`,
+      `<div class="meta">username ${escapeHtml(user.username)} · since ${escapeHtml(user.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</div>`,
+      `<div class="tags">${tags.join('')}${add}</div>`,
+      '</li>',
+    ].join('')
+  })
+  const list = rows.length
+    ? `<ul class="users">${rows.join('')}</ul>`
+    : `<p class="empty">${q ? 'No user matches.' : 'No users yet. Sign up in the app and they appear here.'}</p>`
+  const search = `<form class="search" method="get" action="/users" role="search"><input type="search" name="q" value="${escapeHtml(query)}" placeholder="E-mail or username" aria-label="Search users"><button type="submit">Search</button></form>`
+  const said = notice ? `<p class="notice" role="status">${escapeHtml(notice)}</p>` : ''
+  return layout('/users', 'Users', `<h1>Users</h1>${said}${search}<p class="meta">${shown.length} of ${users.length}</p>${list}`)
 }
 
 /** A refusal, as a page a person can act on. */

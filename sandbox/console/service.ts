@@ -5,13 +5,13 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { send } from '../core/http'
+import { PayloadTooLargeError, readBody, send } from '../core/http'
 import type { RunningService, Service } from '../core/service'
 import { unservedFeatures } from '../core/unserved'
 import type { CloudAssembly } from '../assembly'
-import type { SandboxMessage } from '../core/types'
+import type { SandboxMessage, UserPool } from '../core/types'
 import { checkRequest } from './guard'
-import { CONSOLE_CSP, mailPage, overviewPage, refusalPage, type ServiceRow } from './pages'
+import { CONSOLE_CSP, mailPage, overviewPage, refusalPage, usersPage, type ServiceRow } from './pages'
 
 export interface RunningConsole extends RunningService {
   /** `http://127.0.0.1:<port>/?secret=<secret>`: what the ready block prints. */
@@ -23,6 +23,39 @@ interface Sources {
   assembly(): CloudAssembly
   rows(): Promise<ServiceRow[]>
   messages(): SandboxMessage[]
+  pool(): UserPool
+}
+
+/** A form's fields are a few short values: anything longer is not from the console's pages. */
+const FORM_LIMIT = 4096
+
+/** `POST /users/groups` (user, group, member=true|false, q): the change, then back to the list it was made from. */
+async function changeMembership(req: IncomingMessage, res: ServerResponse, sources: Sources): Promise<void> {
+  const html = (status: number, page: string) => send(res, status, page, { contentType: 'text/html; charset=utf-8' })
+  if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return html(415, refusalPage('Send the form as application/x-www-form-urlencoded.'))
+  let form: URLSearchParams
+  try {
+    form = new URLSearchParams((await readBody(req, { limit: FORM_LIMIT })).toString('utf8'))
+  }
+  catch (error) {
+    if (error instanceof PayloadTooLargeError) return html(413, refusalPage('That form is too large.'))
+    throw error
+  }
+  const user = form.get('user')
+  const group = form.get('group')
+  const member = form.get('member')
+  if (!user || !group || (member !== 'true' && member !== 'false')) return html(400, refusalPage('The form needs user, group, and member=true or false.'))
+  const pool = sources.pool()
+  const email = pool.users().find(u => u.username === user)?.attributes.email ?? user
+  try {
+    pool.setGroupMembership(user, group, member === 'true')
+  }
+  catch (error) {
+    return html(404, refusalPage((error as Error).message))
+  }
+  const done = member === 'true' ? `Added ${email} to ${group}. Their tokens carry it from their next refresh.` : `Removed ${email} from ${group}. Their tokens lose it at their next refresh.`
+  const back = new URLSearchParams({ ...(form.get('q') ? { q: form.get('q')! } : {}), done })
+  res.writeHead(303, { 'location': `/users?${back}`, 'content-length': 0 }).end()
 }
 
 export const consoleService: Service<'console', RunningConsole> = {
@@ -41,6 +74,7 @@ export const consoleService: Service<'console', RunningConsole> = {
         .map(service => ({ name: service.name, lines: (context.service(service.name) as RunningService | undefined)?.summary?.().map(line => line.trim()) ?? [] }))
         .filter(row => row.lines.length > 0),
       messages: () => context.service('auth').pool.messages(),
+      pool: () => context.service('auth').pool,
     }
     const server = createServer((req, res) => handle(req, res, { port: port.port, secret }, sources))
     // Node's own clientError handling stays: malformed HTTP gets its 400.
@@ -64,7 +98,8 @@ export const consoleService: Service<'console', RunningConsole> = {
 function handle(req: IncomingMessage, res: ServerResponse, address: { port: number, secret: string }, sources: Sources): void {
   res.setHeader('content-security-policy', CONSOLE_CSP)
   res.setHeader('x-content-type-options', 'nosniff')
-  res.setHeader('referrer-policy', 'no-referrer')
+  // Not no-referrer: under it Chromium sends `Origin: null` with the console's own forms.
+  res.setHeader('referrer-policy', 'same-origin')
   res.setHeader('cache-control', 'no-store')
   const html = (status: number, page: string) => send(res, status, page, { contentType: 'text/html; charset=utf-8' })
   const verdict = checkRequest({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, remoteAddress: req.socket.remoteAddress }, address)
@@ -73,8 +108,12 @@ function handle(req: IncomingMessage, res: ServerResponse, address: { port: numb
     res.writeHead(303, { 'set-cookie': verdict.cookie, 'location': verdict.location, 'content-length': 0 }).end()
     return
   }
+  const { pathname: path, searchParams } = new URL(req.url ?? '/', 'http://console')
+  if (req.method === 'POST' && path === '/users/groups') {
+    void changeMembership(req, res, sources).catch(() => html(500, refusalPage('The change could not be made; the terminal says why.')))
+    return
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') return html(405, refusalPage(`${req.method} is not served here.`))
-  const path = new URL(req.url ?? '/', 'http://console').pathname
   if (path === '/') {
     void (async () => {
       const { SERVICES } = await import('../services')
@@ -83,5 +122,9 @@ function handle(req: IncomingMessage, res: ServerResponse, address: { port: numb
     return
   }
   if (path === '/mail') return html(200, mailPage(sources.messages()))
+  if (path === '/users') {
+    const pool = sources.pool()
+    return html(200, usersPage(pool.users(), pool.groupNames(), searchParams.get('q') ?? '', searchParams.get('done') ?? undefined))
+  }
   html(404, refusalPage(`Nothing at ${path.slice(0, 100)}.`))
 }

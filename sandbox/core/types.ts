@@ -90,6 +90,16 @@ export interface SandboxMessage {
 
 export type TokenUse = 'id' | 'access'
 
+/** A user as the console shows them (no password verifier, no codes). */
+export interface PoolUser {
+  username: string
+  status: 'UNCONFIRMED' | 'CONFIRMED'
+  /** Every attribute but `sub`. */
+  attributes: Record<string, string>
+  groups: string[]
+  createdAt: string
+}
+
 /** The local user pool as the rest of the sandbox sees it. */
 export interface UserPool {
   readonly settings: UserPoolSettings
@@ -104,6 +114,15 @@ export interface UserPool {
   handle(req: IncomingMessage, res: ServerResponse): void
   /** The messages it "sent", oldest first: all, or those to `to`. */
   messages(to?: string): SandboxMessage[]
+  /** Every user, newest first, as the console lists them. */
+  users(): PoolUser[]
+  /** The groups of the definition, by precedence. */
+  groupNames(): string[]
+  /**
+   * Puts a user (username or e-mail) in a group or takes them out, as AdminAddUserToGroup and
+   * AdminRemoveUserFromGroup do: their tokens carry the change from their next refresh.
+   */
+  setGroupMembership(username: string, group: string, member: boolean): void
   /**
    * Verifies a token: RS256 signature by this pool's key, `iss`, `exp`, `token_use` (when given),
    * audience/client id and, unless `checkRevocation` is false, that its session was not revoked.

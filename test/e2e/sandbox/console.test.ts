@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { secretCookieName } from '../../../sandbox/console/guard'
 import type { Sandbox } from '../../../sandbox/index'
 import { launchOptions } from '../../support/chromium'
-import { amplifyContext } from '../../support/signed-in-user'
+import { fetchAuthSession } from 'aws-amplify/auth/server'
+import { amplifyContext, newSignedInUser, refreshSession } from '../../support/signed-in-user'
 import { startTestSandbox } from '../../support/started-sandbox'
 
 let sandbox: Sandbox
@@ -96,6 +97,67 @@ describe('the sandbox console', () => {
     finally {
       await context.close()
     }
+  })
+
+  it('lists and finds users, and changes their groups with the effect Cognito gives it', async () => {
+    const user = await newSignedInUser(sandbox.outputsPath, sandbox.messagesUrl, 'console')
+    const other = await newSignedInUser(sandbox.outputsPath, sandbox.messagesUrl, 'other')
+    const groupsOf = async () => {
+      await refreshSession(user)
+      return (await fetchAuthSession(user.context)).tokens?.idToken?.payload['cognito:groups'] ?? []
+    }
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } })
+    try {
+      const page = await context.newPage()
+      page.setDefaultTimeout(5_000)
+      await page.goto(new URL(`/users?secret=${secret}`, url).href)
+      const listed = await page.locator('ul.users').innerText()
+      expect(listed).toContain(user.email)
+      expect(listed).toContain(other.email)
+      // The post-confirmation trigger put both in Members.
+      expect(listed).toContain('Members')
+
+      await page.getByLabel('Search users').fill(user.email.slice(0, 14))
+      await page.getByLabel('Search users').press('Enter')
+      await page.waitForURL(/q=/)
+      expect(await page.locator('ul.users > li').count()).toBe(1)
+      expect(await page.locator('ul.users').innerText()).not.toContain(other.email)
+
+      expect(await groupsOf()).not.toContain('Admin')
+      await page.getByLabel(`Group for ${user.email}`).selectOption('Admin')
+      await page.getByRole('button', { name: 'Add to group' }).click()
+      await page.waitForURL(/done=/)
+      expect(await page.getByRole('status').innerText()).toContain(`Added ${user.email} to Admin`)
+      // Still the search it was made from.
+      expect(await page.locator('ul.users > li').count()).toBe(1)
+      expect(await groupsOf()).toContain('Admin')
+
+      await page.getByRole('button', { name: `Remove ${user.email} from Admin` }).click()
+      await page.waitForURL(/Removed/)
+      expect(await groupsOf()).not.toContain('Admin')
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true)
+    }
+    finally {
+      await context.close()
+    }
+  })
+
+  it('refuses a group change from another site, or without the secret, and changes nothing', async () => {
+    const user = await newSignedInUser(sandbox.outputsPath, sandbox.messagesUrl, 'target')
+    const body = new URLSearchParams({ user: user.email, group: 'Admin', member: 'true' }).toString()
+    const post = (headers: Record<string, string>) => new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: Number(url.port), path: '/users/groups', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length), ...headers } }, (res) => {
+        res.resume()
+        resolve(res.statusCode!)
+      })
+      req.on('error', reject).end(body)
+    })
+    expect(await post({ ...withSecret(), origin: 'https://evil.example' })).toBe(403)
+    expect(await post({ origin: `http://127.0.0.1:${url.port}` })).toBe(401)
+    expect(sandbox.userPool.users().find(u => u.attributes.email === user.email)?.groups).not.toContain('Admin')
+    // The same request from the console itself is made.
+    expect(await post({ ...withSecret(), origin: `http://127.0.0.1:${url.port}` })).toBe(303)
+    expect(sandbox.userPool.users().find(u => u.attributes.email === user.email)?.groups).toContain('Admin')
   })
 
   it('refuses a missing or wrong secret', async () => {
