@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { AMZ_JSON, sendError } from '../core/aws-json'
-import { allowCors, answerPreflight, guard, headerValue, parseUrl, PayloadTooLargeError, preferredType, readBody, send, sendJson, type CorsPolicy } from '../core/http'
+import { allowCors, answerPreflight, guard, headerValue, isLoopbackHost, parseUrl, PayloadTooLargeError, preferredType, readBody, send, sendJson, type CorsPolicy } from '../core/http'
 import { CognitoError, internalError, requestTooLarge } from './errors'
 import { MAILBOX_CSP, mailboxPage } from './mailbox'
 import { call } from './operations'
@@ -39,6 +39,11 @@ async function route(pool: LocalPool, req: IncomingMessage, res: ServerResponse)
       sendJson(res, 200, pool.jwks)
     }
     else if (path === '/__sandbox/messages') {
+      // The codes let whoever reads them confirm or take over an account: no other site may read
+      // them through the developer's browser (no CORS), nor under a rebound name.
+      res.removeHeader('access-control-allow-origin')
+      res.removeHeader('access-control-expose-headers')
+      if (!isLoopbackHost(headerValue(req.headers.host), req.socket.localPort ?? 0)) return sendJson(res, 421, { message: 'The mailbox answers only as 127.0.0.1 or localhost' })
       const to = url.searchParams.get('to') ?? undefined
       const messages = pool.state.listMessages(to)
       res.setHeader('vary', 'accept')

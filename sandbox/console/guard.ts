@@ -13,6 +13,7 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import { isIP } from 'node:net'
+import { isLoopbackHost } from '../core/http'
 
 export interface GuardedRequest {
   method: string
@@ -34,9 +35,6 @@ export type Verdict
     | { ok: 'login', location: string, cookie: string }
     | { ok: false, status: number, reason: string }
 
-/** The hosts a browser on this machine sends for the console: what it binds, and localhost. */
-const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost']
-
 /** The cookie that carries the secret: one per port, as cookies are per host, not per port. */
 export function secretCookieName(port: number): string {
   return `sandbox-console-${port}`
@@ -52,7 +50,7 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 export function checkRequest(req: GuardedRequest, console: ConsoleAddress): Verdict {
   if (!isLoopbackAddress(req.remoteAddress)) return refuse(403, 'The console answers this machine only.')
   const host = single(req.headers.host)
-  if (!host || !LOOPBACK_HOSTS.some(name => host === `${name}:${console.port}`)) {
+  if (!isLoopbackHost(host, console.port)) {
     return refuse(421, `The console answers only as 127.0.0.1:${console.port} or localhost:${console.port}, not as "${(host ?? '').slice(0, 100)}".`)
   }
   const origin = single(req.headers.origin)

@@ -116,6 +116,14 @@ export interface CorsPolicy {
 }
 
 /** Marks this answer, whatever it turns out to be, as readable from any origin. */
+/**
+ * Whether a `Host` header names this machine's loopback service on `port` (`127.0.0.1:<port>` or
+ * `localhost:<port>`), not a public name that a DNS-rebinding site points at 127.0.0.1.
+ */
+export function isLoopbackHost(host: string | undefined, port: number): boolean {
+  return host === `127.0.0.1:${port}` || host === `localhost:${port}`
+}
+
 export function allowCors(res: ServerResponse, policy: CorsPolicy): void {
   res.setHeader('access-control-allow-origin', '*')
   res.setHeader('access-control-expose-headers', policy.exposeHeaders.join(', '))

@@ -2,7 +2,7 @@
  * The local user pool driven by the real aws-amplify v6 client (no mocks), plus raw requests for
  * what the client cannot send (hostile bodies, replays, limits).
  */
-import { createServer, type Server } from 'node:http'
+import { createServer, request as httpRequest, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -194,6 +194,24 @@ describe('sign-up and SRP sign-in with the real amplify client', () => {
     expect(user.username).toBe(result.userId)
     expect(user.username).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     expect(await fetchUserAttributes()).toEqual({ sub: result.userId, email, email_verified: 'true' })
+  })
+
+  it('keeps its codes from other sites: no CORS on the mailbox, and no answer under a rebound name', async () => {
+    const fromElsewhere = await fetch(`${endpoint}/__sandbox/messages`, { headers: { origin: 'https://evil.example' } })
+    expect(fromElsewhere.headers.get('access-control-allow-origin')).toBeNull()
+    // The Cognito API itself answers any origin, as the real endpoint does.
+    const api = await fetch(endpoint, { method: 'OPTIONS', headers: { 'origin': 'https://app.example', 'access-control-request-method': 'POST' } })
+    expect(api.headers.get('access-control-allow-origin')).toBe('*')
+    const rebound = await new Promise<{ status: number, body: string }>((resolve, reject) => {
+      const { port } = new URL(endpoint)
+      const req = httpRequest({ host: '127.0.0.1', port: Number(port), path: '/__sandbox/messages', headers: { host: `rebind.example:${port}` }, setHost: false }, (res) => {
+        let body = ''
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode!, body }))
+      })
+      req.on('error', reject).end()
+    })
+    expect(rebound.status).toBe(421)
+    expect(rebound.body).not.toContain('@example.com')
   })
 
   it('treats the e-mail case-insensitively and keeps it as typed', async () => {
