@@ -67,6 +67,7 @@ export const noEmail = () => invalidParameter('No email address registered for t
 export const noVerifiedContact = () => invalidParameter('Cannot reset password for the user as there is no registered/verified email or phone_number')
 export const alreadyConfirmed = () => invalidParameter('User is already confirmed.')
 export const cannotConfirm = () => notAuthorized('User cannot be confirmed. Current status is CONFIRMED')
+export const userDisabled = () => notAuthorized('User is disabled.')
 export const userNotConfirmed = () => new CognitoError('UserNotConfirmedException', 'User is not confirmed.')
 
 // Passwords and sign-in.

@@ -9,8 +9,12 @@
 import { mkdir } from 'node:fs/promises'
 import type { CreateUserPoolOptions, UserPool, UserPoolSettings } from '../core/types'
 import { createHandler } from './http'
+import { adminOperation } from './operations'
 import { LocalPool } from './pool'
 import { loadOrCreateKeys } from './tokens'
+
+/** The console's user actions, as the admin API operations they are. */
+const USER_ACTIONS = { confirm: 'AdminConfirmSignUp', disable: 'AdminDisableUser', enable: 'AdminEnableUser', delete: 'AdminDeleteUser' } as const
 
 export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserPool> {
   await mkdir(opts.dir, { recursive: true })
@@ -26,9 +30,14 @@ export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserP
     handle,
     messages: to => pool.state.listMessages(to),
     users: () => pool.state.listUsers()
-      .map(user => ({ username: user.sub, status: user.status, attributes: { ...user.attributes }, groups: [...(user.groups ?? [])], createdAt: user.createdAt }))
+      .map(user => ({ username: user.sub, status: user.status, enabled: !user.disabled, attributes: { ...user.attributes }, groups: [...(user.groups ?? [])], createdAt: user.createdAt }))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
     groupNames: () => pool.state.listGroups().map(group => group.name),
+    async manageUser(username, action) {
+      const name = USER_ACTIONS[action]
+      const body = { UserPoolId: pool.settings.userPoolId, Username: username }
+      await pool.state.persisting(() => adminOperation(name)(pool, body, { principal: opts.iam.adminPrincipal, action: `cognito-idp:${name}` }))
+    },
     setGroupMembership(username, name, member) {
       const user = pool.state.findUser(username)
       if (!user) throw new Error(`No user ${username}`)

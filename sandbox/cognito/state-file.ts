@@ -21,6 +21,8 @@ export interface StoredUser {
   /** Also the Cognito username (as in pools whose users sign in with their e-mail). */
   sub: string
   status: 'UNCONFIRMED' | 'CONFIRMED'
+  /** Set by AdminDisableUser: the user cannot sign in or refresh until AdminEnableUser. */
+  disabled?: boolean
   /** Every attribute but `sub`, with `email_verified` as 'true' / 'false'. */
   attributes: Record<string, string>
   /** New e-mail awaiting VerifyUserAttribute; the old one stays in force until then. */

@@ -42,10 +42,14 @@ button:focus-visible, select:focus-visible, input:focus-visible { outline: 2px s
 .notice { border-left: 4px solid #0969da; padding: .25rem .75rem; }
 .state { display: inline-block; border-radius: 999px; padding: 0 .5rem; font-size: .8rem; background: #dafbe1; color: #116329; }
 .state.pending { background: #fff8c5; color: #7d4e00; }
+.state.off { background: #ffebe9; color: #a40e26; }
+details { display: inline-flex; gap: .35rem; align-items: center; font-size: .875rem; }
+summary { cursor: pointer; color: #a40e26; padding: .25rem .25rem; }
+details[open] { display: flex; flex-wrap: wrap; }
 @media (prefers-color-scheme: dark) {
   body { color: #e6edf3; background: #0d1117; } header, li { border-color: #30363d; }
   nav a { color: #4493f8; } button, select, input[type=search] { background: #161b22; border-color: #30363d; }
-  .meta, .empty { color: #8b949e; } .state { background: #12361d; color: #7ee787; } .state.pending { background: #3b2e00; color: #e3b341; }
+  .meta, .empty { color: #8b949e; } .state { background: #12361d; color: #7ee787; } .state.pending { background: #3b2e00; color: #e3b341; } .state.off { background: #490202; color: #ff7b72; } summary { color: #ff7b72; }
 }
 `
 
@@ -91,6 +95,15 @@ export function usersPage(users: readonly PoolUser[], groups: readonly string[],
     label,
     '</form>',
   ].join('')
+  // Forms post to the console itself only (CSP form-action 'self'); the guard refuses any other origin.
+  const action = (user: PoolUser, name: string, label: string) =>
+    `<form class="inline" method="post" action="/users/manage"><input type="hidden" name="user" value="${escapeHtml(user.username)}"><input type="hidden" name="action" value="${name}">${back}<button type="submit">${label}</button></form>`
+  const actions = (user: PoolUser, email: string) => [
+    user.status === 'CONFIRMED' ? '' : action(user, 'confirm', 'Confirm'),
+    user.enabled ? action(user, 'disable', 'Disable') : action(user, 'enable', 'Enable'),
+    // A second step without a script: the real button is inside the disclosure.
+    `<details><summary>Delete…</summary>${action(user, 'delete', `Delete ${escapeHtml(email)} for good`)}</details>`,
+  ].join('')
   const rows = shown.map((user) => {
     const email = user.attributes.email ?? user.username
     const joinable = groups.filter(group => !user.groups.includes(group))
@@ -101,9 +114,10 @@ export function usersPage(users: readonly PoolUser[], groups: readonly string[],
       : ''
     return [
       '<li>',
-      `<div><b>${escapeHtml(email)}</b> ${user.status === 'CONFIRMED' ? '<span class="state">confirmed</span>' : '<span class="state pending">unconfirmed</span>'}</div>`,
+      `<div><b>${escapeHtml(email)}</b> ${user.status === 'CONFIRMED' ? '<span class="state">confirmed</span>' : '<span class="state pending">unconfirmed</span>'}${user.enabled ? '' : ' <span class="state off">disabled</span>'}</div>`,
       `<div class="meta">username ${escapeHtml(user.username)} · since ${escapeHtml(user.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</div>`,
       `<div class="tags">${tags.join('')}${add}</div>`,
+      `<div class="tags">${actions(user, email)}</div>`,
       '</li>',
     ].join('')
   })

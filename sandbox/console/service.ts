@@ -13,6 +13,8 @@ import type { SandboxMessage, UserPool } from '../core/types'
 import { checkRequest } from './guard'
 import { CONSOLE_CSP, mailPage, overviewPage, refusalPage, usersPage, type ServiceRow } from './pages'
 
+type UserAction = Parameters<UserPool['manageUser']>[1]
+
 export interface RunningConsole extends RunningService {
   /** `http://127.0.0.1:<port>/?secret=<secret>`: what the ready block prints. */
   readonly url: string
@@ -29,8 +31,20 @@ interface Sources {
 /** A form's fields are a few short values: anything longer is not from the console's pages. */
 const FORM_LIMIT = 4096
 
-/** `POST /users/groups` (user, group, member=true|false, q): the change, then back to the list it was made from. */
-async function changeMembership(req: IncomingMessage, res: ServerResponse, sources: Sources): Promise<void> {
+/** What each user action did, for the notice on the list it was made from. */
+const DONE: Record<UserAction, (email: string) => string> = {
+  confirm: email => `Confirmed ${email}: they can sign in now.`,
+  disable: email => `Disabled ${email}: their sessions ended, and sign-in and refresh are refused.`,
+  enable: email => `Enabled ${email}: they can sign in again.`,
+  delete: email => `Deleted ${email}.`,
+}
+
+/**
+ * The Users panel's forms: `POST /users/groups` (user, group, member=true|false) and
+ * `POST /users/manage` (user, action=confirm|disable|enable|delete), each with the list's `q`.
+ * The change, then back to the list it was made from, with what it did.
+ */
+async function changeUser(req: IncomingMessage, res: ServerResponse, path: string, sources: Sources): Promise<void> {
   const html = (status: number, page: string) => send(res, status, page, { contentType: 'text/html; charset=utf-8' })
   if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return html(415, refusalPage('Send the form as application/x-www-form-urlencoded.'))
   let form: URLSearchParams
@@ -41,19 +55,30 @@ async function changeMembership(req: IncomingMessage, res: ServerResponse, sourc
     if (error instanceof PayloadTooLargeError) return html(413, refusalPage('That form is too large.'))
     throw error
   }
-  const user = form.get('user')
-  const group = form.get('group')
-  const member = form.get('member')
-  if (!user || !group || (member !== 'true' && member !== 'false')) return html(400, refusalPage('The form needs user, group, and member=true or false.'))
   const pool = sources.pool()
+  const user = form.get('user') ?? ''
   const email = pool.users().find(u => u.username === user)?.attributes.email ?? user
+  let done: string
   try {
-    pool.setGroupMembership(user, group, member === 'true')
+    if (path === '/users/groups') {
+      const group = form.get('group')
+      const member = form.get('member')
+      if (!user || !group || (member !== 'true' && member !== 'false')) return html(400, refusalPage('The form needs user, group, and member=true or false.'))
+      pool.setGroupMembership(user, group, member === 'true')
+      done = member === 'true' ? `Added ${email} to ${group}. Their tokens carry it from their next refresh.` : `Removed ${email} from ${group}. Their tokens lose it at their next refresh.`
+    }
+    else {
+      const action = form.get('action') ?? ''
+      if (!user || !Object.hasOwn(DONE, action)) return html(400, refusalPage('The form needs user, and action=confirm, disable, enable or delete.'))
+      await pool.manageUser(user, action as UserAction)
+      done = DONE[action as UserAction](email)
+    }
   }
   catch (error) {
-    return html(404, refusalPage((error as Error).message))
+    // Cognito's own answer (UserNotFoundException: User does not exist., ...), as a script would get it.
+    const { name, message } = error as Error
+    return html(name === 'UserNotFoundException' ? 404 : 400, refusalPage(`${name}: ${message}`))
   }
-  const done = member === 'true' ? `Added ${email} to ${group}. Their tokens carry it from their next refresh.` : `Removed ${email} from ${group}. Their tokens lose it at their next refresh.`
   const back = new URLSearchParams({ ...(form.get('q') ? { q: form.get('q')! } : {}), done })
   res.writeHead(303, { 'location': `/users?${back}`, 'content-length': 0 }).end()
 }
@@ -109,8 +134,8 @@ function handle(req: IncomingMessage, res: ServerResponse, address: { port: numb
     return
   }
   const { pathname: path, searchParams } = new URL(req.url ?? '/', 'http://console')
-  if (req.method === 'POST' && path === '/users/groups') {
-    void changeMembership(req, res, sources).catch(() => html(500, refusalPage('The change could not be made; the terminal says why.')))
+  if (req.method === 'POST' && (path === '/users/groups' || path === '/users/manage')) {
+    void changeUser(req, res, path, sources).catch(() => html(500, refusalPage('The change could not be made; the terminal says why.')))
     return
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') return html(405, refusalPage(`${req.method} is not served here.`))

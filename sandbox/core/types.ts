@@ -94,6 +94,7 @@ export type TokenUse = 'id' | 'access'
 export interface PoolUser {
   username: string
   status: 'UNCONFIRMED' | 'CONFIRMED'
+  enabled: boolean
   /** Every attribute but `sub`. */
   attributes: Record<string, string>
   groups: string[]
@@ -123,6 +124,11 @@ export interface UserPool {
    * AdminRemoveUserFromGroup do: their tokens carry the change from their next refresh.
    */
   setGroupMembership(username: string, group: string, member: boolean): void
+  /**
+   * Confirms, disables, enables or deletes a user through the admin API's operation
+   * (AdminConfirmSignUp...), with its effects: a disabled user's sessions end and cannot refresh.
+   */
+  manageUser(username: string, action: 'confirm' | 'disable' | 'enable' | 'delete'): Promise<void>
   /**
    * Verifies a token: RS256 signature by this pool's key, `iss`, `exp`, `token_use` (when given),
    * audience/client id and, unless `checkRevocation` is false, that its session was not revoked.

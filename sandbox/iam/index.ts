@@ -110,6 +110,7 @@ export async function createIam(opts: CreateIamOptions): Promise<SandboxIam> {
       return backend.problems
     },
     admin: store.admin,
+    adminPrincipal,
 
     async verify(request: SignedRequest, service: string): Promise<VerifyResult> {
       const check = await verifySignature(request, {

@@ -126,4 +126,6 @@ export interface Iam {
   authorize(principal: Principal, action: string, resource: string, options?: { context?: Record<string, string | string[]>, resourcePolicies?: readonly PolicyDocument[] }): Decision
   /** The roles of the current backend definition, by ARN. */
   readonly roles: ReadonlyMap<string, Role>
+  /** Who the sandbox's admin credentials sign as: what the console acts as. */
+  readonly adminPrincipal: Principal
 }

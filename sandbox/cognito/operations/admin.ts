@@ -2,13 +2,15 @@
  * The admin API, authorized by IAM as in AWS: the caller signs the request (SigV4) with credentials
  * the sandbox trusts, and its policies must allow `cognito-idp:<Operation>` on the pool's ARN.
  * Group membership (AdminAddUserToGroup, AdminRemoveUserFromGroup, AdminListGroupsForUser,
- * ListGroups) and the look-ups a script or function does first (AdminGetUser, ListUsers).
+ * ListGroups), the look-ups a script or function does first (AdminGetUser, ListUsers), and a user's
+ * lifecycle (AdminConfirmSignUp, AdminDisableUser, AdminEnableUser, AdminDeleteUser).
  */
 import type { Principal } from '../../iam/types'
-import { accessDenied, groupNotFound, paginationTokenInvalid, poolNotFound, userNotFound } from '../errors'
+import { accessDenied, cannotConfirm, groupNotFound, paginationTokenInvalid, poolNotFound, userNotFound } from '../errors'
 import { optionalString, pageSize, requireString, stringList, type Body } from '../params'
 import type { LocalPool } from '../pool'
 import type { StoredGroup, StoredUser } from '../state-file'
+import { callOf, runTrigger, userAttributesOf } from '../triggers'
 import { matchesFilter, parseUserFilter } from '../user-filter'
 
 /** Who signed the request, and the IAM action it asks for (`cognito-idp:AdminAddUserToGroup`). */
@@ -45,6 +47,48 @@ export async function listGroups(pool: LocalPool, body: Body, caller: Caller): P
   authorize(pool, body, caller)
   const { items, next } = pageByOffset(pool.state.listGroups(), body)
   return { Groups: items.map(group => groupType(pool, group)), ...(next ? { NextToken: next } : {}) }
+}
+
+/** As Cognito's: the PostConfirmation trigger runs (a refusal leaves the user unconfirmed); the e-mail stays unverified. */
+export async function adminConfirmSignUp(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
+  authorize(pool, body, caller)
+  const user = requireUser(pool, body)
+  if (user.status === 'CONFIRMED') throw cannotConfirm()
+  user.status = 'CONFIRMED'
+  try {
+    await runTrigger(pool, 'PostConfirmation', { triggerSource: 'PostConfirmation_ConfirmSignUp', user, call: callOf(body), request: { userAttributes: userAttributesOf(user) } })
+  }
+  catch (error) {
+    user.status = 'UNCONFIRMED'
+    throw error
+  }
+  pool.state.touch(user)
+  return {}
+}
+
+/** The user can no longer sign in or refresh, and every session of theirs ends now. */
+export async function adminDisableUser(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
+  authorize(pool, body, caller)
+  const user = requireUser(pool, body)
+  user.disabled = true
+  pool.state.revokeSessionsOf(user.sub)
+  pool.state.touch(user)
+  return {}
+}
+
+/** The user may sign in again; sessions ended by the disable stay ended. */
+export async function adminEnableUser(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
+  authorize(pool, body, caller)
+  const user = requireUser(pool, body)
+  delete user.disabled
+  pool.state.touch(user)
+  return {}
+}
+
+export async function adminDeleteUser(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
+  authorize(pool, body, caller)
+  pool.state.deleteUser(requireUser(pool, body))
+  return {}
 }
 
 export async function adminGetUser(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
@@ -118,7 +162,7 @@ function userType(user: StoredUser): Body & { Attributes: Array<{ Name: string, 
     Attributes: [{ Name: 'sub', Value: user.sub }, ...Object.entries(user.attributes).map(([Name, Value]) => ({ Name, Value }))],
     UserCreateDate: epochSeconds(user.createdAt),
     UserLastModifiedDate: epochSeconds(user.updatedAt),
-    Enabled: true,
+    Enabled: !user.disabled,
     UserStatus: user.status,
   }
 }

@@ -8,7 +8,8 @@ import { unknownOperation } from '../errors'
 import { parseBody, type Body } from '../params'
 import type { LocalPool } from '../pool'
 import {
-  adminAddUserToGroup, adminGetUser, adminListGroupsForUser, adminRemoveUserFromGroup, listGroups, listUsers, type Caller,
+  adminAddUserToGroup, adminConfirmSignUp, adminDeleteUser, adminDisableUser, adminEnableUser, adminGetUser, adminListGroupsForUser,
+  adminRemoveUserFromGroup, listGroups, listUsers, type Caller,
 } from './admin'
 import { confirmForgotPassword, forgotPassword } from './forgot-password'
 import { getTokensFromRefreshToken, globalSignOut, revokeToken } from './session'
@@ -49,6 +50,17 @@ const SIGNED: Record<string, SignedOperation> = {
   ListGroups: listGroups,
   AdminGetUser: adminGetUser,
   ListUsers: listUsers,
+  AdminConfirmSignUp: adminConfirmSignUp,
+  AdminDisableUser: adminDisableUser,
+  AdminEnableUser: adminEnableUser,
+  AdminDeleteUser: adminDeleteUser,
+}
+
+/** An admin API operation by name, for callers inside the sandbox that act as its admin (the console). */
+export function adminOperation(name: string): SignedOperation {
+  const operation = Object.hasOwn(SIGNED, name) ? SIGNED[name] : undefined
+  if (!operation) throw new Error(`No admin operation ${name}`)
+  return operation
 }
 
 /**

@@ -3,7 +3,7 @@
  * REFRESH_TOKEN_AUTH), and their end (RevokeToken, GlobalSignOut).
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import { invalidRefreshToken, refreshTokenExpired, refreshTokenRevoked, refreshUserGone, userNotConfirmed } from '../errors'
+import { invalidRefreshToken, refreshTokenExpired, refreshTokenRevoked, refreshUserGone, userDisabled, userNotConfirmed } from '../errors'
 import { requireString, type Body } from '../params'
 import type { LocalPool } from '../pool'
 import type { StoredSession, StoredUser } from '../state-file'
@@ -13,6 +13,7 @@ import { preTokenGeneration, runTrigger, userAttributesOf, type TokenOverrides, 
 
 /** A new session after a correct password: only now may the caller learn the user is unconfirmed. */
 export async function startSession(pool: LocalPool, user: StoredUser, clientId: string, call: TriggerCall = { clientId }): Promise<Body> {
+  if (user.disabled) throw userDisabled()
   if (user.status !== 'CONFIRMED') throw userNotConfirmed()
   // Cognito runs PreAuthentication before it authenticates; here it runs once the password is
   // proven, before anything is issued: a refusal still leaves no session.
@@ -52,6 +53,7 @@ export async function refresh(pool: LocalPool, clientId: string, refreshToken: s
   if (session.expiresAt < Date.now()) throw refreshTokenExpired()
   const user = pool.state.userBySub(session.sub)
   if (!user) throw refreshUserGone()
+  if (user.disabled) throw userDisabled()
   return { ChallengeParameters: {}, AuthenticationResult: (await tokensFor(pool, user, session, 'TokenGeneration_RefreshTokens', { clientId })).result }
 }
 

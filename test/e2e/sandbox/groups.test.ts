@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  AdminAddUserToGroupCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand,
+  AdminAddUserToGroupCommand, AdminConfirmSignUpCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminEnableUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand,
   CognitoIdentityProviderClient, ListGroupsCommand, ListUsersCommand, type CognitoIdentityProviderClientConfig,
 } from '@aws-sdk/client-cognito-identity-provider'
 import { fromIni } from '@aws-sdk/credential-provider-ini'
@@ -235,6 +235,41 @@ describe('groups in the local user pool', () => {
       $metadata: { httpStatusCode: 400 },
     })
     expect(await groupsOf(ada.email)).toEqual(before)
+  })
+
+  it('confirms, disables, enables and deletes users through the signed admin API, as Cognito does', async () => {
+    const carl = `carl-${Date.now()}@example.com`
+    const { userId } = await signUp({ username: carl, password: PASSWORD })
+    const user = { UserPoolId: settings.userPoolId, Username: carl }
+    const get = () => admin.send(new AdminGetUserCommand(user))
+    expect(await get()).toMatchObject({ UserStatus: 'UNCONFIRMED', Enabled: true })
+    // A role without cognito-idp permissions changes nothing.
+    const role = await iam.issue({ roleArn: `arn:aws:iam::${ACCOUNT}:role/authenticatedUserRole`, sessionName: 'CognitoIdentityCredentials' })
+    await expect(client(role).send(new AdminDisableUserCommand(user))).rejects.toMatchObject({ name: 'AccessDeniedException' })
+    await expect(client(role).send(new AdminConfirmSignUpCommand(user))).rejects.toMatchObject({ name: 'AccessDeniedException' })
+
+    await admin.send(new AdminConfirmSignUpCommand(user))
+    expect(await get()).toMatchObject({ Username: userId, UserStatus: 'CONFIRMED' })
+    await expect(admin.send(new AdminConfirmSignUpCommand(user))).rejects.toMatchObject({ name: 'NotAuthorizedException', message: 'User cannot be confirmed. Current status is CONFIRMED' })
+    expect(await signIn({ username: carl, password: PASSWORD })).toMatchObject({ isSignedIn: true })
+    const { tokens } = await fetchAuthSession()
+    expect(tokens?.accessToken).toBeDefined()
+
+    await admin.send(new AdminDisableUserCommand(user))
+    expect(await get()).toMatchObject({ Enabled: false })
+    // The session it had ended: the pool no longer accepts its access token.
+    await expect(pool.verifyToken(tokens!.accessToken.toString(), 'access')).rejects.toThrow()
+    await signOut()
+    await expect(signIn({ username: carl, password: PASSWORD })).rejects.toMatchObject({ name: 'NotAuthorizedException', message: 'User is disabled.' })
+
+    await admin.send(new AdminEnableUserCommand(user))
+    expect(await get()).toMatchObject({ Enabled: true })
+    expect(await signIn({ username: carl, password: PASSWORD })).toMatchObject({ isSignedIn: true })
+    await signOut()
+
+    await admin.send(new AdminDeleteUserCommand(user))
+    await expect(get()).rejects.toMatchObject({ name: 'UserNotFoundException' })
+    await expect(admin.send(new AdminDeleteUserCommand(user))).rejects.toMatchObject({ name: 'UserNotFoundException' })
   })
 
   it('refuses a token whose cognito:groups was forged', async () => {
