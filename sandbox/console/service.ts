@@ -28,6 +28,9 @@ interface Sources {
   pool(): UserPool
 }
 
+/** The "not served" lines of each backend the sandbox served: reading them walks the whole assembly. */
+const unservedOf = new WeakMap<CloudAssembly, string[]>()
+
 /** A form's fields are a few short values: anything longer is not from the console's pages. */
 const FORM_LIMIT = 4096
 
@@ -142,7 +145,9 @@ function handle(req: IncomingMessage, res: ServerResponse, address: { port: numb
   if (path === '/') {
     void (async () => {
       const { SERVICES } = await import('../services')
-      html(200, overviewPage(await sources.rows(), unservedFeatures(sources.assembly(), SERVICES)))
+      const assembly = sources.assembly()
+      if (!unservedOf.has(assembly)) unservedOf.set(assembly, unservedFeatures(assembly, SERVICES))
+      html(200, overviewPage(await sources.rows(), unservedOf.get(assembly)!))
     })().catch(() => html(500, refusalPage('The overview could not be made; the terminal says why.')))
     return
   }
