@@ -58,7 +58,13 @@ export function checkRequest(req: GuardedRequest, console: ConsoleAddress): Verd
   const site = single(req.headers['sec-fetch-site'])
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return refuse(403, 'Cross-site requests are refused.')
 
-  const url = new URL(req.url, `http://${host}`)
+  let url: URL
+  try {
+    url = new URL(req.url, `http://${host}`)
+  }
+  catch {
+    return refuse(400, 'That address cannot be read.')
+  }
   const given = url.searchParams.get('secret')
   if (given !== null && (req.method === 'GET' || req.method === 'HEAD')) {
     if (!sameSecret(given, console.secret)) return refuse(401, 'That is not this start\'s secret: open the console URL the sandbox printed last.')

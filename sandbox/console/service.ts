@@ -104,7 +104,20 @@ export const consoleService: Service<'console', RunningConsole> = {
       messages: () => context.service('auth').pool.messages(),
       pool: () => context.service('auth').pool,
     }
-    const server = createServer((req, res) => handle(req, res, { port: port.port, secret }, sources))
+    const server = createServer((req, res) => {
+      // Whatever goes wrong answers 500 and is said in the terminal; it never stops the sandbox.
+      const failed = (error: unknown) => {
+        context.log(`Console: ${req.method} ${(req.url ?? '').slice(0, 100)} failed: ${(error as Error).message}`)
+        if (res.headersSent) res.destroy()
+        else send(res, 500, refusalPage('That failed; the sandbox\'s terminal says why.'), { contentType: 'text/html; charset=utf-8' })
+      }
+      try {
+        handle(req, res, { port: port.port, secret }, sources).catch(failed)
+      }
+      catch (error) {
+        failed(error)
+      }
+    })
     // Node's own clientError handling stays: malformed HTTP gets its 400.
     port.serve(socket => server.emit('connection', socket))
     const url = `http://${port.host}:${port.port}/?secret=${secret}`
@@ -123,7 +136,7 @@ export const consoleService: Service<'console', RunningConsole> = {
   },
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, address: { port: number, secret: string }, sources: Sources): void {
+async function handle(req: IncomingMessage, res: ServerResponse, address: { port: number, secret: string }, sources: Sources): Promise<void> {
   res.setHeader('content-security-policy', CONSOLE_CSP)
   res.setHeader('x-content-type-options', 'nosniff')
   // Not no-referrer: under it Chromium sends `Origin: null` with the console's own forms.
@@ -137,19 +150,13 @@ function handle(req: IncomingMessage, res: ServerResponse, address: { port: numb
     return
   }
   const { pathname: path, searchParams } = new URL(req.url ?? '/', 'http://console')
-  if (req.method === 'POST' && (path === '/users/groups' || path === '/users/manage')) {
-    void changeUser(req, res, path, sources).catch(() => html(500, refusalPage('The change could not be made; the terminal says why.')))
-    return
-  }
+  if (req.method === 'POST' && (path === '/users/groups' || path === '/users/manage')) return changeUser(req, res, path, sources)
   if (req.method !== 'GET' && req.method !== 'HEAD') return html(405, refusalPage(`${req.method} is not served here.`))
   if (path === '/') {
-    void (async () => {
-      const { SERVICES } = await import('../services')
-      const assembly = sources.assembly()
-      if (!unservedOf.has(assembly)) unservedOf.set(assembly, unservedFeatures(assembly, SERVICES))
-      html(200, overviewPage(await sources.rows(), unservedOf.get(assembly)!))
-    })().catch(() => html(500, refusalPage('The overview could not be made; the terminal says why.')))
-    return
+    const { SERVICES } = await import('../services')
+    const assembly = sources.assembly()
+    if (!unservedOf.has(assembly)) unservedOf.set(assembly, unservedFeatures(assembly, SERVICES))
+    return html(200, overviewPage(await sources.rows(), unservedOf.get(assembly)!))
   }
   if (path === '/mail') return html(200, mailPage(sources.messages()))
   if (path === '/users') {

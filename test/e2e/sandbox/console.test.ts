@@ -252,6 +252,17 @@ describe('the sandbox console', () => {
     }
   })
 
+  it('keeps serving after a request whose path is no URL, or whose HTTP is malformed', async () => {
+    expect((await raw('//[', { headers: withSecret() })).status).toBe(400)
+    const garbage = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: Number(url.port) }, () => socket.end('GARBAGE\r\n\r\n'))
+      let answer = ''
+      socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk)).on('end', () => resolve(answer)).on('error', reject)
+    })
+    expect(garbage).toMatch(/^HTTP\/1\.1 400/)
+    expect((await raw('/mail', { headers: withSecret() })).status).toBe(200)
+  })
+
   it('cannot be reached at another address of this machine', async () => {
     // Bound to 127.0.0.1 alone: another loopback address (as a LAN address would be) finds no one.
     const outcome = await new Promise<string>((resolve) => {

@@ -56,6 +56,10 @@ describe('the console guard', () => {
     expect(checkRequest(request({ url: `/?secret=${secret}`, headers: { 'cookie': undefined, 'sec-fetch-site': 'cross-site' } }), console)).toMatchObject({ ok: false, status: 403 })
   })
 
+  it('answers an address it cannot read with 400, not an exception', () => {
+    expect(checkRequest(request({ url: '//[' }), console)).toMatchObject({ ok: false, status: 400 })
+  })
+
   it('refuses another address than this machine', () => {
     expect(checkRequest(request({ remoteAddress: '192.168.1.20' }), console)).toMatchObject({ ok: false, status: 403 })
     expect(checkRequest(request({ remoteAddress: undefined }), console)).toMatchObject({ ok: false, status: 403 })
