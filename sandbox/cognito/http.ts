@@ -24,42 +24,41 @@ const CORS: CorsPolicy = {
   preflightStatus: 200,
 }
 
+const MAILBOX_PATH = '/__sandbox/messages'
+
+/** The codes the pool "sent": a page for a browser, JSON for scripts; only as 127.0.0.1 or localhost (no rebound name). */
+function serveMailbox(pool: LocalPool, req: IncomingMessage, res: ServerResponse, url: URL): void {
+  if (!isLoopbackHost(headerValue(req.headers.host), req.socket.localPort ?? 0)) return sendJson(res, 421, { message: 'The mailbox answers only as 127.0.0.1 or localhost' })
+  const to = url.searchParams.get('to') ?? undefined
+  const messages = pool.state.listMessages(to)
+  res.setHeader('vary', 'accept')
+  res.setHeader('cache-control', 'no-store')
+  // Scripts and tests (and anything that does not ask for HTML first) get the JSON list.
+  if (preferredType(headerValue(req.headers.accept), ['application/json', 'text/html']) === 'text/html') {
+    res.setHeader('content-security-policy', MAILBOX_CSP)
+    send(res, 200, mailboxPage(messages, to), { contentType: 'text/html; charset=utf-8' })
+  }
+  else {
+    sendJson(res, 200, messages)
+  }
+}
+
 export function createHandler(pool: LocalPool): RequestListener {
   // Only a bug gets to the 500; answer as Cognito would rather than leave the client hanging.
   return guard((req, res) => route(pool, req, res), res => sendError(res, internalError()))
 }
 
 async function route(pool: LocalPool, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = parseUrl(req.url)
+  // The mailbox before CORS: its codes let whoever reads them take over an account, so no other
+  // site may read them through the developer's browser.
+  if (req.method === 'GET' && url.pathname === MAILBOX_PATH) return serveMailbox(pool, req, res, url)
   allowCors(res, CORS)
   if (req.method === 'OPTIONS') return answerPreflight(req, res, CORS)
   if (req.method === 'GET') {
-    const url = parseUrl(req.url)
     const path = url.pathname
-    if (path === '/.well-known/jwks.json' || path === `/${pool.settings.userPoolId}/.well-known/jwks.json`) {
-      sendJson(res, 200, pool.jwks)
-    }
-    else if (path === '/__sandbox/messages') {
-      // The codes let whoever reads them confirm or take over an account: no other site may read
-      // them through the developer's browser (no CORS), nor under a rebound name.
-      res.removeHeader('access-control-allow-origin')
-      res.removeHeader('access-control-expose-headers')
-      if (!isLoopbackHost(headerValue(req.headers.host), req.socket.localPort ?? 0)) return sendJson(res, 421, { message: 'The mailbox answers only as 127.0.0.1 or localhost' })
-      const to = url.searchParams.get('to') ?? undefined
-      const messages = pool.state.listMessages(to)
-      res.setHeader('vary', 'accept')
-      res.setHeader('cache-control', 'no-store')
-      // Scripts and tests (and anything that does not ask for HTML first) get the JSON list.
-      if (preferredType(headerValue(req.headers.accept), ['application/json', 'text/html']) === 'text/html') {
-        res.setHeader('content-security-policy', MAILBOX_CSP)
-        send(res, 200, mailboxPage(messages, to), { contentType: 'text/html; charset=utf-8' })
-      }
-      else {
-        sendJson(res, 200, messages)
-      }
-    }
-    else {
-      sendJson(res, 404, { message: 'Not Found' }, { contentType: AMZ_JSON })
-    }
+    if (path === '/.well-known/jwks.json' || path === `/${pool.settings.userPoolId}/.well-known/jwks.json`) sendJson(res, 200, pool.jwks)
+    else sendJson(res, 404, { message: 'Not Found' }, { contentType: AMZ_JSON })
     return
   }
   if (req.method !== 'POST') return sendJson(res, 405, { message: 'Method Not Allowed' }, { contentType: AMZ_JSON })

@@ -22,6 +22,10 @@ export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserP
   const pool = new LocalPool(opts.settings, keys, opts.dir, opts.iam, opts.onMessage)
   await pool.load()
   const handle = createHandler(pool)
+  // The console acts as the sandbox's admin, through the same operations as a signed admin call.
+  const admin = async (name: string, params: Record<string, string>) => {
+    await pool.state.persisting(() => adminOperation(name)(pool, { UserPoolId: pool.settings.userPoolId, ...params }, { principal: opts.iam.adminPrincipal, action: `cognito-idp:${name}` }))
+  }
   return {
     get settings() {
       return pool.settings
@@ -33,19 +37,9 @@ export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserP
       .map(user => ({ username: user.sub, status: user.status, enabled: !user.disabled, attributes: { ...user.attributes }, groups: [...(user.groups ?? [])], createdAt: user.createdAt }))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
     groupNames: () => pool.state.listGroups().map(group => group.name),
-    async manageUser(username, action) {
-      const name = USER_ACTIONS[action]
-      const body = { UserPoolId: pool.settings.userPoolId, Username: username }
-      await pool.state.persisting(() => adminOperation(name)(pool, body, { principal: opts.iam.adminPrincipal, action: `cognito-idp:${name}` }))
-    },
-    setGroupMembership(username, name, member) {
-      const user = pool.state.findUser(username)
-      if (!user) throw new Error(`No user ${username}`)
-      const group = pool.state.group(name)
-      if (!group) throw new Error(`No group ${name} in the definition`)
-      if (member) pool.state.addToGroup(user, group)
-      else pool.state.removeFromGroup(user, group)
-    },
+    manageUser: (username, action) => admin(USER_ACTIONS[action], { Username: username }),
+    setGroupMembership: (username, group, member) =>
+      admin(member ? 'AdminAddUserToGroup' : 'AdminRemoveUserFromGroup', { Username: username, GroupName: group }),
     verifyToken: (token, use, options) => pool.verifyToken(token, use, options),
     updateSettings(settings: UserPoolSettings) {
       // Ids stay: the pool name is baked into every SRP verifier and the ids into every token.

@@ -13,7 +13,7 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import { isIP } from 'node:net'
-import { isLoopbackHost } from '../core/http'
+import { headerValue, isLoopbackHost } from '../core/http'
 
 export interface GuardedRequest {
   method: string
@@ -49,14 +49,15 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 
 export function checkRequest(req: GuardedRequest, console: ConsoleAddress): Verdict {
   if (!isLoopbackAddress(req.remoteAddress)) return refuse(403, 'The console answers this machine only.')
-  const host = single(req.headers.host)
+  const host = headerValue(req.headers.host)
   if (!isLoopbackHost(host, console.port)) {
-    return refuse(421, `The console answers only as 127.0.0.1:${console.port} or localhost:${console.port}, not as "${(host ?? '').slice(0, 100)}".`)
+    return refuse(421, `The console answers only as 127.0.0.1:${console.port} or localhost:${console.port}, not as "${host.slice(0, 100)}".`)
   }
-  const origin = single(req.headers.origin)
-  if (origin !== undefined && origin !== `http://${host}`) return refuse(403, 'Cross-site requests are refused.')
-  const site = single(req.headers['sec-fetch-site'])
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return refuse(403, 'Cross-site requests are refused.')
+  // Absent (a script, a typed address) is fine; a browser's cross-site request names another site.
+  const origin = headerValue(req.headers.origin)
+  if (origin && origin !== `http://${host}`) return refuse(403, 'Cross-site requests are refused.')
+  const site = headerValue(req.headers['sec-fetch-site'])
+  if (site && site !== 'same-origin' && site !== 'none') return refuse(403, 'Cross-site requests are refused.')
 
   let url: URL
   try {
@@ -75,8 +76,8 @@ export function checkRequest(req: GuardedRequest, console: ConsoleAddress): Verd
       cookie: `${secretCookieName(console.port)}=${console.secret}; Path=/; HttpOnly; SameSite=Strict`,
     }
   }
-  const bearer = /^Bearer (.+)$/.exec(single(req.headers.authorization) ?? '')?.[1]
-  const sent = bearer ?? cookieValue(single(req.headers.cookie), secretCookieName(console.port))
+  const bearer = /^Bearer (.+)$/.exec(headerValue(req.headers.authorization))?.[1]
+  const sent = bearer ?? cookieValue(headerValue(req.headers.cookie), secretCookieName(console.port))
   if (sent === undefined) return refuse(401, 'Open the console URL the sandbox printed: it carries this start\'s secret.')
   if (!sameSecret(sent, console.secret)) return refuse(401, 'That is not this start\'s secret: open the console URL the sandbox printed last.')
   return { ok: true }
@@ -86,18 +87,14 @@ function refuse(status: number, reason: string): Verdict {
   return { ok: false, status, reason }
 }
 
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value
-}
-
 function sameSecret(given: string, secret: string): boolean {
   const a = Buffer.from(given)
   const b = Buffer.from(secret)
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
+function cookieValue(header: string, name: string): string | undefined {
+  for (const part of header.split(';')) {
     const at = part.indexOf('=')
     if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim()
   }

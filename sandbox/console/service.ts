@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { PayloadTooLargeError, readBody, send } from '../core/http'
 import type { RunningService, Service } from '../core/service'
+import type { Services } from '../services'
 import { unservedFeatures } from '../core/unserved'
 import type { CloudAssembly } from '../assembly'
-import type { SandboxMessage, UserPool } from '../core/types'
+import type { UserPool } from '../core/types'
 import { checkRequest } from './guard'
 import { CONSOLE_CSP, mailPage, overviewPage, refusalPage, usersPage, type ServiceRow } from './pages'
 
@@ -23,8 +24,7 @@ export interface RunningConsole extends RunningService {
 /** What the pages show, read at each request. */
 interface Sources {
   assembly(): CloudAssembly
-  rows(): Promise<ServiceRow[]>
-  messages(): SandboxMessage[]
+  rows(services: readonly Service[]): ServiceRow[]
   pool(): UserPool
 }
 
@@ -33,6 +33,10 @@ const unservedOf = new WeakMap<CloudAssembly, string[]>()
 
 /** A form's fields are a few short values: anything longer is not from the console's pages. */
 const FORM_LIMIT = 4096
+
+function sendPage(res: ServerResponse, status: number, page: string): void {
+  send(res, status, page, { contentType: 'text/html; charset=utf-8' })
+}
 
 /** What each user action did, for the notice on the list it was made from. */
 const DONE: Record<UserAction, (email: string) => string> = {
@@ -48,7 +52,7 @@ const DONE: Record<UserAction, (email: string) => string> = {
  * The change, then back to the list it was made from, with what it did.
  */
 async function changeUser(req: IncomingMessage, res: ServerResponse, path: string, sources: Sources): Promise<void> {
-  const html = (status: number, page: string) => send(res, status, page, { contentType: 'text/html; charset=utf-8' })
+  const html = (status: number, page: string) => sendPage(res, status, page)
   if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return html(415, refusalPage('Send the form as application/x-www-form-urlencoded.'))
   let form: URLSearchParams
   try {
@@ -67,7 +71,7 @@ async function changeUser(req: IncomingMessage, res: ServerResponse, path: strin
       const group = form.get('group')
       const member = form.get('member')
       if (!user || !group || (member !== 'true' && member !== 'false')) return html(400, refusalPage('The form needs user, group, and member=true or false.'))
-      pool.setGroupMembership(user, group, member === 'true')
+      await pool.setGroupMembership(user, group, member === 'true')
       done = member === 'true' ? `Added ${email} to ${group}. Their tokens carry it from their next refresh.` : `Removed ${email} from ${group}. Their tokens lose it at their next refresh.`
     }
     else {
@@ -96,12 +100,10 @@ export const consoleService: Service<'console', RunningConsole> = {
     let assembly = context.assembly
     const sources: Sources = {
       assembly: () => assembly,
-      // Imported when asked: ../services.ts lists this service too.
-      rows: async () => (await import('../services')).SERVICES
+      rows: services => services
         .filter(service => service.name !== 'console')
-        .map(service => ({ name: service.name, lines: (context.service(service.name) as RunningService | undefined)?.summary?.().map(line => line.trim()) ?? [] }))
+        .map(service => ({ name: service.name, lines: (context.service(service.name as keyof Services) as RunningService | undefined)?.summary?.().map(line => line.trim()) ?? [] }))
         .filter(row => row.lines.length > 0),
-      messages: () => context.service('auth').pool.messages(),
       pool: () => context.service('auth').pool,
     }
     const server = createServer((req, res) => {
@@ -109,7 +111,7 @@ export const consoleService: Service<'console', RunningConsole> = {
       const failed = (error: unknown) => {
         context.log(`Console: ${req.method} ${(req.url ?? '').slice(0, 100)} failed: ${(error as Error).message}`)
         if (res.headersSent) res.destroy()
-        else send(res, 500, refusalPage('That failed; the sandbox\'s terminal says why.'), { contentType: 'text/html; charset=utf-8' })
+        else sendPage(res, 500, refusalPage('That failed; the sandbox\'s terminal says why.'))
       }
       try {
         handle(req, res, { port: port.port, secret }, sources).catch(failed)
@@ -142,7 +144,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, address: { port
   // Not no-referrer: under it Chromium sends `Origin: null` with the console's own forms.
   res.setHeader('referrer-policy', 'same-origin')
   res.setHeader('cache-control', 'no-store')
-  const html = (status: number, page: string) => send(res, status, page, { contentType: 'text/html; charset=utf-8' })
+  const html = (status: number, page: string) => sendPage(res, status, page)
   const verdict = checkRequest({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, remoteAddress: req.socket.remoteAddress }, address)
   if (verdict.ok === false) return html(verdict.status, refusalPage(verdict.reason))
   if (verdict.ok === 'login') {
@@ -153,12 +155,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, address: { port
   if (req.method === 'POST' && (path === '/users/groups' || path === '/users/manage')) return changeUser(req, res, path, sources)
   if (req.method !== 'GET' && req.method !== 'HEAD') return html(405, refusalPage(`${req.method} is not served here.`))
   if (path === '/') {
+    // Imported when asked: ../services.ts lists this service too.
     const { SERVICES } = await import('../services')
     const assembly = sources.assembly()
     if (!unservedOf.has(assembly)) unservedOf.set(assembly, unservedFeatures(assembly, SERVICES))
-    return html(200, overviewPage(await sources.rows(), unservedOf.get(assembly)!))
+    return html(200, overviewPage(sources.rows(SERVICES), unservedOf.get(assembly)!))
   }
-  if (path === '/mail') return html(200, mailPage(sources.messages()))
+  if (path === '/mail') return html(200, mailPage(sources.pool().messages()))
   if (path === '/users') {
     const pool = sources.pool()
     return html(200, usersPage(pool.users(), pool.groupNames(), searchParams.get('q') ?? '', searchParams.get('done') ?? undefined))

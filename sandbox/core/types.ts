@@ -123,7 +123,7 @@ export interface UserPool {
    * Puts a user (username or e-mail) in a group or takes them out, as AdminAddUserToGroup and
    * AdminRemoveUserFromGroup do: their tokens carry the change from their next refresh.
    */
-  setGroupMembership(username: string, group: string, member: boolean): void
+  setGroupMembership(username: string, group: string, member: boolean): Promise<void>
   /**
    * Confirms, disables, enables or deletes a user through the admin API's operation
    * (AdminConfirmSignUp...), with its effects: a disabled user's sessions end and cannot refresh.
