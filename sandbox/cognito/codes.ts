@@ -45,24 +45,21 @@ export async function sendCode(
   const { subject, body } = await customMessage(pool, options.triggerSource ?? MESSAGE_SOURCE[kind], user, code, options.call ?? {})
   user.codeSends.push(now)
   user.codes[kind] = { code, expiresAt: now + CODE_LIFETIME[kind], failedAttempts: 0 }
-  const sent: SandboxMessage = {
-    kind: MESSAGE_KIND[kind],
-    to,
-    sub: user.sub,
-    code,
-    subject,
-    body,
-    sentAt: new Date(now).toISOString(),
-  }
-  pool.state.addMessage(sent)
+  deliver(pool, { kind: MESSAGE_KIND[kind], to, sub: user.sub, code, subject, body, sentAt: new Date(now).toISOString() })
   pool.state.touch(user)
+  return delivery(to)
+}
+
+/** "Sends" a message: lists it in the mailbox and tells the sandbox, which prints it. */
+export function deliver(pool: LocalPool, sent: SandboxMessage): Body {
+  pool.state.addMessage(sent)
   try {
     pool.onMessage?.(sent)
   }
   catch {
     // A failing listener must not fail the user's request; the message is still listed.
   }
-  return delivery(to)
+  return delivery(sent.to)
 }
 
 /** Checks and uses up a code; a wrong one counts against it. */

@@ -23,7 +23,7 @@ export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserP
   await pool.load()
   const handle = createHandler(pool)
   // The console acts as the sandbox's admin, through the same operations as a signed admin call.
-  const admin = async (name: string, params: Record<string, string>) => {
+  const admin = async (name: string, params: Record<string, unknown>) => {
     await pool.state.persisting(() => adminOperation(name)(pool, { UserPoolId: pool.settings.userPoolId, ...params }, { principal: opts.iam.adminPrincipal, action: `cognito-idp:${name}` }))
   }
   return {
@@ -38,6 +38,13 @@ export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserP
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
     groupNames: () => pool.state.listGroups().map(group => group.name),
     manageUser: (username, action) => admin(USER_ACTIONS[action], { Username: username }),
+    async createUser(email, password) {
+      await admin('AdminCreateUser', { Username: email, MessageAction: 'SUPPRESS', TemporaryPassword: password, UserAttributes: [{ Name: 'email_verified', Value: 'true' }] })
+      await admin('AdminSetUserPassword', { Username: email, Password: password, Permanent: true })
+    },
+    setPassword: (username, password) => admin('AdminSetUserPassword', { Username: username, Password: password, Permanent: true }),
+    updateAttributes: (username, attributes) =>
+      admin('AdminUpdateUserAttributes', { Username: username, UserAttributes: Object.entries(attributes).map(([Name, Value]) => ({ Name, Value })) }),
     setGroupMembership: (username, group, member) =>
       admin(member ? 'AdminAddUserToGroup' : 'AdminRemoveUserFromGroup', { Username: username, GroupName: group }),
     verifyToken: (token, use, options) => pool.verifyToken(token, use, options),

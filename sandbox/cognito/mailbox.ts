@@ -10,6 +10,7 @@ export const CODE_PURPOSE: Record<SandboxMessage['kind'], string> = {
   'sign-up': 'sign-up',
   'forgot-password': 'password-reset',
   'verify-attribute': 'verification',
+  'invitation': 'temporary password',
 }
 
 /** The page loads nothing and runs nothing: its one stylesheet is inline. */

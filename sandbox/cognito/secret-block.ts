@@ -18,6 +18,8 @@ export interface SecretBlock {
   b: string
   /** Epoch ms. */
   expiresAt: number
+  /** Set on the Session of a NEW_PASSWORD_REQUIRED challenge (no SRP values); absent on SRP's SECRET_BLOCK. */
+  challenge?: 'NEW_PASSWORD_REQUIRED'
 }
 
 const IV_BYTES = 12

@@ -20,7 +20,8 @@ export interface StoredCode {
 export interface StoredUser {
   /** Also the Cognito username (as in pools whose users sign in with their e-mail). */
   sub: string
-  status: 'UNCONFIRMED' | 'CONFIRMED'
+  /** FORCE_CHANGE_PASSWORD: made by AdminCreateUser (or given a temporary password); the first sign-in must set a new one. */
+  status: 'UNCONFIRMED' | 'CONFIRMED' | 'FORCE_CHANGE_PASSWORD'
   /** Set by AdminDisableUser: the user cannot sign in or refresh until AdminEnableUser. */
   disabled?: boolean
   /** Every attribute but `sub`, with `email_verified` as 'true' / 'false'. */

@@ -90,14 +90,17 @@ export async function customMessage(
   user: StoredUser,
   code: string,
   call: TriggerCall,
+  /** The message without a trigger: the pool's verification e-mail unless told (an invitation's). */
+  template: { subject: string, message: string } = pool.settings.verificationEmail,
 ): Promise<{ subject: string, body: string }> {
-  const { subject, message } = pool.settings.verificationEmail
+  const { subject, message } = template
   const fallback = { subject, body: message.replaceAll('{####}', code) }
+  const invitation = triggerSource === 'CustomMessage_AdminCreateUser'
   const response = await runTrigger(pool, 'CustomMessage', {
     triggerSource,
     user,
     call,
-    request: { userAttributes: userAttributesOf(user), codeParameter: '{####}', linkParameter: '{##Click Here##}', usernameParameter: null },
+    request: { userAttributes: userAttributesOf(user), codeParameter: '{####}', linkParameter: '{##Click Here##}', usernameParameter: invitation ? '{username}' : null },
     response: { smsMessage: null, emailMessage: null, emailSubject: null },
   })
   if (!response) return fallback
@@ -105,7 +108,8 @@ export async function customMessage(
   if (typeof emailMessage === 'string' && emailMessage) {
     // Cognito refuses a custom message that drops the code: the user could never confirm.
     if (!emailMessage.includes('{####}')) throw invalidTriggerResponse('the email message must contain {####}.')
-    return { subject: typeof response.emailSubject === 'string' && response.emailSubject ? response.emailSubject : subject, body: emailMessage.replaceAll('{####}', code) }
+    const body = emailMessage.replaceAll('{####}', code)
+    return { subject: typeof response.emailSubject === 'string' && response.emailSubject ? response.emailSubject : subject, body: invitation ? body.replaceAll('{username}', user.attributes.email ?? user.sub) : body }
   }
   return fallback
 }

@@ -2,7 +2,7 @@
  * Cognito's rules for passwords and user attributes, with its error wording.
  */
 import type { UserPoolSettings } from '../core/types'
-import { attributeNotInSchema, attributeNotMutable, invalidEmail, invalidPhoneNumber, passwordFormat, passwordPolicy } from './errors'
+import { attributeNotInSchema, attributeNotMutable, invalidBoolean, invalidEmail, invalidPhoneNumber, passwordFormat, passwordPolicy } from './errors'
 
 /** Cognito's special characters: ^ $ * . [ ] { } ( ) ? " ! @ # % & / \ , > < ' : ; | _ ~ ` = + - and a non-edge space. */
 const SYMBOLS = new Set('^$*.[]{}()?"!@#%&/\\,><\':;|_~`=+- ')
@@ -51,4 +51,18 @@ export function checkWritableAttributes(attributes: Array<{ name: string, value:
 export function maskEmail(email: string): string {
   const [local = '', domain = ''] = email.split('@')
   return `${local.charAt(0)}***@${domain.charAt(0)}***`
+}
+
+/**
+ * Attributes an administrator sets (AdminCreateUser, AdminUpdateUserAttributes): what a user may
+ * write, and also `email_verified` and `phone_number_verified`, which only an administrator may set.
+ */
+export function checkAdminAttributes(attributes: Array<{ name: string, value: string }>): Record<string, string> {
+  const verified = attributes.filter(({ name }) => name === 'email_verified' || name === 'phone_number_verified')
+  const out = checkWritableAttributes(attributes.filter(attribute => !verified.includes(attribute)))
+  for (const { name, value } of verified) {
+    if (value !== 'true' && value !== 'false') throw invalidBoolean(name)
+    out[name] = value
+  }
+  return out
 }

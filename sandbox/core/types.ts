@@ -76,7 +76,8 @@ export type TriggerInvoker = (functionArn: string, event: Record<string, unknown
 
 /** A message the pool would have e-mailed: printed by the sandbox and listed for tests. */
 export interface SandboxMessage {
-  kind: 'sign-up' | 'forgot-password' | 'verify-attribute'
+  /** `invitation`: AdminCreateUser's, whose code is the temporary password. */
+  kind: 'sign-up' | 'forgot-password' | 'verify-attribute' | 'invitation'
   /** The address the message went to (as the user typed it). */
   to: string
   /** The user's sub. */
@@ -93,7 +94,7 @@ export type TokenUse = 'id' | 'access'
 /** A user as the console shows them (no password verifier, no codes). */
 export interface PoolUser {
   username: string
-  status: 'UNCONFIRMED' | 'CONFIRMED'
+  status: 'UNCONFIRMED' | 'CONFIRMED' | 'FORCE_CHANGE_PASSWORD'
   enabled: boolean
   /** Every attribute but `sub`. */
   attributes: Record<string, string>
@@ -129,6 +130,15 @@ export interface UserPool {
    * (AdminConfirmSignUp...), with its effects: a disabled user's sessions end and cannot refresh.
    */
   manageUser(username: string, action: 'confirm' | 'disable' | 'enable' | 'delete'): Promise<void>
+  /**
+   * A confirmed user who signs in with `password`, as an administrator makes one (AdminCreateUser
+   * without an invitation, then AdminSetUserPassword permanent); the e-mail counts as verified.
+   */
+  createUser(email: string, password: string): Promise<void>
+  /** A new password, permanent (AdminSetUserPassword): the user signs in with it; their sessions stay. */
+  setPassword(username: string, password: string): Promise<void>
+  /** Sets attributes as AdminUpdateUserAttributes does (`email_verified` too); '' removes none, it sets ''. */
+  updateAttributes(username: string, attributes: Record<string, string>): Promise<void>
   /**
    * Verifies a token: RS256 signature by this pool's key, `iss`, `exp`, `token_use` (when given),
    * audience/client id and, unless `checkRevocation` is false, that its session was not revoked.

@@ -3,15 +3,23 @@
  * the sandbox trusts, and its policies must allow `cognito-idp:<Operation>` on the pool's ARN.
  * Group membership (AdminAddUserToGroup, AdminRemoveUserFromGroup, AdminListGroupsForUser,
  * ListGroups), the look-ups a script or function does first (AdminGetUser, ListUsers), and a user's
- * lifecycle (AdminConfirmSignUp, AdminDisableUser, AdminEnableUser, AdminDeleteUser).
+ * lifecycle (AdminCreateUser, AdminConfirmSignUp, AdminSetUserPassword, AdminUpdateUserAttributes,
+ * AdminDisableUser, AdminEnableUser, AdminDeleteUser).
  */
+import { randomInt, randomUUID } from 'node:crypto'
 import type { Principal } from '../../iam/types'
-import { accessDenied, cannotConfirm, groupNotFound, paginationTokenInvalid, poolNotFound, userNotFound } from '../errors'
-import { optionalString, pageSize, requireString, stringList, type Body } from '../params'
+import { deliver } from '../codes'
+import {
+  accessDenied, aliasExists, attributeRequired, cannotConfirm, constraintFailed, emailMismatch, groupNotFound, notInSandbox,
+  paginationTokenInvalid, poolNotFound, userNotFound, usernameExists, usernameNotEmail,
+} from '../errors'
+import { attributeList, optionalString, pageSize, requireString, stringList, type Body } from '../params'
 import type { LocalPool } from '../pool'
+import * as srp from '../srp'
 import type { StoredGroup, StoredUser } from '../state-file'
-import { callOf, runTrigger, userAttributesOf } from '../triggers'
+import { callOf, customMessage, preSignUp, runTrigger, userAttributesOf } from '../triggers'
 import { matchesFilter, parseUserFilter } from '../user-filter'
+import { checkAdminAttributes, checkPassword, isEmail } from '../validation'
 
 /** Who signed the request, and the IAM action it asks for (`cognito-idp:AdminAddUserToGroup`). */
 export interface Caller {
@@ -53,7 +61,7 @@ export async function listGroups(pool: LocalPool, body: Body, caller: Caller): P
 export async function adminConfirmSignUp(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
   authorize(pool, body, caller)
   const user = requireUser(pool, body)
-  if (user.status === 'CONFIRMED') throw cannotConfirm()
+  if (user.status !== 'UNCONFIRMED') throw cannotConfirm(user.status)
   user.status = 'CONFIRMED'
   try {
     await runTrigger(pool, 'PostConfirmation', { triggerSource: 'PostConfirmation_ConfirmSignUp', user, call: callOf(body), request: { userAttributes: userAttributesOf(user) } })
@@ -62,6 +70,102 @@ export async function adminConfirmSignUp(pool: LocalPool, body: Body, caller: Ca
     user.status = 'UNCONFIRMED'
     throw error
   }
+  pool.state.touch(user)
+  return {}
+}
+
+/**
+ * As Cognito's: the user exists in FORCE_CHANGE_PASSWORD with a temporary password (the one given,
+ * or one made to the pool's policy), which their first sign-in must replace (the
+ * NEW_PASSWORD_REQUIRED challenge). PreSignUp runs first; unless MessageAction is SUPPRESS, the
+ * invitation with the temporary password goes where the pool's other mail goes. RESEND is not modelled.
+ */
+export async function adminCreateUser(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
+  authorize(pool, body, caller)
+  const username = requireString(body, 'Username', 128)
+  const attributes = checkAdminAttributes(body.UserAttributes === undefined ? [] : attributeList(body, 'UserAttributes', false))
+  const action = optionalString(body, 'MessageAction', 16)
+  if (action !== undefined && action !== 'SUPPRESS') {
+    if (action === 'RESEND') throw notInSandbox('MessageAction RESEND')
+    throw constraintFailed('MessageAction', action, 'Member must satisfy enum value set: [RESEND, SUPPRESS]')
+  }
+  if (!pool.settings.usernameAttributes.includes('email')) throw notInSandbox('A pool whose users do not sign in with their email')
+  if (!isEmail(username)) throw usernameNotEmail()
+  if (attributes.email !== undefined && pool.state.normalize(attributes.email) !== pool.state.normalize(username)) throw emailMismatch()
+  attributes.email = username
+  attributes.email_verified ??= 'false'
+  for (const name of pool.settings.requiredAttributes) {
+    if (!attributes[name]) throw attributeRequired(name)
+  }
+  const given = optionalString(body, 'TemporaryPassword', 256)
+  const password = given ?? temporaryPassword(pool)
+  checkPassword(password, pool.settings.passwordPolicy)
+  if (pool.state.findUser(username)) throw usernameExists()
+
+  const sub = randomUUID()
+  const now = new Date().toISOString()
+  const user: StoredUser = {
+    sub,
+    status: 'FORCE_CHANGE_PASSWORD',
+    attributes,
+    ...srp.createVerifier(pool.poolName, sub, password),
+    codes: {},
+    codeSends: [],
+    createdAt: now,
+    updatedAt: now,
+  }
+  const call = callOf(body)
+  await preSignUp(pool, 'PreSignUp_AdminCreateUser', user, call, undefined)
+  if (pool.state.findUser(username)) throw usernameExists()
+  if (action !== 'SUPPRESS') {
+    const { subject, body: text } = await customMessage(pool, 'CustomMessage_AdminCreateUser', user, password, call, {
+      subject: 'Your temporary password',
+      message: `Your username is ${username} and temporary password is {####}.`,
+    })
+    deliver(pool, { kind: 'invitation', to: username, sub, code: password, subject, body: text, sentAt: now })
+  }
+  pool.state.addUser(user)
+  return { User: userType(user) }
+}
+
+/**
+ * A new password. Permanent: the user signs in with it (a FORCE_CHANGE_PASSWORD user is CONFIRMED
+ * from now on). Not permanent: a temporary one, which the next sign-in must replace. Sessions stay.
+ */
+export async function adminSetUserPassword(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
+  authorize(pool, body, caller)
+  const user = requireUser(pool, body)
+  const password = requireString(body, 'Password', 256)
+  const permanent = body.Permanent === true
+  if (body.Permanent !== undefined && typeof body.Permanent !== 'boolean') throw constraintFailed('Permanent', body.Permanent, 'Member must be a boolean')
+  checkPassword(password, pool.settings.passwordPolicy)
+  Object.assign(user, srp.createVerifier(pool.poolName, user.sub, password))
+  if (permanent && user.status === 'FORCE_CHANGE_PASSWORD') user.status = 'CONFIRMED'
+  if (!permanent && user.status !== 'UNCONFIRMED') user.status = 'FORCE_CHANGE_PASSWORD'
+  pool.state.touch(user)
+  return {}
+}
+
+/**
+ * Sets attributes as an administrator may: the e-mail (and `email_verified`) change at once,
+ * without a code, as Cognito's admin API changes them; a new e-mail is unverified unless the
+ * request says `email_verified: true`.
+ */
+export async function adminUpdateUserAttributes(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
+  authorize(pool, body, caller)
+  const user = requireUser(pool, body)
+  const { email, ...rest } = checkAdminAttributes(attributeList(body, 'UserAttributes', true))
+  for (const name of pool.settings.requiredAttributes) {
+    if (name in rest && !rest[name]) throw attributeRequired(name)
+  }
+  if (email !== undefined && pool.state.normalize(email) !== pool.state.normalize(user.attributes.email ?? '')) {
+    const owner = pool.state.emailOwner(email)
+    if (owner && owner !== user.sub) throw aliasExists()
+    pool.state.changeEmail(user, email)
+    delete user.pendingEmail
+    user.attributes.email_verified = rest.email_verified ?? 'false'
+  }
+  Object.assign(user.attributes, rest)
   pool.state.touch(user)
   return {}
 }
@@ -165,6 +269,15 @@ function userType(user: StoredUser): Body & { Attributes: Array<{ Name: string, 
     Enabled: !user.disabled,
     UserStatus: user.status,
   }
+}
+
+/** A temporary password the pool's policy accepts (Cognito makes one when the request has none). */
+function temporaryPassword(pool: LocalPool): string {
+  const pick = (chars: string) => chars[randomInt(chars.length)]!
+  const { minimumLength } = pool.settings.passwordPolicy
+  const required = [pick('abcdefghijkmnpqrstuvwxyz'), pick('ABCDEFGHJKLMNPQRSTUVWXYZ'), pick('23456789'), pick('^$*.!@#%&')]
+  const rest = Array.from({ length: Math.max(minimumLength, 12) - required.length }, () => pick('abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'))
+  return [...required, ...rest].join('')
 }
 
 /** A page of a short list (groups change only with the definition): the token is the next offset. */

@@ -2,7 +2,7 @@
  * ForgotPassword, ConfirmForgotPassword.
  */
 import { codeRecipient, consumeCode, sendCode } from '../codes'
-import { codeMismatch, noVerifiedContact } from '../errors'
+import { cannotResetPassword, codeMismatch, noVerifiedContact } from '../errors'
 import { requireString, type Body } from '../params'
 import type { LocalPool } from '../pool'
 import * as srp from '../srp'
@@ -12,6 +12,8 @@ import { checkPassword } from '../validation'
 export async function forgotPassword(pool: LocalPool, body: Body): Promise<Body> {
   const { user, hidden } = codeRecipient(pool, body)
   if (!user) return hidden
+  // Its temporary password is all such a user has: only an administrator can give another.
+  if (user.status === 'FORCE_CHANGE_PASSWORD') throw cannotResetPassword()
   const email = user.attributes.email
   if (!email || user.attributes.email_verified !== 'true') throw noVerifiedContact()
   return { CodeDeliveryDetails: await sendCode(pool, user, 'forgotPassword', email, { call: callOf(body) }) }

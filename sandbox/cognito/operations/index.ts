@@ -8,8 +8,8 @@ import { unknownOperation } from '../errors'
 import { parseBody, type Body } from '../params'
 import type { LocalPool } from '../pool'
 import {
-  adminAddUserToGroup, adminConfirmSignUp, adminDeleteUser, adminDisableUser, adminEnableUser, adminGetUser, adminListGroupsForUser,
-  adminRemoveUserFromGroup, listGroups, listUsers, type Caller,
+  adminAddUserToGroup, adminConfirmSignUp, adminCreateUser, adminDeleteUser, adminDisableUser, adminEnableUser, adminGetUser,
+  adminListGroupsForUser, adminRemoveUserFromGroup, adminSetUserPassword, adminUpdateUserAttributes, listGroups, listUsers, type Caller,
 } from './admin'
 import { confirmForgotPassword, forgotPassword } from './forgot-password'
 import { getTokensFromRefreshToken, globalSignOut, revokeToken } from './session'
@@ -50,7 +50,10 @@ const SIGNED: Record<string, SignedOperation> = {
   ListGroups: listGroups,
   AdminGetUser: adminGetUser,
   ListUsers: listUsers,
+  AdminCreateUser: adminCreateUser,
   AdminConfirmSignUp: adminConfirmSignUp,
+  AdminSetUserPassword: adminSetUserPassword,
+  AdminUpdateUserAttributes: adminUpdateUserAttributes,
   AdminDisableUser: adminDisableUser,
   AdminEnableUser: adminEnableUser,
   AdminDeleteUser: adminDeleteUser,

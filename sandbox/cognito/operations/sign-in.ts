@@ -1,16 +1,19 @@
 /**
  * InitiateAuth (USER_SRP_AUTH, USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH) and RespondToAuthChallenge
- * (PASSWORD_VERIFIER, the second half of SRP).
+ * (PASSWORD_VERIFIER, the second half of SRP; NEW_PASSWORD_REQUIRED, for a user an administrator
+ * made or gave a temporary password).
  */
 import { createHmac, randomUUID } from 'node:crypto'
 import {
   authFlowNotSupported, challengeExpired, clockSkew, constraintFailed, customAuthNotConfigured, incorrectCredentials,
-  invalidSrpA, invalidTimestamp, missingParameter, notInSandbox, userNotFound,
+  invalidSession, invalidSrpA, invalidTimestamp, missingParameter, notInSandbox, userDisabled, userNotFound,
 } from '../errors'
 import { requireString, stringMap, type Body } from '../params'
 import type { LocalPool } from '../pool'
 import * as srp from '../srp'
-import { callOf } from '../triggers'
+import type { StoredUser } from '../state-file'
+import { callOf, type TriggerCall } from '../triggers'
+import { checkPassword, checkWritableAttributes } from '../validation'
 import { refresh, startSession } from './session'
 
 /** How long an SRP challenge stays answerable, and how far TIMESTAMP may be from our clock. */
@@ -92,13 +95,14 @@ export async function respondToAuthChallenge(pool: LocalPool, body: Body): Promi
   const clientId = pool.requireClient(body)
   const challenge = requireString(body, 'ChallengeName', 64)
   const responses = stringMap(body, 'ChallengeResponses')
+  if (challenge === 'NEW_PASSWORD_REQUIRED') return newPassword(pool, clientId, body, responses)
   if (challenge !== 'PASSWORD_VERIFIER') throw notInSandbox(`Challenge ${challenge.slice(0, 64)}`)
   const username = requiredResponse(responses, 'USERNAME')
   const secretBlock = requiredResponse(responses, 'PASSWORD_CLAIM_SECRET_BLOCK')
   const timestampText = requiredResponse(responses, 'TIMESTAMP')
   const signature = requiredResponse(responses, 'PASSWORD_CLAIM_SIGNATURE')
   const block = pool.secretBlocks.open(secretBlock)
-  if (!block || block.clientId !== clientId) throw incorrectCredentials()
+  if (!block || block.clientId !== clientId || block.challenge) throw incorrectCredentials()
   const timestamp = srp.parseSrpTimestamp(timestampText)
   if (timestamp === undefined) throw invalidTimestamp()
   if (Math.abs(timestamp - Date.now()) > CLOCK_TOLERANCE) throw clockSkew()
@@ -118,7 +122,48 @@ export async function respondToAuthChallenge(pool: LocalPool, body: Body): Promi
     timestamp: timestampText,
   })
   if (!Buffer.from(signature, 'base64').equals(expected)) throw incorrectCredentials()
-  return startSession(pool, user, block.clientId, callOf(body))
+  return passwordProven(pool, user, block.clientId, callOf(body))
+}
+
+/**
+ * The password is right: tokens, unless it was a temporary one (FORCE_CHANGE_PASSWORD), which must
+ * be replaced first. As Cognito, the challenge's Session is opaque and single use (sealed here).
+ */
+function passwordProven(pool: LocalPool, user: StoredUser, clientId: string, call: TriggerCall): Promise<Body> | Body {
+  if (user.status !== 'FORCE_CHANGE_PASSWORD') return startSession(pool, user, clientId, call)
+  if (user.disabled) throw userDisabled()
+  const session = pool.secretBlocks.seal({
+    id: randomUUID(), clientId, userId: user.sub, fake: false, A: '', B: '', b: '', expiresAt: Date.now() + CHALLENGE_LIFETIME, challenge: 'NEW_PASSWORD_REQUIRED',
+  })
+  const { email_verified: _verified, phone_number_verified: _phoneVerified, ...shown } = user.attributes
+  return {
+    ChallengeName: 'NEW_PASSWORD_REQUIRED',
+    Session: session,
+    ChallengeParameters: { USER_ID_FOR_SRP: user.sub, requiredAttributes: '[]', userAttributes: JSON.stringify(shown) },
+  }
+}
+
+/** The new password (and any `userAttributes.<name>` given with it): the user is CONFIRMED and signed in. */
+async function newPassword(pool: LocalPool, clientId: string, body: Body, responses: Record<string, string>): Promise<Body> {
+  const session = requireString(body, 'Session', 2048)
+  const username = requiredResponse(responses, 'USERNAME')
+  const password = requiredResponse(responses, 'NEW_PASSWORD')
+  const block = pool.secretBlocks.open(session)
+  if (!block || block.clientId !== clientId || block.challenge !== 'NEW_PASSWORD_REQUIRED' || block.expiresAt < Date.now()) throw invalidSession()
+  const user = pool.state.userBySub(block.userId)
+  if (!user || pool.state.findUser(username) !== user || user.status !== 'FORCE_CHANGE_PASSWORD') throw invalidSession()
+  const attributes = checkWritableAttributes(Object.entries(responses)
+    .filter(([name]) => name.startsWith('userAttributes.'))
+    .map(([name, value]) => ({ name: name.slice('userAttributes.'.length), value })))
+  // The e-mail is the username here: changing it on the way in would sign in someone else.
+  if (attributes.email !== undefined && pool.state.normalize(attributes.email) !== pool.state.normalize(user.attributes.email ?? '')) throw notInSandbox('Changing the email while setting a new password')
+  checkPassword(password, pool.settings.passwordPolicy)
+  if (!pool.secretBlocks.claim(block)) throw invalidSession()
+  Object.assign(user, srp.createVerifier(pool.poolName, user.sub, password))
+  Object.assign(user.attributes, attributes)
+  user.status = 'CONFIRMED'
+  pool.state.touch(user)
+  return startSession(pool, user, clientId, callOf(body))
 }
 
 /** A challenge response the answer needs; Cognito names the first one missing, in this order. */
@@ -138,7 +183,7 @@ async function passwordAuth(pool: LocalPool, clientId: string, params: Record<st
     throw pool.unknownUser(incorrectCredentials)
   }
   if (!srp.passwordMatches(pool.poolName, user.sub, params.PASSWORD, user.salt, user.verifier)) throw incorrectCredentials()
-  return startSession(pool, user, clientId)
+  return passwordProven(pool, user, clientId, { clientId })
 }
 
 /** A v4-shaped UUID from random-looking bytes (for invented users' ids). */

@@ -74,7 +74,7 @@ export async function confirmSignUp(pool: LocalPool, body: Body): Promise<Body> 
   const code = requireString(body, 'ConfirmationCode', 2048)
   const user = pool.state.findUser(username)
   if (!user) throw pool.unknownUser(codeMismatch)
-  if (user.status === 'CONFIRMED') throw cannotConfirm()
+  if (user.status !== 'UNCONFIRMED') throw cannotConfirm(user.status)
   const issued = user.codes.signUp
   consumeCode(pool, user, 'signUp', code)
   const verified = user.attributes.email_verified
@@ -104,7 +104,7 @@ export async function confirmSignUp(pool: LocalPool, body: Body): Promise<Body> 
 export async function resendConfirmationCode(pool: LocalPool, body: Body): Promise<Body> {
   const { user, hidden } = codeRecipient(pool, body)
   if (!user) return hidden
-  if (user.status === 'CONFIRMED') throw alreadyConfirmed()
+  if (user.status !== 'UNCONFIRMED') throw alreadyConfirmed()
   return { CodeDeliveryDetails: await sendCode(pool, user, 'signUp', user.attributes.email ?? '', { triggerSource: 'CustomMessage_ResendCode', call: callOf(body) }) }
 }
 

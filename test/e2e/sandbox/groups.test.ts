@@ -11,12 +11,13 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  AdminAddUserToGroupCommand, AdminConfirmSignUpCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminEnableUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand,
+  AdminAddUserToGroupCommand, AdminConfirmSignUpCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminDisableUserCommand, AdminEnableUserCommand, AdminGetUserCommand,
+  AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand, AdminSetUserPasswordCommand, AdminUpdateUserAttributesCommand,
   CognitoIdentityProviderClient, ListGroupsCommand, ListUsersCommand, type CognitoIdentityProviderClientConfig,
 } from '@aws-sdk/client-cognito-identity-provider'
 import { fromIni } from '@aws-sdk/credential-provider-ini'
 import { Amplify } from 'aws-amplify'
-import { confirmSignUp, fetchAuthSession, signIn, signOut, signUp } from 'aws-amplify/auth'
+import { confirmSignIn, confirmSignUp, fetchAuthSession, signIn, signOut, signUp } from 'aws-amplify/auth'
 import { decodeJwt, type JWTPayload } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createUserPool } from '../../../sandbox/cognito'
@@ -270,6 +271,53 @@ describe('groups in the local user pool', () => {
     await admin.send(new AdminDeleteUserCommand(user))
     await expect(get()).rejects.toMatchObject({ name: 'UserNotFoundException' })
     await expect(admin.send(new AdminDeleteUserCommand(user))).rejects.toMatchObject({ name: 'UserNotFoundException' })
+  })
+
+  it('creates users with a temporary password that the first sign-in replaces, sets passwords and attributes, as Cognito does', async () => {
+    const dora = `dora-${Date.now()}@example.com`
+    const user = { UserPoolId: settings.userPoolId, Username: dora }
+    const role = await iam.issue({ roleArn: `arn:aws:iam::${ACCOUNT}:role/authenticatedUserRole`, sessionName: 'CognitoIdentityCredentials' })
+    await expect(client(role).send(new AdminCreateUserCommand({ ...user, TemporaryPassword: 'Temp-pass-1' }))).rejects.toMatchObject({ name: 'AccessDeniedException' })
+
+    // Without SUPPRESS, the invitation carries the temporary password, where the other mail goes.
+    const created = await admin.send(new AdminCreateUserCommand({ ...user, TemporaryPassword: 'Temp-pass-1', UserAttributes: [{ Name: 'name', Value: 'Dora' }] }))
+    expect(created.User).toMatchObject({ UserStatus: 'FORCE_CHANGE_PASSWORD', Enabled: true })
+    expect(pool.messages(dora).at(-1)).toMatchObject({ kind: 'invitation', code: 'Temp-pass-1' })
+    expect(pool.messages(dora).at(-1)!.body).toContain(dora)
+    await expect(admin.send(new AdminCreateUserCommand({ ...user, TemporaryPassword: 'Temp-pass-1' }))).rejects.toMatchObject({ name: 'UsernameExistsException' })
+    await expect(admin.send(new AdminCreateUserCommand({ ...user, Username: `weak-${dora}`, TemporaryPassword: 'weak' }))).rejects.toMatchObject({ name: 'InvalidPasswordException' })
+
+    // The real client meets the NEW_PASSWORD_REQUIRED challenge, and its answer signs in.
+    await expect(signIn({ username: dora, password: 'Wrong-pass-1' })).rejects.toMatchObject({ name: 'NotAuthorizedException' })
+    const first = await signIn({ username: dora, password: 'Temp-pass-1' })
+    expect(first).toMatchObject({ isSignedIn: false, nextStep: { signInStep: 'CONFIRM_SIGN_IN_WITH_NEW_PASSWORD_REQUIRED' } })
+    await expect(confirmSignIn({ challengeResponse: 'weak' })).rejects.toMatchObject({ name: 'InvalidPasswordException' })
+    await signOut()
+    await signIn({ username: dora, password: 'Temp-pass-1' })
+    expect(await confirmSignIn({ challengeResponse: 'Dora-pass-2' })).toMatchObject({ isSignedIn: true })
+    expect((await admin.send(new AdminGetUserCommand(user))).UserStatus).toBe('CONFIRMED')
+    await signOut()
+    await expect(signIn({ username: dora, password: 'Temp-pass-1' })).rejects.toMatchObject({ name: 'NotAuthorizedException' })
+
+    // A permanent password works at once; a temporary one asks for a new one again.
+    await admin.send(new AdminSetUserPasswordCommand({ ...user, Password: 'Dora-pass-3', Permanent: true }))
+    expect(await signIn({ username: dora, password: 'Dora-pass-3' })).toMatchObject({ isSignedIn: true })
+    await signOut()
+    await admin.send(new AdminSetUserPasswordCommand({ ...user, Password: 'Dora-temp-4' }))
+    expect(await signIn({ username: dora, password: 'Dora-temp-4' })).toMatchObject({ nextStep: { signInStep: 'CONFIRM_SIGN_IN_WITH_NEW_PASSWORD_REQUIRED' } })
+    await signOut()
+
+    // Attributes, e-mail included, change at once; a new e-mail is unverified unless the request says otherwise.
+    const moved = `dora-moved-${Date.now()}@example.com`
+    await admin.send(new AdminSetUserPasswordCommand({ ...user, Password: 'Dora-pass-5', Permanent: true }))
+    await admin.send(new AdminUpdateUserAttributesCommand({ ...user, UserAttributes: [{ Name: 'email', Value: moved }, { Name: 'custom:team', Value: 'blue' }] }))
+    const after = await admin.send(new AdminGetUserCommand({ ...user, Username: moved }))
+    expect(Object.fromEntries(after.UserAttributes!.map(a => [a.Name, a.Value]))).toMatchObject({ 'email': moved, 'email_verified': 'false', 'custom:team': 'blue', 'name': 'Dora' })
+    expect(await signIn({ username: moved, password: 'Dora-pass-5' })).toMatchObject({ isSignedIn: true })
+    await signOut()
+    await expect(admin.send(new AdminUpdateUserAttributesCommand({ ...user, Username: moved, UserAttributes: [{ Name: 'email', Value: ada.email }] }))).rejects.toMatchObject({ name: 'AliasExistsException' })
+    await expect(admin.send(new AdminUpdateUserAttributesCommand({ ...user, Username: moved, UserAttributes: [{ Name: 'sub', Value: 'x' }] }))).rejects.toMatchObject({ name: 'InvalidParameterException' })
+    await admin.send(new AdminDeleteUserCommand({ ...user, Username: moved }))
   })
 
   it('refuses a token whose cognito:groups was forged', async () => {
