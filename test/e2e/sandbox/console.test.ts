@@ -193,6 +193,58 @@ describe('the sandbox console', () => {
     }
   })
 
+  it('creates a confirmed user, sets their password and edits their attributes, as the admin API would', async () => {
+    const email = `made-${Date.now()}@example.com`
+    const signInAs = async (username: string, password: string) => {
+      const { context: fresh } = await amplifyContext(sandbox.outputsPath)
+      return signIn(fresh, { username, password })
+    }
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } })
+    try {
+      const page = await context.newPage()
+      page.setDefaultTimeout(5_000)
+      await page.goto(new URL(`/users?secret=${secret}`, url).href)
+      await page.getByText('New user…').click()
+      await page.getByLabel('E-mail of the new user').fill(email)
+      await page.getByLabel('Password of the new user').fill('weak')
+      await page.getByRole('button', { name: 'Create confirmed user' }).click()
+      // The pool's policy refuses it, in Cognito's words; nothing is made, and the e-mail typed stays.
+      expect(await page.getByRole('alert').innerText()).toContain('InvalidPasswordException')
+      expect(sandbox.userPool.users().some(u => u.attributes.email === email)).toBe(false)
+      expect(await page.getByLabel('E-mail of the new user').inputValue()).toBe(email)
+      await page.getByLabel('Password of the new user').fill('Made-pass-1')
+      await page.getByRole('button', { name: 'Create confirmed user' }).click()
+      await page.waitForURL(/done=/)
+      expect(await page.getByRole('status').innerText()).toContain(`Created ${email}`)
+      // Confirmed with a verified e-mail: the real client signs in at once, with no challenge.
+      expect(await signInAs(email, 'Made-pass-1')).toMatchObject({ isSignedIn: true })
+
+      await page.getByRole('link', { name: email }).click()
+      await page.waitForURL(/\/users\/user\?u=/)
+      await page.getByLabel(`New password for ${email}`).fill('Made-pass-2')
+      await page.getByRole('button', { name: 'Set password' }).click()
+      await page.waitForURL(/done=/)
+      await expect(signInAs(email, 'Made-pass-1')).rejects.toMatchObject({ name: 'NotAuthorizedException' })
+      expect(await signInAs(email, 'Made-pass-2')).toMatchObject({ isSignedIn: true })
+
+      // A changed attribute and a new one, by keyboard-reachable inputs.
+      await page.getByPlaceholder('New attribute, e.g. custom:team').fill('custom:team')
+      await page.getByLabel(/^Attribute \d+ value$/).fill('blue')
+      await page.getByRole('button', { name: 'Save attributes' }).click()
+      await page.waitForURL(/done=/)
+      expect(await page.getByRole('status').innerText()).toContain('Saved custom:team')
+      expect(sandbox.userPool.users().find(u => u.attributes.email === email)?.attributes['custom:team']).toBe('blue')
+      // The next sign-in's id token carries it.
+      const { context: fresh } = await amplifyContext(sandbox.outputsPath)
+      await signIn(fresh, { username: email, password: 'Made-pass-2' })
+      expect((await fetchAuthSession(fresh)).tokens?.idToken?.payload['custom:team']).toBe('blue')
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true)
+    }
+    finally {
+      await context.close()
+    }
+  })
+
   it('refuses a group change from another site, or without the secret, and changes nothing', async () => {
     const user = await newSignedInUser(sandbox.outputsPath, sandbox.messagesUrl, 'target')
     const body = new URLSearchParams({ user: user.email, group: 'Admin', member: 'true' }).toString()
