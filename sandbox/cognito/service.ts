@@ -3,6 +3,7 @@
  * and the Lambda API also answer (each claims its requests by their `X-Amz-Target` or path).
  */
 import { createServer } from 'node:http'
+import { answerMalformedRequests } from '../core/http'
 import { SandboxStartError } from '../core/port'
 import type { RunningService, Service } from '../core/service'
 import type { UserPool, UserPoolSettings } from '../core/types'
@@ -39,8 +40,7 @@ export const userPoolService: Service<'auth', RunningUserPool> = {
       if (sharer?.handle) sharer.handle(req, res)
       else pool.handle(req, res)
     })
-    // A reset socket must not become an unhandled 'error' event.
-    server.on('clientError', (_error, socket) => socket.destroy())
+    answerMalformedRequests(server)
     port.observe(server)
     port.serve(socket => server.emit('connection', socket))
     const endpoint = `http://${port.host}:${port.port}`

@@ -1,13 +1,15 @@
 /**
  * The HTTP plumbing every local service shares, so each service's `http.ts` is only its routes:
- * bounded body reading, replies shaped as AWS services send them, CORS, URL parsing, and a guard
- * that keeps one bad request from taking the process down. Requests are untrusted throughout.
+ * bounded body reading, replies shaped as AWS services send them, CORS, URL parsing, a guard
+ * that keeps one bad request from taking the process down, and a 4xx for HTTP no route could read.
+ * Requests are untrusted throughout.
  *
  * Bodies are read by the route that wants them, never up front: a route may stream `req` itself
  * (large uploads), checking `declaredLength` first and answering with `close: true` to refuse.
  */
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 
 /** The body exceeds what the route accepts; the route answers 413 in its own shape, with `close: true`. */
 export class PayloadTooLargeError extends Error {
@@ -205,4 +207,75 @@ export function guard(
       }
     })
   }
+}
+
+/** What Node answers to HTTP it cannot parse, by the parser's error code (anything else: 400). */
+const MALFORMED_ANSWERS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: '413 Payload Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+}
+/** How long a refused connection may take to read its answer and hang up before it is cut. */
+const REFUSED_LINGER_MS = 5_000
+
+/**
+ * Answers HTTP that `server` cannot parse (a garbage request line, headers past Node's limit,
+ * Content-Length with Transfer-Encoding...) as Node does without a 'clientError' listener: 400,
+ * 431 or 408, then the connection closes. Unlike Node's own handler, requests read whole before
+ * the garbage (pipelined) keep their answers, which go out first; a request the garbage cut short
+ * is refused at once, as Node does.
+ */
+export function answerMalformedRequests(server: Server): void {
+  const inFlight = new WeakMap<Duplex, Set<ServerResponse>>()
+  const refused = new WeakSet<Duplex>()
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    let pending = inFlight.get(req.socket)
+    if (!pending) inFlight.set(req.socket, (pending = new Set()))
+    pending.add(res)
+    const done = () => pending.delete(res)
+    res.once('finish', done).once('close', done)
+  })
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // The parser reports every chunk that arrives after its first error: one answer is enough.
+    if (refused.has(socket)) return
+    refused.add(socket)
+    const pending = [...(inFlight.get(socket) ?? [])]
+    if (pending.some(res => !res.req.complete)) {
+      // Its handler waits for a body that will not come: the connection goes as soon as the
+      // refusal is out (if nothing of the handler's answer is), which aborts the request.
+      if (pending.every(res => !res.headersSent)) refuseConnection(socket, error, { closeWhenSent: true })
+      else socket.destroy()
+      return
+    }
+    void Promise.all(pending.map(responseDone)).then(() => refuseConnection(socket, error, { closeWhenSent: false }))
+  })
+}
+
+function responseDone(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.writableFinished || res.destroyed) return resolve()
+    res.once('finish', resolve).once('close', resolve)
+  })
+}
+
+/**
+ * Answers `error` with the status Node would and closes the connection. Unless `closeWhenSent`, it
+ * first reads (and drops) what the client still sends until it hangs up, for a while: closing with
+ * bytes unread sends a reset, which can make the client lose the answer before reading it.
+ */
+function refuseConnection(socket: Duplex, error: NodeJS.ErrnoException, { closeWhenSent }: { closeWhenSent: boolean }): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy()
+    return
+  }
+  const status = MALFORMED_ANSWERS[error.code ?? ''] ?? '400 Bad Request'
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+  // The answer is handed to the kernel by now (Node's own handler writes and destroys as well); a
+  // callback for it would wait for ever on a client that reset the connection under TLS.
+  if (closeWhenSent) {
+    socket.destroy()
+    return
+  }
+  const timer = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref()
+  socket.once('close', () => clearTimeout(timer))
 }

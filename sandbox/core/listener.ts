@@ -10,6 +10,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { Duplex } from 'node:stream'
+import { answerMalformedRequests } from './http'
 import type { BoundPort } from './port'
 
 const TLS_HANDSHAKE = 0x16
@@ -48,8 +49,7 @@ export function serveDualProtocol(port: BoundPort, options: DualProtocolServerOp
   for (const server of [plain, secure] as HttpServer[]) {
     port.observe(server)
     server.on('upgrade', options.onUpgrade ?? ((_request: IncomingMessage, socket: Duplex) => socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')))
-    // Default handlers answer 400 and close; they only need to not throw on a reset socket.
-    server.on('clientError', (_error, socket: Duplex) => socket.destroy())
+    answerMalformedRequests(server)
   }
   secure.on('tlsClientError', (_error, socket) => socket.destroy())
 

@@ -7,17 +7,39 @@
  * `X-Amz-Function-Error: Unhandled`), Event (202 at once) and DryRun (204).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { guard, PayloadTooLargeError, readBody, send, sendJson } from '../core/http'
+import { guard, parseUrl, PayloadTooLargeError, readBody, send, sendJson } from '../core/http'
 import type { Iam } from '../iam/types'
 import type { LocalFunctions } from '.'
-import { findFunction } from './definitions'
+import { findFunction, type FunctionDefinition } from './definitions'
 
 const PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/
+/** What Lambda accepts as a FunctionName: a name, a partial or full ARN, with an optional qualifier. */
+const FUNCTION_NAME = /^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d:)?(\d{12}:)?(function:)?([\w.-]+)(:(\$LATEST|[\w-]+))?$/
 /** Lambda's limit on a synchronous request payload. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 export function isLambdaApiRequest(req: IncomingMessage): boolean {
   return (req.url ?? '').startsWith('/2015-03-31/functions/')
+}
+
+/** The function name of the path, percent-decoded; undefined when it does not decode. */
+function decodedName(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw)
+  }
+  catch {
+    return undefined
+  }
+}
+
+/**
+ * The ARN a call is authorized on: a full ARN as given, else the name in the ARN of this backend's
+ * functions (their region and account), so that a name no function has is refused as Lambda does.
+ */
+function functionArn(definitions: readonly FunctionDefinition[], reference: string): string {
+  if (reference.startsWith('arn:')) return reference.split(':').slice(0, 7).join(':')
+  const prefix = definitions[0]?.arn.split(':').slice(0, 6).join(':') ?? 'arn:aws:lambda:*:*:function'
+  return `${prefix}:${reference.split(':')[0]}`
 }
 
 function error(res: ServerResponse, status: number, type: string, message: string): void {
@@ -26,7 +48,7 @@ function error(res: ServerResponse, status: number, type: string, message: strin
 
 export function createInvokeApi(functions: () => LocalFunctions, iam: Iam): (req: IncomingMessage, res: ServerResponse) => void {
   return guard(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
+    const url = parseUrl(req.url)
     const name = PATH.exec(url.pathname)?.[1]
     if (req.method !== 'POST' || !name) return error(res, 404, 'UnknownOperationException', 'Unknown operation')
     let body: Buffer
@@ -39,12 +61,19 @@ export function createInvokeApi(functions: () => LocalFunctions, iam: Iam): (req
     }
     const verified = await iam.verify({ method: 'POST', path: url.pathname, query: url.search.slice(1), headers: req.headers, body }, 'lambda')
     if (!verified.ok) return error(res, verified.status, verified.code, verified.message)
-    const reference = decodeURIComponent(name)
-    const definition = findFunction(functions().definitions(), reference)
-    if (!definition) return error(res, 404, 'ResourceNotFoundException', `Function not found: ${reference}`)
-    if (!iam.isAllowed(verified.principal, 'lambda:InvokeFunction', definition.arn)) {
-      return error(res, 403, 'AccessDeniedException', `User: ${verified.principal.userArn} is not authorized to perform: lambda:InvokeFunction on resource: ${definition.arn} because no identity-based policy allows the lambda:InvokeFunction action`)
+    // Who may call comes before what was asked for, as in Lambda: a caller without the right learns
+    // nothing about names, not even that one is malformed or names no function.
+    const reference = decodedName(name)
+    const definitions = functions().definitions()
+    const definition = reference === undefined ? undefined : findFunction(definitions, reference)
+    const arn = definition?.arn ?? functionArn(definitions, reference ?? name)
+    if (!iam.isAllowed(verified.principal, 'lambda:InvokeFunction', arn)) {
+      return error(res, 403, 'AccessDeniedException', `User: ${verified.principal.userArn} is not authorized to perform: lambda:InvokeFunction on resource: ${arn} because no identity-based policy allows the lambda:InvokeFunction action`)
     }
+    if (reference === undefined || !FUNCTION_NAME.test(reference)) {
+      return error(res, 400, 'ValidationException', `1 validation error detected: Value '${name.slice(0, 256)}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: ${FUNCTION_NAME.source.slice(1, -1)}`)
+    }
+    if (!definition) return error(res, 404, 'ResourceNotFoundException', `Function not found: ${reference}`)
     let event: unknown = {}
     if (body.length) {
       try {

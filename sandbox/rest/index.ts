@@ -9,6 +9,7 @@
  */
 import { createServer } from 'node:http'
 import type { CloudAssembly } from '../assembly'
+import { answerMalformedRequests } from '../core/http'
 import type { InvokeResult } from '../functions'
 import type { Iam } from '../iam'
 import type { BoundPort } from '../core/port'
@@ -62,8 +63,7 @@ export async function startRestApis(options: StartRestApisOptions): Promise<Loca
     invoke: options.invoke,
     log,
   }))
-  // A reset socket must not become an unhandled 'error' event.
-  server.on('clientError', (_error, socket) => socket.destroy())
+  answerMalformedRequests(server)
   let endpoint: string | undefined
   let port: BoundPort | undefined
   const listen = async () => {

@@ -4,6 +4,8 @@
  * `s3:max-keys` for listings), as the S3 authorization reference lists them. Pure.
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
  */
+import type { PolicyDocument, PolicyStatement } from '../iam'
+import { evaluatePolicies } from '../iam/policy'
 
 export type Operation
   = | 'ListBuckets'
@@ -123,4 +125,35 @@ export function routeOf(method: string, bucket: string | undefined, key: string 
     default:
       return { methodNotAllowed: 'OBJECT' }
   }
+}
+
+/** Stands for "some object of the bucket" in the policies `mayActOnSomeObject` rewrites. */
+const SOME_OBJECT = 'arn:aws:s3:::some-object'
+
+/**
+ * Whether `policies` could allow `action` on some object of `bucket`, whatever its key: an Allow
+ * statement whose actions match and one of whose resources could name an object there. Conditions,
+ * policy variables and Deny statements are left out, so true means "maybe" (each key is still
+ * authorized on its own) and only false is a verdict: DeleteObjects refuses such a caller before
+ * it reads the body, so that a caller with no right there never reaches the XML reader.
+ */
+export function mayActOnSomeObject(policies: readonly PolicyDocument[], action: string, bucket: string): boolean {
+  const reaching = policies
+    .flatMap(policy => (Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement]))
+    .filter(statement => statement?.Effect === 'Allow' && reachesObjectsOf(statement, bucket))
+    .map(({ Action, NotAction }) => ({ Effect: 'Allow' as const, Action, NotAction, Resource: SOME_OBJECT }))
+  return evaluatePolicies([{ Statement: reaching }], action, SOME_OBJECT) === 'allow'
+}
+
+/** Whether any of a statement's resources could match an object ARN of `bucket` (a NotResource always could). */
+function reachesObjectsOf(statement: PolicyStatement, bucket: string): boolean {
+  if (statement.Resource === undefined) return true
+  const objects = objectArn(bucket, '')
+  return (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]).some((pattern) => {
+    // The literal part before the first wildcard or policy variable: past it, anything may follow.
+    const open = pattern.search(/[*?]|\$\{/)
+    if (open < 0) return pattern.startsWith(objects) && pattern.length > objects.length
+    const literal = pattern.slice(0, open)
+    return literal.startsWith(objects) || objects.startsWith(literal)
+  })
 }

@@ -55,6 +55,10 @@ export const badContinuationToken = () => invalidArgument('The continuation toke
 export const badMaxKeys = (value: string) => invalidArgument('Provided max-keys not an integer or within integer range', 'max-keys', value)
 export const badCopySource = (source: string) => invalidArgument('Invalid copy source object key', 'x-amz-copy-source', source)
 export const copyToItself = () => invalidRequest('This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.')
+/** A `response-*` override that is no header value (control characters, characters past Latin-1). */
+export const badResponseOverride = (param: string, value: string) => invalidArgument('Header value contains invalid characters', param, printable(value))
+/** An object ACL on a bucket whose Object Ownership is BucketOwnerEnforced (S3's default since 2023, and Amplify's). */
+export const aclNotSupported = () => new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs', 400)
 export const badMetadataDirective = (value: string) => invalidArgument('Unknown metadata directive.', 'x-amz-metadata-directive', value)
 
 // Multipart uploads.
@@ -76,3 +80,8 @@ export const corsNotAllowed = () =>
 /** The client's folder removal sends DeleteObjects to `/?delete` without the bucket (aws-amplify's path-style bug). */
 export const deleteWithoutBucket = () =>
   invalidRequest('DeleteObjects was sent to the endpoint\'s root, without a bucket (aws-amplify drops the bucket from the path of a path-style DeleteObjects request): the offline sandbox serves several buckets and cannot tell which one is meant. Remove the files one by one.')
+
+/** Text with every character outside printable ASCII percent-encoded: safe inside an XML error document. */
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7E]/gu, char => [...Buffer.from(char, 'utf8')].map(byte => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''))
+}

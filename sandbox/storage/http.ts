@@ -123,13 +123,14 @@ async function handle(service: StorageService, req: IncomingMessage, res: Server
 
     const routed = routeOf(method, bucket?.settings.name, target.key, query, req.headers)
     if ('methodNotAllowed' in routed) throw errors.methodNotAllowed(method, routed.methodNotAllowed)
-    if ('unsupported' in routed) throw errors.notImplemented(routed.unsupported)
 
     const verified = await service.iam.verify({ method, path: target.rawPath, query: target.rawQuery, headers: req.headers }, 's3')
     if (!verified.ok) throw errors.signatureRefused(verified)
-    if (routed.operation === 'ListBuckets') return listBuckets(service, verified.principal, req, res)
-    const request = new S3Request(req, res, service, bucket!, target.key, query, verified.principal, verified.payload)
-    await OPERATIONS[routed.operation](request)
+    // Only after the signature: S3 tells no anonymous caller which features a request touches.
+    if ('unsupported' in routed) throw errors.notImplemented(routed.unsupported)
+    // Awaited here, every one: a returned promise would reject outside this try, as a 500.
+    if (routed.operation === 'ListBuckets') await listBuckets(service, verified.principal, req, res)
+    else await OPERATIONS[routed.operation](new S3Request(req, res, service, bucket!, target.key, query, verified.principal, verified.payload))
   }
   catch (caught) {
     if (caught instanceof RequestAbortedError || (req.destroyed && !req.complete)) throw new RequestAbortedError()

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { headerValue, send } from '../core/http'
 import type { Iam, Principal, SignedPayload } from '../iam'
-import { bucketArn } from './access'
+import { statementsAbout } from '../iam/policy'
+import { bucketArn, mayActOnSomeObject } from './access'
 import * as errors from './errors'
 import type { S3EventName } from './notifications'
 import type { BucketSettings } from './settings'
@@ -68,6 +69,20 @@ export class S3Request {
 
   isAllowed(action: string, resource: string, context: Record<string, string> = {}, bucket: ServedBucket = this.bucket): boolean {
     return this.decide(action, resource, context, bucket) === 'allow'
+  }
+
+  /**
+   * Whether the caller could be allowed `action` on some object of the bucket (see
+   * `mayActOnSomeObject`): false refuses a request before its body is read.
+   */
+  mayActOnSomeObject(action: string): boolean {
+    if (this.principal.admin) return true
+    const { role, userArn } = this.principal
+    const own = this.service.iam.roles.get(role.arn)?.policies ?? []
+    // The bucket policy's statements about this caller, named as `iam.authorize` names it.
+    const account = role.arn.split(':')[4] ?? ''
+    const about = statementsAbout(this.bucket.settings.policies, [role.arn, userArn, `arn:aws:iam::${account}:root`, account])
+    return mayActOnSomeObject([...own, ...about], action, this.bucket.settings.name)
   }
 
   /**

@@ -28,6 +28,8 @@ export interface BucketSettings {
   policies: PolicyDocument[]
   /** One of the data API's own (model introspection, codegen assets), not the app's. */
   internal: boolean
+  /** Object ACLs are accepted (ignored offline); false for BucketOwnerEnforced, S3's default since 2023. */
+  aclsEnabled: boolean
 }
 
 /** A `Custom::CDKBucketDeployment`: files of the assembly copied into a bucket when it changes. */
@@ -84,6 +86,7 @@ export function storageSettings(assembly: CloudAssembly): StorageSettings {
       cors: corsRules(assembly.property(stack, logicalId, 'CorsConfiguration')),
       policies: [],
       internal: inData(stack),
+      aclsEnabled: aclsEnabled(assembly.property(stack, logicalId, 'OwnershipControls')),
     })
   }
   const byName = new Map(buckets.map(bucket => [bucket.name, bucket]))
@@ -174,6 +177,12 @@ function corsRules(configuration: unknown): CorsRule[] {
       ...(Number.isFinite(maxAge) ? { maxAgeSeconds: maxAge } : {}),
     }
   })
+}
+
+/** ACLs stay enabled only where `OwnershipControls` chooses ObjectWriter or BucketOwnerPreferred. */
+function aclsEnabled(controls: unknown): boolean {
+  const rules = asArray((controls as { Rules?: unknown } | undefined)?.Rules)
+  return rules.some(rule => ['ObjectWriter', 'BucketOwnerPreferred'].includes(String((rule as { ObjectOwnership?: unknown }).ObjectOwnership)))
 }
 
 function friendlyName(found: FoundResource): string | undefined {

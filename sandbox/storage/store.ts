@@ -16,7 +16,6 @@ import { randomBytes, createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { IncomingMessage } from 'node:http'
 import { Writable, type Duplex, type Readable } from 'node:stream'
 import { finished, pipeline } from 'node:stream/promises'
 import { readJsonIfExists, writeAtomically } from '../core/fs'
@@ -407,14 +406,18 @@ export async function receiveBody(
   temp: TempFile,
   options: { limit: number, onTooLarge: (size: number) => Error, digests?: StreamDigest[] },
 ): Promise<ReceivedBody> {
+  // Gone before a listener below could hear it (while the signature or the temp file was awaited).
+  if (source.destroyed && !source.readableEnded) throw new RequestAbortedError()
   const sink = new FileSink(temp.handle, options.limit, options.onTooLarge, options.digests ?? [])
   const head = transforms[0] ?? sink
   // pipeline's types have no overload for a spread of streams.
   const chain = transforms.length ? (pipeline as (...streams: unknown[]) => Promise<void>)(...transforms, sink) : finished(sink)
   const sourceFailed = new Promise<never>((_, reject) => {
     source.once('error', reject)
+    // Closed before its end: a request whose client went away, or whose connection was cut after its
+    // body arrived but before it was read (it is then `complete` and still never ends).
     source.once('close', () => {
-      if (source instanceof IncomingMessage && !source.complete) reject(new RequestAbortedError())
+      if (!source.readableEnded) reject(new RequestAbortedError())
     })
   })
   sourceFailed.catch(() => {})

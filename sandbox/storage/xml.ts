@@ -2,8 +2,11 @@
  * S3's XML, both ways: documents rendered from plain values (with S3's namespace and escaping), and
  * the two request bodies the sandbox reads (CompleteMultipartUpload, Delete) parsed into elements.
  * The parser knows elements, text, the five named entities and character references, and skips
- * the declaration, comments and attributes; anything else (a DOCTYPE, unbalanced tags) is refused,
- * as S3 refuses it with MalformedXML. Pure.
+ * the declaration, comments and attributes; anything else (a DOCTYPE, unbalanced tags, nesting
+ * deeper than any S3 document goes) is refused, as S3 refuses it with MalformedXML. Pure.
+ *
+ * Hand-written rather than fast-xml-parser, which is in the lockfile only as a dependency of
+ * @aws-amplify/storage, not of the project: two small documents need no more than this.
  */
 
 const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/'
@@ -51,6 +54,12 @@ export class XmlSyntaxError extends Error {
   override name = 'XmlSyntaxError'
 }
 
+/**
+ * Elements nest at most this deep. S3's request documents go three levels down; the reader recurses
+ * per level, so a body of a few thousand nested tags would otherwise exhaust the stack.
+ */
+export const MAX_XML_DEPTH = 64
+
 /** The document's root element; throws `XmlSyntaxError` for anything that is not well-formed. */
 export function parseXml(source: string): ParsedElement {
   let at = 0
@@ -73,7 +82,8 @@ export function parseXml(source: string): ParsedElement {
       else return
     }
   }
-  const element = (): ParsedElement => {
+  const element = (depth: number): ParsedElement => {
+    if (depth > MAX_XML_DEPTH) fail(`elements nested deeper than ${MAX_XML_DEPTH}`)
     const open = /^<([A-Za-z_][\w.:-]*)((?:\s+[\w.:-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/.exec(source.slice(at, at + 4096))
     if (!open) return fail('expected an element')
     at += open[0].length
@@ -106,12 +116,12 @@ export function parseXml(source: string): ParsedElement {
         fail('declarations are not allowed inside elements')
       }
       else {
-        node.children.push(element())
+        node.children.push(element(depth + 1))
       }
     }
   }
   skipMisc()
-  const root = element()
+  const root = element(1)
   skipMisc()
   if (at !== source.length) fail('content after the root element')
   return root

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto'
 import { PayloadRejected } from '../../iam'
 import { UNSIGNED as UNSIGNED_PAYLOAD } from '../../iam/payload'
-import { declaredLength } from '../../core/http'
+import { declaredLength, RequestAbortedError } from '../../core/http'
 import { checksumDigest, declaredChecksum } from '../checksums'
 import * as errors from '../errors'
 import type { S3Request } from '../request'
@@ -41,6 +41,8 @@ export async function receiveObjectBody(request: S3Request, size: number): Promi
   const digest = checksum ? checksumDigest(checksum.algorithm) : undefined
   const decoder = request.payload.decode()
   const { store } = request.service
+  // No temp file for a client that is already gone.
+  if (request.req.destroyed && !request.req.readableEnded) throw new RequestAbortedError()
   const temp = await store.tempFile()
   try {
     // An unsigned body has nothing to check on the way: one stream less per chunk.
@@ -73,7 +75,12 @@ export async function readSmallBody(request: S3Request, limit: number): Promise<
   let size = 0
   try {
     await new Promise<void>((resolve, reject) => {
-      request.req.on('error', reject).on('aborted', () => reject(new Error('aborted')))
+      const { req } = request
+      // Gone already, or going before the body's end: there is no one to answer.
+      if (req.destroyed && !req.readableEnded) return reject(new RequestAbortedError())
+      req.on('error', reject).on('close', () => {
+        if (!req.readableEnded) reject(new RequestAbortedError())
+      })
       decoder.on('error', reject)
       decoder.on('data', (chunk: Buffer) => {
         size += chunk.length

@@ -65,6 +65,8 @@ export async function listObjectsV2(request: S3Request): Promise<void> {
 
 export async function deleteObjects(request: S3Request): Promise<void> {
   const { store } = request.bucket
+  // Keys are authorized one by one below, but a caller who may delete nothing here gets no parser.
+  if (!request.mayActOnSomeObject('s3:DeleteObject')) throw errors.accessDenied()
   const body = await readSmallBody(request, MAX_DELETE_BODY)
   let quiet: boolean
   let keys: string[]

@@ -12,7 +12,7 @@ import type { S3Request } from '../request'
 import { concatenate, type StoredUpload } from '../store'
 import { childrenNamed, childText, parseXml, XmlSyntaxError } from '../xml'
 import { declaredSize, readSmallBody, receiveObjectBody } from './body'
-import { objectKey } from './objects'
+import { objectKey, refuseAcl } from './objects'
 
 /** A CompleteMultipartUpload body lists at most 10,000 parts: about a megabyte. */
 const MAX_COMPLETE_BODY = 2 * 1024 * 1024
@@ -22,6 +22,7 @@ export async function createMultipartUpload(request: S3Request): Promise<void> {
   const key = objectKey(request)
   const { store } = request.bucket
   request.authorize('s3:PutObject', objectArn(store.name, key))
+  refuseAcl(request)
   const upload = await request.service.store.createUpload(store.name, key, attributesFromHeaders(request.req.headers), request.initiator())
   request.sendXml(200, 'InitiateMultipartUploadResult', { Bucket: store.name, Key: key, UploadId: upload.uploadId })
 }
@@ -31,8 +32,9 @@ export async function uploadPart(request: S3Request): Promise<void> {
   const partText = request.query.get('partNumber') ?? ''
   const partNumber = Number(partText)
   if (!/^\d{1,5}$/.test(partText) || partNumber < 1 || partNumber > MAX_PART_NUMBER) throw errors.badPartNumber(partText)
-  const upload = uploadOf(request, key)
+  // Authorized first: whether an upload exists is no business of a caller who may not write here.
   request.authorize('s3:PutObject', objectArn(request.bucket.store.name, key))
+  const upload = uploadOf(request, key)
   if (!request.isInitiator(upload.initiator)) throw errors.accessDenied()
   const size = declaredSize(request, MAX_PUT_BYTES)
   const { temp, body } = await receiveObjectBody(request, size)
@@ -43,9 +45,10 @@ export async function uploadPart(request: S3Request): Promise<void> {
 
 export async function completeMultipartUpload(request: S3Request): Promise<void> {
   const key = objectKey(request)
-  const upload = uploadOf(request, key)
   const { store } = request.bucket
+  // Authorized before the upload is looked up and long before the body is read (or parsed).
   request.authorize('s3:PutObject', objectArn(store.name, key))
+  const upload = uploadOf(request, key)
   if (!request.isInitiator(upload.initiator)) throw errors.accessDenied()
   const listed = completedParts(await readSmallBody(request, MAX_COMPLETE_BODY))
 

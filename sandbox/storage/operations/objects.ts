@@ -2,6 +2,7 @@
  * Object operations: PutObject, GetObject (ranges and conditions), HeadObject, DeleteObject and
  * CopyObject, each authorized on the object's ARN before it touches anything.
  */
+import { validateHeaderValue } from 'node:http'
 import { pipeline } from 'node:stream/promises'
 import { objectArn } from '../access'
 import * as errors from '../errors'
@@ -24,6 +25,7 @@ export async function putObject(request: S3Request): Promise<void> {
   const key = objectKey(request)
   const { store } = request.bucket
   request.authorize('s3:PutObject', objectArn(store.name, key))
+  refuseAcl(request)
   const size = declaredSize(request, MAX_PUT_BYTES)
   const noOverwrite = request.header('if-none-match')?.trim() === '*'
   // Said before the body is read, and checked again when it lands.
@@ -46,6 +48,7 @@ export async function getObject(request: S3Request, head = false): Promise<void>
   const key = objectKey(request)
   const { store } = request.bucket
   request.authorize('s3:GetObject', objectArn(store.name, key))
+  const overrides = responseOverrides(request.query)
   const opened = await store.open(key)
   if (!opened) throw request.missing(key)
   const { object, handle } = opened
@@ -57,7 +60,7 @@ export async function getObject(request: S3Request, head = false): Promise<void>
     }
     const range = parseRange(request.header('range'), object.size)
     if (range.kind === 'unsatisfiable') throw errors.invalidRange(request.header('range') ?? '', object.size)
-    const headers = objectHeaders(object, request.query)
+    const headers = { ...objectHeaders(object), ...overrides }
     const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, object.size - 1]
     headers['content-length'] = String(Math.max(0, end - start + 1))
     if (range.kind === 'partial') headers['content-range'] = `bytes ${start}-${end}/${object.size}`
@@ -89,6 +92,7 @@ export async function copyObject(request: S3Request): Promise<void> {
   const source = copySource(request)
   request.authorize('s3:GetObject', objectArn(source.bucket.settings.name, source.key), {}, source.bucket)
   request.authorize('s3:PutObject', objectArn(store.name, key))
+  refuseAcl(request)
   const directive = (request.header('x-amz-metadata-directive') ?? 'COPY').toUpperCase()
   if (directive !== 'COPY' && directive !== 'REPLACE') throw errors.badMetadataDirective(directive)
   if (source.bucket === request.bucket && source.key === key && directive === 'COPY') throw errors.copyToItself()
@@ -164,8 +168,39 @@ function sourceConditions(request: S3Request, object: StoredObject): void {
   }
 }
 
-/** The headers of a GET or HEAD answer: what the object keeps, with the request's `response-*` overrides. */
-function objectHeaders(object: StoredObject, query: URLSearchParams): Record<string, string> {
+/**
+ * S3 refuses an object ACL on a bucket with ACLs disabled (BucketOwnerEnforced), except the one
+ * that says what such a bucket does anyway. Where ACLs are enabled the sandbox ignores them.
+ */
+export function refuseAcl(request: S3Request): void {
+  if (request.bucket.settings.aclsEnabled) return
+  const acl = request.header('x-amz-acl')
+  const grants = Object.keys(request.req.headers).some(name => name.startsWith('x-amz-grant-'))
+  if (grants || (acl !== undefined && acl.trim() !== 'bucket-owner-full-control')) throw errors.aclNotSupported()
+}
+
+/**
+ * A GET's or HEAD's `response-*` overrides as headers, each refused (InvalidArgument) when it is no
+ * header value: a CR or LF would split the answer, and Node refuses to write one anyway.
+ */
+function responseOverrides(query: URLSearchParams): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
+    const value = query.get(param)
+    if (value === null) continue
+    try {
+      validateHeaderValue(header, value)
+    }
+    catch {
+      throw errors.badResponseOverride(param, value)
+    }
+    headers[header] = value
+  }
+  return headers
+}
+
+/** The headers of a GET or HEAD answer: what the object keeps of its upload. */
+function objectHeaders(object: StoredObject): Record<string, string> {
   const headers: Record<string, string> = {
     'content-type': object.contentType,
     'etag': object.etag,
@@ -175,9 +210,5 @@ function objectHeaders(object: StoredObject, query: URLSearchParams): Record<str
   }
   for (const [name, value] of Object.entries(object.metadata)) headers[`x-amz-meta-${name}`] = value
   if (object.partsCount) headers['x-amz-mp-parts-count'] = String(object.partsCount)
-  for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
-    const value = query.get(param)
-    if (value !== null) headers[header] = value
-  }
   return headers
 }
