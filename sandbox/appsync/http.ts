@@ -6,8 +6,8 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { DocumentNode } from 'graphql'
 import { allowCors, answerPreflight, guard, parseUrl, PayloadTooLargeError, readBody, sendJson, type CorsPolicy } from '../core/http'
 import { graphql } from './graphql'
-import { authenticate, authorizeFields, executionIdentity, type Authenticator } from './auth'
-import { executeOperation } from './execute'
+import { authenticate, authorizeFields, executionIdentity, type Authenticator, type Caller } from './auth'
+import { executeOperation, type GraphQLResponse } from './execute'
 import type { LocalExecutionContext, LocalSimulator } from './simulator'
 
 export const GRAPHQL_PATH = '/graphql'
@@ -95,6 +95,25 @@ async function handle(options: GraphqlHandlerOptions, request: IncomingMessage, 
   }
   const result = await executeOperation(schema, document, (variables ?? undefined) as Record<string, unknown> | undefined, operationName ?? undefined, context)
   sendJson(response, 200, result, { contentType: JSON_UTF8 })
+}
+
+/**
+ * Runs one query or mutation in-process as `caller`, through what a request over HTTP meets once
+ * authenticated: IAM field authorization, validation, the resolvers (and their auth rules), and the
+ * realtime events of a mutation. The sandbox console edits data this way as the sandbox's admin, as
+ * the AWS console's data manager does with an admin IAM role.
+ */
+export async function executeAs(options: GraphqlHandlerOptions, caller: Caller, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse> {
+  let document: DocumentNode
+  try {
+    document = graphql.parse(query)
+  }
+  catch (error) {
+    return { data: null, errors: [{ path: null, locations: null, message: (error as Error).message }] }
+  }
+  const denied = authorizeFields(caller, options.simulator.schema, document, undefined, options.auth.iam, options.apiArn)
+  if (denied) return { data: null, errors: [{ path: null, locations: null, errorType: denied.errorType, message: denied.message }] }
+  return executeOperation(options.simulator.schema, document, variables, undefined, { ...executionIdentity(caller), headers: {}, appsyncErrors: [] })
 }
 
 /** An AppSync error answer; `close` for refusals sent before the body was read. */

@@ -11,9 +11,10 @@ import type { CloudAssembly } from '../assembly'
 import { parseUrl } from '../core/http'
 import type { DataApi, FunctionInvoker, StartDataApiOptions } from '../core/types'
 import { deployApiKey, type ApiKey } from './api-key'
-import type { AuthModes, Authenticator } from './auth'
+import type { AuthModes, Authenticator, Caller } from './auth'
 import { loadApiDefinition, toSimulatorConfig, type ApiDefinition } from './definition'
-import { GRAPHQL_PATH, createGraphqlHandler } from './http'
+import type { GraphQLResponse } from './execute'
+import { GRAPHQL_PATH, createGraphqlHandler, executeAs } from './http'
 import { serveDualProtocol } from '../core/listener'
 import { REALTIME_PATH, RealtimeServer } from './realtime'
 import { LocalSimulator } from './simulator'
@@ -21,7 +22,12 @@ import { ensureTables, startLocalDynamo } from './dynamodb'
 
 export { loadApiDefinition, type ApiDefinition } from './definition'
 
-export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> {
+export interface LocalDataApi extends DataApi {
+  /** Runs a query or mutation in-process as `caller` (./http.ts `executeAs`). */
+  execute(caller: Caller, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse>
+}
+
+export async function startDataApi(opts: StartDataApiOptions): Promise<LocalDataApi> {
   const log = opts.log ?? (() => {})
   // The region the sandbox's ids name; the local DynamoDB client signs for it.
   const region = opts.assembly.ids.region
@@ -97,6 +103,7 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<DataApi> 
       setFunctionInvoker(invoke) {
         functionInvoker = invoke
       },
+      execute: (caller, query, variables) => executeAs(handlerOptions, caller, query, variables),
       close() {
         closing ??= (async () => {
           await reloading

@@ -5,12 +5,15 @@
  */
 import type { RunningService, Service } from '../core/service'
 import type { DataApi } from '../core/types'
+import type { GraphQLResponse } from './execute'
 import { DATA_RESOURCE_TYPES, dataApiUnserved } from './unserved'
 
 export interface RunningDataApi extends RunningService {
   readonly api: DataApi
   /** `http://127.0.0.1:<port>/graphql`. */
   readonly url: string
+  /** Runs a query or mutation in-process as the sandbox's admin IAM principal: what the console's Data panel edits through. */
+  execute(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse>
 }
 
 let loading: Promise<typeof import('./index')> | undefined
@@ -45,6 +48,7 @@ export const dataApiService: Service<'data', RunningDataApi> = {
     return {
       api,
       url: api.url,
+      execute: (query, variables) => api.execute({ mode: 'AWS_IAM', principal: context.iam.adminPrincipal }, query, variables),
       outputs: () => ({ graphqlUrl: api.url, apiKey: api.apiKey }),
       summary: () => [
         `  GraphQL    ${api.url}`,

@@ -14,7 +14,8 @@ const STYLE = `
 body { font: 16px/1.45 system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fff; }
 header { display: flex; flex-wrap: wrap; gap: .25rem 1rem; align-items: baseline; padding: .75rem 1rem; border-bottom: 1px solid #d0d7de; }
 header b { margin-right: auto; }
-nav a { margin-right: .75rem; color: #0969da; }
+nav { display: flex; flex-wrap: wrap; gap: .25rem .75rem; }
+nav a { color: #0969da; }
 nav a[aria-current] { font-weight: 700; color: inherit; text-decoration: none; }
 a:focus-visible { outline: 2px solid #0969da; outline-offset: 2px; }
 main { max-width: 48rem; margin: 0 auto; padding: 1rem; }
