@@ -7,15 +7,17 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { RunningService, Service } from '../core/service'
 import { dataPanel } from './data'
+import { functionsPanel } from './functions'
 import { checkRequest } from './guard'
 import { mailPanel } from './mail'
 import { overviewPanel } from './overview'
 import { CONSOLE_CSP, layout, refusalPage } from './pages'
 import { FormError, sendPage, type Panel, type PanelSources } from './panel'
+import { storagePanel } from './storage'
 import { usersPanel } from './users'
 
 /** The panels, in the navigation's order: each in a file of its own (./panel.ts says their shape). */
-const PANELS: readonly Panel[] = [overviewPanel, mailPanel, usersPanel, dataPanel]
+const PANELS: readonly Panel[] = [overviewPanel, mailPanel, usersPanel, dataPanel, storagePanel, functionsPanel]
 
 export interface RunningConsole extends RunningService {
   /** `http://127.0.0.1:<port>/?secret=<secret>`: what the ready block prints. */

@@ -7,13 +7,14 @@
  * own start-up code) run unchanged. A secret the function needs but nobody set fails its calls
  * with the secret's name, before the handler runs.
  */
+import { randomUUID } from 'node:crypto'
 import type { CloudAssembly } from '../assembly'
-import type { Clock } from '../core/clock'
+import { systemClock, type Clock } from '../core/clock'
 import type { IssuedCredentials, SandboxIam } from '../iam'
 import { secretNameOf, type ParameterStore } from '../ssm'
 import { findFunction, functionDefinitions, type FunctionDefinition } from './definitions'
-import { createLambdaRuntime, runtimeVersionNote, type InvokeResult, type LambdaFunctionConfig, type LambdaRuntime } from './runtime'
-import { scheduleDefinitions, startSchedules } from './schedules'
+import { createLambdaRuntime, runtimeVersionNote, type InvokeResult, type LambdaError, type LambdaFunctionConfig, type LambdaRuntime } from './runtime'
+import { parseSchedule, scheduleDefinitions, startSchedules, type ScheduleDefinition } from './schedules'
 
 export type { FunctionDefinition } from './definitions'
 export type { InvokeResult } from './runtime'
@@ -28,17 +29,108 @@ export interface FunctionEndpoints {
 }
 
 export interface LocalFunctions {
-  /** Runs a function by ARN, name or friendly name; an unknown one is an error result, not a throw. */
-  invoke(reference: string, event: unknown): Promise<InvokeResult>
+  /**
+   * Runs a function by ARN, name or friendly name; an unknown one is an error result, not a throw.
+   * `caller` is what its invocation record says called it (told from the event's shape when not given).
+   */
+  invoke(reference: string, event: unknown, caller?: string): Promise<InvokeResult>
   has(reference: string): boolean
   definitions(): readonly FunctionDefinition[]
+  /** Each function as the console shows it: its settings, schedules with their next run, and the names (never the values) of its secrets. */
+  summaries(): FunctionSummary[]
+  /** A function's last invocations (at most INVOCATIONS_KEPT), newest first; one in progress has no outcome yet. */
+  invocations(reference: string): readonly Invocation[]
+  /** Runs one of the function's schedules now, with the event the schedule sends; undefined when it has no such schedule. */
+  runSchedule(reference: string, scheduleId: string, caller: string): Promise<InvokeResult | undefined>
   /** A new backend: functions whose bundle or settings changed start cold. */
   reload(assembly: CloudAssembly): Promise<void>
   close(): Promise<void>
 }
 
+/** One call of a function, as the console shows it. Kept in memory only. */
+export interface Invocation {
+  requestId: string
+  /** 'Cognito trigger PostConfirmation', 'AppSync resolver Query.summary', 'Lambda Invoke API by <role>', 'console'... */
+  caller: string
+  /** When it was asked for (ISO 8601). */
+  startedAt: string
+  /** The event as indented JSON, cut at SHOWN_CHARS. */
+  event: string
+  /** What it came to (the result as indented JSON, cut at SHOWN_CHARS); undefined while it runs. */
+  outcome?: { ok: true, result: string } | { ok: false, error: LambdaError }
+  durationMs?: number
+  /** The lines it logged (the terminal's, without the `[<name>]` prefix), at most LOG_LINES_KEPT. */
+  logs: string[]
+}
+
+export interface FunctionSummary {
+  name: string
+  functionName: string
+  runtime: string
+  handler: string
+  timeoutSeconds: number
+  memoryMB: number
+  /** The `secret()`s it reads, by name, and whether a value is set offline (`npm run sandbox:secret`). */
+  secrets: Array<{ name: string, variable: string, set: boolean }>
+  schedules: ScheduleSummary[]
+}
+
+export interface ScheduleSummary {
+  id: string
+  expression: string
+  timeZone: string
+  /** The start of the next minute it fires in, within NEXT_RUN_HORIZON_MINUTES. */
+  nextRun?: Date
+  /** Why it does not fire offline. */
+  problem?: string
+}
+
 /** Issued credentials are renewed this long before they expire (the process restarts with them). */
 const RENEW_BEFORE_MS = 5 * 60_000
+
+export const INVOCATIONS_KEPT = 50
+/** Events and results are cut here: the console shows them, the function got them whole. */
+const SHOWN_CHARS = 16 * 1024
+const LOG_LINES_KEPT = 500
+const LOG_LINE_CHARS = 4096
+/**
+ * How far ahead a next run is looked for: a cron schedule can only be tested minute by minute
+ * (./schedules.ts matches a minute in the schedule's time zone, about 80 µs each), so two days of
+ * minutes at most, and the answer is kept until that run has passed.
+ */
+const NEXT_RUN_HORIZON_MINUTES = 2 * 24 * 60
+
+/** An event or result as the console shows it: indented JSON, cut at SHOWN_CHARS. */
+function shown(value: unknown): string {
+  let text: string
+  try {
+    text = JSON.stringify(value, null, 2) ?? 'undefined'
+  }
+  catch {
+    return '(not expressible as JSON)'
+  }
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}\n… ${text.length - SHOWN_CHARS} more characters` : text
+}
+
+/**
+ * Who sent an event, told by its shape: the sandbox's services each build the event their AWS
+ * service sends (../cognito/triggers.ts, the data API's Lambda resolvers, ../rest, ../storage).
+ */
+export function callerOf(event: unknown): string {
+  if (!event || typeof event !== 'object' || Array.isArray(event)) return 'a direct call'
+  const fields = event as Record<string, unknown>
+  if (typeof fields.triggerSource === 'string' && typeof fields.userPoolId === 'string') {
+    // PostConfirmation_ConfirmSignUp, TokenGeneration_Authentication (the PreTokenGeneration trigger)...
+    const kind = fields.triggerSource.split('_')[0]!
+    return `Cognito trigger ${kind === 'TokenGeneration' ? 'PreTokenGeneration' : kind}`
+  }
+  const record = Array.isArray(fields.Records) ? fields.Records[0] as { eventSource?: unknown, eventName?: unknown, s3?: { bucket?: { name?: unknown } } } | undefined : undefined
+  if (record?.eventSource === 'aws:s3') return `S3 notification ${String(record.eventName)} in ${String(record.s3?.bucket?.name)}`
+  if (typeof fields.httpMethod === 'string' && fields.requestContext) return `API Gateway ${fields.httpMethod} ${String(fields.resource ?? fields.path)}`
+  if (typeof fields.typeName === 'string' && typeof fields.fieldName === 'string') return `AppSync resolver ${fields.typeName}.${fields.fieldName}`
+  if (fields.source === 'aws.events' && fields['detail-type'] === 'Scheduled Event') return 'EventBridge schedule'
+  return 'a direct call'
+}
 
 export interface CreateFunctionsOptions {
   assembly: CloudAssembly
@@ -90,21 +182,22 @@ export function createFunctions(options: CreateFunctionsOptions): LocalFunctions
     return issued
   }
 
-  /** The secret a function needs that nobody set offline, with the variable it would fill. */
-  function missingSecret(definition: FunctionDefinition): { secret: string, variable: string } | undefined {
+  /** The secrets a function reads (by name, with the variable each fills), and whether each is set offline. */
+  function secretsOf(definition: FunctionDefinition): FunctionSummary['secrets'] {
     let config: Record<string, { path?: string, sharedPath?: string }>
     try {
       config = JSON.parse(definition.environment.AMPLIFY_SSM_ENV_CONFIG ?? '{}') as typeof config
     }
     catch {
-      return undefined
+      return []
     }
+    const secrets: FunctionSummary['secrets'] = []
     for (const [variable, { path, sharedPath }] of Object.entries(config)) {
-      const secret = path ? secretNameOf(path) : undefined
-      if (!secret) continue
-      if (parameters.lookup(path!) === undefined && (!sharedPath || parameters.lookup(sharedPath) === undefined)) return { secret, variable }
+      const name = path ? secretNameOf(path) : undefined
+      if (!name) continue
+      secrets.push({ name, variable, set: parameters.lookup(path!) !== undefined || (sharedPath !== undefined && parameters.lookup(sharedPath) !== undefined) })
     }
-    return undefined
+    return secrets
   }
 
   async function configOf(definition: FunctionDefinition): Promise<LambdaFunctionConfig> {
@@ -137,40 +230,123 @@ export function createFunctions(options: CreateFunctionsOptions): LocalFunctions
 
   const failure = (errorType: string, errorMessage: string): InvokeResult => ({ ok: false, error: { errorType, errorMessage }, durationMs: 0 })
 
-  async function invoke(reference: string, event: unknown): Promise<InvokeResult> {
-    const definition = findFunction(definitions, reference)
-    if (!definition) return failure('ResourceNotFoundException', `Function not found: ${reference}`)
+  async function run(definition: FunctionDefinition, event: unknown, requestId: string, onLog: (line: string) => void): Promise<InvokeResult> {
     if (!definition.runtime.startsWith('nodejs')) return failure('Runtime.Unsupported', `Function ${definition.name} uses ${definition.runtime || 'an unknown runtime'}: the offline sandbox runs Node.js functions only`)
     if (!definition.codeDir) return failure('Runtime.CodeNotFound', `Function ${definition.name} has no bundle in the synthesized backend`)
-    const missing = missingSecret(definition)
+    const missing = secretsOf(definition).find(secret => !secret.set)
     if (missing) {
-      return failure('SecretNotSet', `Function ${definition.name} needs secret ${missing.secret} (for ${missing.variable}), which is not set offline: npm run sandbox:secret -- set ${missing.secret}`)
+      return failure('SecretNotSet', `Function ${definition.name} needs secret ${missing.name} (for ${missing.variable}), which is not set offline: npm run sandbox:secret -- set ${missing.name}`)
     }
-    return runtime.invoke(await configOf(definition), event)
+    return runtime.invoke(await configOf(definition), event, { requestId, onLog })
+  }
+
+  /** The last invocations of each function, by its name, newest first. */
+  const recent = new Map<string, Invocation[]>()
+
+  async function invoke(reference: string, event: unknown, caller = callerOf(event)): Promise<InvokeResult> {
+    const definition = findFunction(definitions, reference)
+    if (!definition) return failure('ResourceNotFoundException', `Function not found: ${reference}`)
+    const invocation: Invocation = { requestId: randomUUID(), caller, startedAt: new Date().toISOString(), event: shown(event), logs: [] }
+    const kept = recent.get(definition.name) ?? []
+    kept.unshift(invocation)
+    kept.length = Math.min(kept.length, INVOCATIONS_KEPT)
+    recent.set(definition.name, kept)
+    let unkept = 0
+    const onLog = (line: string) => {
+      if (invocation.logs.length < LOG_LINES_KEPT) invocation.logs.push(line.length > LOG_LINE_CHARS ? `${line.slice(0, LOG_LINE_CHARS)}…` : line)
+      else unkept++
+    }
+    try {
+      const result = await run(definition, event, invocation.requestId, onLog)
+      invocation.durationMs = result.durationMs
+      invocation.outcome = result.ok ? { ok: true, result: shown(result.payload ?? null) } : { ok: false, error: result.error }
+      return result
+    }
+    catch (error) {
+      invocation.outcome = { ok: false, error: { errorType: 'Sandbox.Closed', errorMessage: (error as Error).message } }
+      throw error
+    }
+    finally {
+      if (unkept) invocation.logs.push(`… ${unkept} more lines: the sandbox's terminal has them all`)
+    }
+  }
+
+  const clock = options.clock ?? systemClock
+  // The runner counts rate(...) schedules from the minute it starts (./schedules.ts): so does the next run shown.
+  const schedulesStartedAt = new Date(Math.floor(clock.now().getTime() / 60_000) * 60_000)
+  let scheduled = scheduleDefinitions(options.assembly)
+  const nextRuns = new WeakMap<ScheduleDefinition, { found: Pick<ScheduleSummary, 'nextRun' | 'problem'>, until: number }>()
+
+  function nextRunOf(schedule: ScheduleDefinition): Pick<ScheduleSummary, 'nextRun' | 'problem'> {
+    const now = clock.now().getTime()
+    const known = nextRuns.get(schedule)
+    if (known && now < known.until) return known.found
+    let found: Pick<ScheduleSummary, 'nextRun' | 'problem'> = {}
+    let until = now + 60 * 60_000
+    try {
+      const parsed = parseSchedule(schedule.expression, schedule.timeZone)
+      const first = Math.floor(now / 60_000) * 60_000 + 60_000
+      for (let minute = 0; minute < NEXT_RUN_HORIZON_MINUTES; minute++) {
+        const at = new Date(first + minute * 60_000)
+        if (!parsed.matches(at, schedulesStartedAt)) continue
+        found = { nextRun: at }
+        until = at.getTime()
+        break
+      }
+    }
+    catch (error) {
+      found = { problem: (error as Error).message }
+      until = Number.POSITIVE_INFINITY
+    }
+    nextRuns.set(schedule, { found, until })
+    return found
   }
 
   const schedules = startSchedules({
     log: options.log,
     clock: options.clock,
     fire(target, event, schedule) {
-      invoke(target, event).then((result) => {
+      invoke(target, event, `schedule ${schedule.expression}`).then((result) => {
         const name = findFunction(definitions, target)?.name ?? target
         if (!result.ok) options.log(`[${name}] schedule ${schedule.expression} failed: ${result.error.errorType}: ${result.error.errorMessage}`)
       }, () => {})
     },
   })
-  schedules.update(scheduleDefinitions(options.assembly))
+  schedules.update(scheduled)
+
+  const schedulesOf = (definition: FunctionDefinition) => scheduled.filter(schedule => findFunction(definitions, schedule.target) === definition)
 
   return {
     has: reference => findFunction(definitions, reference) !== undefined,
     definitions: () => definitions,
     invoke,
+    summaries: () => definitions.map(definition => ({
+      name: definition.name,
+      functionName: definition.functionName,
+      runtime: definition.runtime,
+      handler: definition.handler,
+      timeoutSeconds: definition.timeoutSeconds,
+      memoryMB: definition.memoryMB,
+      secrets: secretsOf(definition),
+      schedules: schedulesOf(definition).map(schedule => ({ id: schedule.id, expression: schedule.expression, timeZone: schedule.timeZone, ...nextRunOf(schedule) })),
+    })),
+    invocations(reference) {
+      const definition = findFunction(definitions, reference)
+      return definition ? recent.get(definition.name) ?? [] : []
+    },
+    async runSchedule(reference, scheduleId, caller) {
+      const definition = findFunction(definitions, reference)
+      const schedule = definition && schedulesOf(definition).find(s => s.id === scheduleId)
+      if (!schedule) return undefined
+      return invoke(schedule.target, schedule.event(clock.now()), caller)
+    },
     async reload(assembly) {
       definitions = functionDefinitions(assembly)
       readParameters(assembly)
       const current = await Promise.all(definitions.filter(fn => fn.codeDir).map(configOf))
       await runtime.retain(current)
-      schedules.update(scheduleDefinitions(assembly))
+      scheduled = scheduleDefinitions(assembly)
+      schedules.update(scheduled)
     },
     async close() {
       schedules.close()

@@ -73,8 +73,11 @@ export type InvokeResult
     | { ok: false, error: LambdaError, durationMs: number }
 
 export interface LambdaRuntime {
-  /** RequestResponse: resolves with what the handler returned (or its error, shaped as Lambda reports it). Never rejects for handler faults; rejects once the runtime is closed. */
-  invoke(config: LambdaFunctionConfig, event: unknown, options?: { requestId?: string }): Promise<InvokeResult>
+  /**
+   * RequestResponse: resolves with what the handler returned (or its error, shaped as Lambda reports it). Never rejects for handler faults; rejects once the runtime is closed.
+   * `onLog` gets each line the invocation logs (without the `[<name>]` prefix `log` has), all of them before the result.
+   */
+  invoke(config: LambdaFunctionConfig, event: unknown, options?: { requestId?: string, onLog?: (line: string) => void }): Promise<InvokeResult>
   /** Drops warm processes of functions whose config or code changed or that were removed (call with the current set after a reload). Invocations in progress finish first. */
   retain(configs: readonly LambdaFunctionConfig[]): Promise<void>
   /** Ends every process (invocations in progress get `Runtime.ExitError`) and settles when they are gone. */
@@ -143,6 +146,8 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
   const maxProcesses = options.maxProcessesPerFunction ?? 4
   const pools = new Map<string, Pool>()
   const everyEnvironment = new Set<ExecutionEnvironment>()
+  /** Who else hears an environment's lines: the invocation it runs now (one at a time), if it asked. */
+  const listeners = new Map<ExecutionEnvironment, { onLog?: (line: string) => void }>()
   const idleTimers = new Map<ExecutionEnvironment, NodeJS.Timeout>()
   let closed = false
 
@@ -165,7 +170,13 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
   }
 
   function start(pool: Pool): ExecutionEnvironment {
-    const environment = new ExecutionEnvironment(pool.config, log, gone => forget(pool, gone))
+    const listener: { onLog?: (line: string) => void } = {}
+    const prefix = `[${pool.config.name}]`
+    const environment = new ExecutionEnvironment(pool.config, (line) => {
+      log(line)
+      listener.onLog?.(line.startsWith(prefix) ? line.slice(prefix.length + 1) : line)
+    }, gone => forget(pool, gone))
+    listeners.set(environment, listener)
     pool.environments.add(environment)
     everyEnvironment.add(environment)
     return environment
@@ -177,6 +188,7 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
     pool.environments.delete(environment)
     pool.idle = pool.idle.filter(other => other !== environment)
     everyEnvironment.delete(environment)
+    listeners.delete(environment)
   }
 
   function acquire(pool: Pool): Promise<ExecutionEnvironment | undefined> | ExecutionEnvironment {
@@ -227,7 +239,10 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
       const pool = poolFor(config)
       const environment = await acquire(pool)
       if (!environment) throw closedError()
+      const listener = listeners.get(environment)
+      if (listener) listener.onLog = invokeOptions.onLog
       const { result, reusable } = await environment.invoke(requestId, payload)
+      if (listener) listener.onLog = undefined
       release(pool, environment, reusable)
       return result
     },

@@ -4,18 +4,23 @@
  * under `<dataDir>/storage/`. Every request is SigV4-verified by the sandbox's IAM and authorized by
  * the caller's role policies with the bucket's policy; `BucketDeployment`s fill buckets as a deploy would.
  */
+import type { FileHandle } from 'node:fs/promises'
 import { relative } from 'node:path'
+import type { Readable } from 'node:stream'
 import type { CloudAssembly } from '../assembly'
 import type { Iam } from '../iam'
 import type { FunctionInvoker } from '../core/types'
+import { PayloadTooLargeError } from '../core/http'
 import { serveDualProtocol } from '../core/listener'
 import type { BoundPort } from '../core/port'
 import { createStorageHandler } from './http'
+import { listPage, MAX_KEYS } from './listing'
+import { etagOf, keyLength, MAX_KEY_BYTES, MAX_PUT_BYTES } from './objects'
 import type { ServedBucket, StorageService } from './request'
 import { runDeployments } from './seed'
 import { notificationTargets, s3Event, wants, type NotificationTarget } from './notifications'
 import { storageSettings, type BucketSettings, type StorageSettings } from './settings'
-import { ObjectStore } from './store'
+import { ObjectStore, receiveBody, type StoredObject } from './store'
 
 export type { BucketSettings } from './settings'
 
@@ -41,7 +46,32 @@ export interface LocalStorage {
   reload(assembly: CloudAssembly): Promise<void>
   /** Who runs the storage triggers (S3 event notifications to functions). */
   setFunctionInvoker(invoke: FunctionInvoker): void
+  // The console's way in (the developer, acting as the sandbox's admin): the same objects S3 serves,
+  // without a signed request. Writes have a PutObject's or DeleteObject's effects, the bucket's
+  // triggers included. Each throws NoSuchBucketError for a bucket not served.
+  /** One page of a folder: the keys right under `prefix` and the folders (common prefixes, delimiter `/`) below it, as ListObjectsV2 pages them. */
+  listFolder(bucket: string, prefix: string, continuationToken?: string): FolderPage
+  /** An object and its bytes (close the handle); undefined when there is no such key. */
+  openObject(bucket: string, key: string): Promise<{ object: StoredObject, handle: FileHandle } | undefined>
+  /** Writes `body` as `key`, as PutObject does; rejects with PayloadTooLargeError past `limit` bytes (S3's 5 GB by default). */
+  putObject(bucket: string, key: string, body: Readable, options: { contentType: string, limit?: number }): Promise<StoredObject>
+  /** Deletes `key`, as DeleteObject does; false when there was none. */
+  deleteObject(bucket: string, key: string): Promise<boolean>
   close(): Promise<void>
+}
+
+export interface FolderPage {
+  folders: string[]
+  objects: StoredObject[]
+  /** For the next page, when there is one; a token this did not make throws BadContinuationToken. */
+  nextContinuationToken?: string
+}
+
+export class NoSuchBucketError extends Error {
+  override name = 'NoSuchBucketError'
+  constructor(readonly bucket: string) {
+    super(`No bucket ${bucket} is served`)
+  }
 }
 
 export async function startStorage(opts: StartStorageOptions): Promise<LocalStorage> {
@@ -107,6 +137,13 @@ export async function startStorage(opts: StartStorageOptions): Promise<LocalStor
     onRequest: createStorageHandler({ service, onInternalError: error => log(`Storage: internal error: ${(error as Error).stack ?? String(error)}`) }),
   })
 
+  const servedBucket = (name: string): ServedBucket => {
+    const bucket = served.get(name)
+    if (!bucket) throw new NoSuchBucketError(name)
+    return bucket
+  }
+  const adminPrincipal = () => opts.iam.adminPrincipal
+
   let reloading = Promise.resolve()
   let closing: Promise<void> | undefined
   return {
@@ -116,6 +153,39 @@ export async function startStorage(opts: StartStorageOptions): Promise<LocalStor
     },
     setFunctionInvoker(next) {
       invoke = next
+    },
+    listFolder(bucket, prefix, continuationToken) {
+      const { store: objects } = servedBucket(bucket)
+      const page = listPage(objects.keys(), { prefix, delimiter: '/', maxKeys: MAX_KEYS, continuationToken })
+      return {
+        folders: page.commonPrefixes,
+        objects: page.keys.map(key => objects.get(key)!),
+        ...(page.nextContinuationToken ? { nextContinuationToken: page.nextContinuationToken } : {}),
+      }
+    },
+    async openObject(bucket, key) {
+      return servedBucket(bucket).store.open(key)
+    },
+    async putObject(bucket, key, body, { contentType, limit = MAX_PUT_BYTES }) {
+      const target = servedBucket(bucket)
+      if (!key || keyLength(key) > MAX_KEY_BYTES) throw new RangeError(`A key is 1 to ${MAX_KEY_BYTES} bytes long`)
+      const temp = await store.tempFile()
+      try {
+        const received = await receiveBody(body, [], temp, { limit, onTooLarge: () => new PayloadTooLargeError(limit) })
+        const stored = await target.store.commit(key, temp.path, { contentType, headers: {}, metadata: {}, size: received.size, etag: etagOf(received.md5), lastModified: new Date().toISOString() })
+        service.notify('ObjectCreated:Put', target, key, adminPrincipal(), stored)
+        return stored
+      }
+      catch (error) {
+        await store.discard(temp)
+        throw error
+      }
+    },
+    async deleteObject(bucket, key) {
+      const target = servedBucket(bucket)
+      const existed = await target.store.delete(key)
+      if (existed) service.notify('ObjectRemoved:Delete', target, key, adminPrincipal())
+      return existed
     },
     reload(assembly) {
       const next = reloading.then(async () => {
