@@ -19,6 +19,7 @@ import { bindPort, type BoundPort, type PortName, type RequestObserver } from '.
 import type { OwnPort, RunningService, Service, ServiceContext } from './core/service'
 import { loadOrCreateCertificate, type SandboxCertificate } from './core/tls'
 import type { SandboxMessage } from './core/types'
+import { readSnapshot, restoreFiles, restoreTables } from './core/snapshot'
 import { unservedFeatures } from './core/unserved'
 import { createIam, type SandboxIam } from './iam'
 import { SERVICES, type Services } from './services'
@@ -46,6 +47,11 @@ export interface SandboxOptions {
   clock?: Clock
   /** Wipe users, items, identities, credentials (the admin's too) and stored files first. */
   reset?: boolean
+  /**
+   * A snapshot folder (core/snapshot.ts) to start from: the state is wiped as by `reset`, then
+   * the snapshot's users, identities, files and items take its place.
+   */
+  from?: string
   /** Re-synthesize and reload when `amplify/` changes (default true). */
   watch?: boolean
   log?: (line: string) => void
@@ -105,7 +111,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const show = (path: string) => relative(projectDir, path) || '.'
 
   await assertOutputsReplaceable(outputsPath)
-  await prepareDataDir(dataDir, options.reset ?? false, () => log(`Reset: wiped users, items, identities, credentials and files in ${show(dataDir)}`))
+  // Read before anything is wiped: a folder that is no snapshot changes nothing.
+  const snapshot = options.from === undefined ? undefined : await readSnapshot(options.from)
+  await prepareDataDir(dataDir, (options.reset ?? false) || snapshot !== undefined, () => log(snapshot
+    ? `Starting from the snapshot ${show(options.from!)} (made ${snapshot.createdAt}): wiped the state in ${show(dataDir)}`
+    : `Reset: wiped users, items, identities, credentials and files in ${show(dataDir)}`))
+  if (options.from) await restoreFiles(options.from, dataDir)
   // Bound before synth: a port in use fails the start at once, not after the synth.
   const ports = await bindOwnPorts(host, options.ports ?? {}, options.onRequest)
   for (const service of SERVICES) service.prepare?.()
@@ -135,6 +146,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     iam = await createIam({ dir: join(dataDir, 'iam'), adminCredentialsFile: join(dataDir, ADMIN_CREDENTIALS_FILE), assembly: first.assembly, ids })
     const shared = { assembly: first.assembly, ids, projectDir, dataDir, show, host, tls, iam, log, onMessage: options.onMessage, clock: options.clock }
     await services.start(shared, ports)
+    if (options.from) {
+      const items = await restoreTables(options.from, services.byName.data.dynamo, log)
+      log(`Restored ${items} items, and the users, identities and files of the snapshot`)
+    }
   }
   catch (error) {
     await services.close().catch(() => {})

@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net'
 import { mkdir } from 'node:fs/promises'
 import type { Server } from 'node:http'
+import { createRequire } from 'node:module'
 import {
   CreateTableCommand,
   DeleteTableCommand,
@@ -30,8 +31,36 @@ export interface LocalDynamo {
 /** Suffix of the table that holds a table's items while it is recreated with new indexes. */
 const MIGRATION_SUFFIX = '.migrating'
 
+/** The store is held by another process: a sandbox already running on this data folder. */
+export class DynamoInUseError extends Error {
+  override name = 'DynamoInUseError'
+}
+
+/**
+ * dynalite opens LevelDB on its first request and, when it cannot (another process holds the
+ * store's lock), throws out of its request handler, which ends the process. So the store is opened
+ * once first, with the same LevelDB module dynalite loads, and a refusal is an error to report.
+ */
+async function assertOpenable(path: string): Promise<void> {
+  const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'))
+  const { Level } = fromDynalite('level') as { Level: new (path: string) => { open(): Promise<void>, close(): Promise<void> } }
+  const db = new Level(path)
+  try {
+    await db.open()
+  }
+  catch (error) {
+    const cause = (error as { cause?: { code?: string, message?: string } }).cause
+    if (cause?.code === 'LEVEL_LOCKED') throw new DynamoInUseError(`The local DynamoDB at ${path} is in use by another process: is a sandbox already running on this data folder?`)
+    throw new Error(`The local DynamoDB at ${path} cannot be opened: ${cause?.message ?? (error as Error).message}`, { cause: error })
+  }
+  finally {
+    await db.close().catch(() => {})
+  }
+}
+
 export async function startLocalDynamo(path: string, region: string): Promise<LocalDynamo> {
   await mkdir(path, { recursive: true })
+  await assertOpenable(path)
   // dynalite's CREATING/DELETING delays (500 ms by default) only slow a local start down.
   const server: Server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
   // Loopback only, whatever host the API binds: nothing but this process talks to it.

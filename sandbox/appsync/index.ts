@@ -18,11 +18,14 @@ import { GRAPHQL_PATH, createGraphqlHandler, executeAs } from './http'
 import { serveDualProtocol } from '../core/listener'
 import { REALTIME_PATH, RealtimeServer } from './realtime'
 import { LocalSimulator } from './simulator'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { ensureTables, startLocalDynamo } from './dynamodb'
 
 export { loadApiDefinition, type ApiDefinition } from './definition'
 
 export interface LocalDataApi extends DataApi {
+  /** The local DynamoDB's client: what a snapshot dumps and restores the tables through. */
+  readonly dynamo: DynamoDBClient
   /** Runs a query or mutation in-process as `caller` (./http.ts `executeAs`). */
   execute(caller: Caller, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse>
 }
@@ -104,6 +107,7 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<LocalData
         functionInvoker = invoke
       },
       execute: (caller, query, variables) => executeAs(handlerOptions, caller, query, variables),
+      dynamo: dynamo.client,
       close() {
         closing ??= (async () => {
           await reloading

@@ -5,6 +5,7 @@
  */
 import type { RunningService, Service } from '../core/service'
 import type { DataApi } from '../core/types'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { GraphQLResponse } from './execute'
 import { DATA_RESOURCE_TYPES, dataApiUnserved } from './unserved'
 
@@ -14,6 +15,8 @@ export interface RunningDataApi extends RunningService {
   readonly url: string
   /** Runs a query or mutation in-process as the sandbox's admin IAM principal: what the console's Data panel edits through. */
   execute(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse>
+  /** The local DynamoDB's client (snapshots dump and restore the tables through it). */
+  readonly dynamo: DynamoDBClient
 }
 
 let loading: Promise<typeof import('./index')> | undefined
@@ -49,6 +52,7 @@ export const dataApiService: Service<'data', RunningDataApi> = {
       api,
       url: api.url,
       execute: (query, variables) => api.execute({ mode: 'AWS_IAM', principal: context.iam.adminPrincipal }, query, variables),
+      dynamo: api.dynamo,
       outputs: () => ({ graphqlUrl: api.url, apiKey: api.apiKey }),
       summary: () => [
         `  GraphQL    ${api.url}`,

@@ -26,6 +26,7 @@ const envOf = (port: OwnPort) => `SANDBOX_${port.name.toUpperCase()}_PORT`
 const FLAGS: Record<string, Flag> = {
   'reset': { help: 'wipe the offline sandbox\'s users, items, identities, credentials (new admin keys) and files first' },
   'no-watch': { help: 'do not reload the backend when amplify/ changes' },
+  'from': { value: '<dir>', help: 'start from a snapshot (the console\'s Export, or npm run sandbox:export), replacing the state' },
   ...Object.fromEntries(PORTS.map(port => [`${port.name}-port`, { value: '<n>', help: `${port.serves} port (default ${port.default}, env ${envOf(port)})` }])),
   'help': { help: 'this text' },
 }
@@ -35,7 +36,7 @@ const FLAG_LIST: Array<[string, Flag]> = Object.entries(FLAGS)
 export interface CommandLine {
   help: boolean
   /** For `startSandbox`; an absent port is its default. */
-  sandbox: Required<Pick<SandboxOptions, 'reset' | 'watch' | 'ports'>> & Pick<SandboxOptions, 'synthCacheDir' | 'synthCacheEntries'>
+  sandbox: Required<Pick<SandboxOptions, 'reset' | 'watch' | 'ports'>> & Pick<SandboxOptions, 'synthCacheDir' | 'synthCacheEntries' | 'from'>
   /** `npm run dev` only: the arguments for `nuxi dev`, in the order given. */
   nuxi: string[]
 }
@@ -63,7 +64,7 @@ export function parseCommandLine(command: Command, argv: string[], env: NodeJS.P
     ours.add(token.index)
     if (token.value !== undefined && !token.inlineValue) ours.add(token.index + 1)
     if (!flag.value && token.inlineValue) mistakes.push(`${token.rawName} takes no value`)
-    else if (flag.value && token.value === undefined) mistakes.push(`${token.rawName} needs a port number`)
+    else if (flag.value && token.value === undefined) mistakes.push(`${token.rawName} needs ${flag.value === '<n>' ? 'a port number' : 'a folder'}`)
     // The last one given wins.
     else given[name] = token.value ?? ''
   }
@@ -79,6 +80,7 @@ export function parseCommandLine(command: Command, argv: string[], env: NodeJS.P
   }
   if (args.help) return args
   if (mistakes.length) throw new UsageError(mistakes[0])
+  if (given.from !== undefined) args.sandbox.from = resolve(given.from)
   args.sandbox.ports = Object.fromEntries(PORTS.map(own => [own.name, port(`--${own.name}-port`, given[`${own.name}-port`]) ?? port(envOf(own), env[envOf(own)])]))
   // A synth cache shared by several checkouts (or test runs): SANDBOX_SYNTH_CACHE and how many backends it keeps.
   if (env.SANDBOX_SYNTH_CACHE) args.sandbox.synthCacheDir = resolve(env.SANDBOX_SYNTH_CACHE)

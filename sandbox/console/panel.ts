@@ -15,6 +15,11 @@ export interface PanelSources {
   service: ServiceContext['service']
   /** Says something in the sandbox's terminal. */
   log(line: string): void
+  /**
+   * Writes a snapshot of the whole local state to `.amplify/snapshots/<name>` (core/snapshot.ts):
+   * the folder as the project shows it, and the items per table.
+   */
+  exportSnapshot(name: string): Promise<{ folder: string, tables: Record<string, number> }>
 }
 
 export interface PanelRequest {

@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { join } from 'node:path'
 import type { RunningService, Service } from '../core/service'
+import { discardSnapshot, exportSnapshot, SnapshotError } from '../core/snapshot'
 import { dataPanel } from './data'
 import { functionsPanel } from './functions'
 import { checkRequest } from './guard'
@@ -36,6 +38,17 @@ export const consoleService: Service<'console', RunningConsole> = {
       assembly: () => assembly,
       service: name => context.service(name),
       log: context.log,
+      async exportSnapshot(name) {
+        const folder = join(context.projectDir, '.amplify', 'snapshots', name)
+        try {
+          const { tables } = await exportSnapshot(context.dataDir, folder, context.service('data').dynamo)
+          return { folder: context.show(folder), tables }
+        }
+        catch (error) {
+          if (!(error instanceof SnapshotError)) await discardSnapshot(folder).catch(() => {})
+          throw error
+        }
+      },
     }
     const server = createServer((req, res) => {
       // Whatever goes wrong answers 500 and is said in the terminal; it never stops the sandbox.
