@@ -10,8 +10,8 @@ import { join, relative, resolve } from 'node:path'
 import { fromIni } from '@aws-sdk/credential-provider-ini'
 
 /** Where the sandbox keeps its admin credentials (never in amplify_outputs.json, which browsers get). */
-const CREDENTIALS_FILE = join('.amplify', 'sandbox', 'admin-credentials')
-const PROFILE = 'amplify-sandbox'
+export const CREDENTIALS_FILE = join('.amplify', 'sandbox', 'admin-credentials')
+export const PROFILE = 'amplify-sandbox'
 
 /** A failure the user can act on: printed as one line, without a stack. */
 export class CommandError extends Error {
@@ -20,7 +20,7 @@ export class CommandError extends Error {
 
 export interface Outputs {
   auth?: { user_pool_id?: string, aws_region?: string }
-  custom?: { offlineSandbox?: { userPoolEndpoint?: string } }
+  custom?: { offlineSandbox?: { userPoolEndpoint?: string, certificatePath?: string } }
 }
 
 /** The running sandbox's outputs, the user pool port's endpoint (Cognito, SSM, Lambda) and admin credentials for an AWS SDK client. */
@@ -41,6 +41,7 @@ export async function adminConnection(projectDir: string, cloudHint: string) {
   if (!existsSync(credentials)) throw new CommandError(`No admin credentials at ${CREDENTIALS_FILE}: start the offline sandbox in this project (npm run sandbox).`)
   return {
     outputs,
+    outputsPath,
     endpoint,
     region: outputs.auth?.aws_region ?? 'us-east-1',
     // The same file as config too, so a profile of that name in ~/.aws/config cannot mix in.

@@ -12,6 +12,7 @@ import { launchOptions } from '../../support/chromium'
 import { projectRoot, scratchProject } from '../../support/project'
 import { latestCode, testSynthCacheEnv } from '../../support/started-sandbox'
 import { WatchedProcess } from '../../support/watched-process'
+import { SEED_PASSWORD, SEED_USERS } from '../../../amplify/seed/people'
 
 /** `npm run dev` as a developer runs it, in `cwd`; in its own process group so Ctrl-C can be played. */
 class DevProcess extends WatchedProcess {
@@ -84,6 +85,18 @@ async function scratchApp() {
 function developerEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const runnerOnly = (key: string) => ['NODE_ENV', 'TEST', 'FORCE_COLOR', 'AMPLIFY_OUTPUTS'].includes(key) || key.startsWith('VITEST')
   return { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !runnerOnly(key))), NO_COLOR: '1', ...testSynthCacheEnv, ...extra }
+}
+
+/** `npm run <script>` in `cwd` as a developer runs it, to its end: its exit code and everything it printed. */
+function npmRun(cwd: string, script: string): Promise<{ code: number | null, output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', script], { cwd, env: developerEnv({}) })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk))
+    child.once('error', reject)
+    child.once('close', code => resolve({ code, output }))
+  })
 }
 
 async function freePort(): Promise<number> {
@@ -283,6 +296,43 @@ describe('npm run dev', () => {
     it('logs no warning or error in the console on / and /sign-in', () => {
       expect(onFirstPages).toEqual([])
     })
+
+    it('fills the running sandbox from amplify/seed/seed.ts with npm run sandbox:seed, which the app then shows', async () => {
+      const seeded = await npmRun(app.dir, 'sandbox:seed')
+      expect(seeded.code, seeded.output).toBe(0)
+      expect(seeded.output).toContain(`Created ${SEED_USERS.ann} (password ${SEED_PASSWORD})`)
+      expect(seeded.output).toContain('Seeded the offline sandbox from amplify/seed/seed.ts.')
+
+      // Ann, signed in through the Authenticator with the seeded password, in a browser of her own.
+      const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: base() })
+      context.setDefaultTimeout(COLD_PAGE_MS)
+      try {
+        const ann = await context.newPage()
+        await ann.goto('/sign-in')
+        await hydrated(ann)
+        await ann.getByLabel('Email').fill(SEED_USERS.ann)
+        await ann.getByLabel('Password', { exact: true }).fill(SEED_PASSWORD)
+        await ann.getByRole('button', { name: 'Sign in', exact: true }).click()
+        await ann.getByRole('banner').getByText(SEED_USERS.ann).waitFor()
+        await ann.goto('/todos')
+        const todos = ann.getByRole('list', { name: 'Todos' })
+        for (const content of ['Plan the team offsite', 'Book the venue', 'Send the invitations']) await todos.getByText(content).waitFor()
+        // The picture the seed attached, from the sandbox's Storage under Ann's identity.
+        const picture = todos.getByRole('img', { name: 'venue.png' })
+        await expect.poll(() => picture.evaluate(img => (img as HTMLImageElement).naturalWidth), { timeout: COLD_PAGE_MS }).toBeGreaterThan(0)
+        // The seed put her in Admin: /admin lets her in and lists the list she published.
+        expect((await ann.goto('/admin'))?.status()).toBe(200)
+        await ann.getByRole('link', { name: 'Offsite checklist' }).waitFor()
+      }
+      finally {
+        await context.close()
+      }
+
+      // Run again, it adds nothing: the users exist, and they have their todos.
+      const again = await npmRun(app.dir, 'sandbox:seed')
+      expect(again.code, again.output).toBe(0)
+      expect(again.output).not.toContain('Created')
+    }, 180_000)
 
     it('shows the expected 403 and 404 as the app\'s error page, with no dev overlay and no console error', async () => {
       const cases = [
