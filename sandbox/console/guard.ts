@@ -7,7 +7,8 @@
  * - its `Host` is the loopback address and port the console serves: a public name that a DNS
  *   rebinding attack points at 127.0.0.1 is refused;
  * - it is not cross-site: a browser's `Origin` must be the console's own, and `Sec-Fetch-Site`, when
- *   sent, must say same-origin or none (the developer typed or clicked the printed URL);
+ *   sent, must say same-origin or none (the developer typed or clicked the printed URL), or
+ *   same-site for a link followed to a page (another port of this machine: the app links to Mail);
  * - it carries the secret made at each start: in the printed URL once (`?secret=`), which becomes
  *   an HttpOnly, SameSite=Strict cookie, or as `Authorization: Bearer <secret>` from a script.
  */
@@ -57,7 +58,7 @@ export function checkRequest(req: GuardedRequest, console: ConsoleAddress): Verd
   const origin = headerValue(req.headers.origin)
   if (origin && origin !== `http://${host}`) return refuse(403, 'Cross-site requests are refused.')
   const site = headerValue(req.headers['sec-fetch-site'])
-  if (site && site !== 'same-origin' && site !== 'none') return refuse(403, 'Cross-site requests are refused.')
+  if (site && site !== 'same-origin' && site !== 'none' && !(site === 'same-site' && isPageVisit(req))) return refuse(403, 'Cross-site requests are refused.')
 
   let url: URL
   try {
@@ -67,6 +68,8 @@ export function checkRequest(req: GuardedRequest, console: ConsoleAddress): Verd
     return refuse(400, 'That address cannot be read.')
   }
   const given = url.searchParams.get('secret')
+  // Logging in is for the printed URL, typed or clicked in the terminal: never from another page.
+  if (given !== null && site === 'same-site') return refuse(403, 'Open the console URL the sandbox printed yourself: it is not taken from a link on another page.')
   if (given !== null && (req.method === 'GET' || req.method === 'HEAD')) {
     if (!sameSecret(given, console.secret)) return refuse(401, 'That is not this start\'s secret: open the console URL the sandbox printed last.')
     url.searchParams.delete('secret')
@@ -81,6 +84,19 @@ export function checkRequest(req: GuardedRequest, console: ConsoleAddress): Verd
   if (sent === undefined) return refuse(401, 'Open the console URL the sandbox printed: it carries this start\'s secret.')
   if (!sameSecret(sent, console.secret)) return refuse(401, 'That is not this start\'s secret: open the console URL the sandbox printed last.')
   return { ok: true }
+}
+
+/**
+ * A link followed from another page on this machine (the app's "enter the code" step links to Mail):
+ * `same-site`, since every port of 127.0.0.1 is one site. Only a top-level GET of a page is let
+ * through: it changes nothing, the page it shows cannot be read by the linking one (no CORS) nor
+ * framed (`frame-ancestors 'none'`), and the secret is still needed, from the SameSite=Strict cookie
+ * the developer's own visit set. Anything else from another port stays refused.
+ */
+function isPageVisit(req: GuardedRequest): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD')
+    && headerValue(req.headers['sec-fetch-mode']) === 'navigate'
+    && headerValue(req.headers['sec-fetch-dest']) === 'document'
 }
 
 function refuse(status: number, reason: string): Verdict {

@@ -58,8 +58,10 @@ details[open] { display: flex; flex-wrap: wrap; }
 `
 
 /** A refusal, as a page a person can act on. */
-export function refusalPage(reason: string): string {
-  return document('Sandbox console', `<main><h1>Sandbox console</h1><p>${escapeHtml(reason)}</p></main>`)
+export function refusalPage(reason: string, mailbox?: string): string {
+  // Without the secret, the codes a sign-up waits for are still a click away: the mailbox needs none.
+  const codes = mailbox ? `<p>Waiting for a code? The sandbox's <a href="${escapeHtml(mailbox)}">mailbox</a> lists them too.</p>` : ''
+  return document('Sandbox console', `<main><h1>Sandbox console</h1><p>${escapeHtml(reason)}</p>${codes}</main>`)
 }
 
 /** A panel's page: the navigation (`nav`: path and name of each panel, `current` marked), then `content`. */

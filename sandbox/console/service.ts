@@ -69,7 +69,8 @@ export const consoleService: Service<'console', RunningConsole> = {
     const url = `http://${port.host}:${port.port}/?secret=${secret}`
     return {
       url,
-      outputs: () => ({}),
+      // Where the app's "enter the code" step links (to /mail); without the secret, which never leaves the terminal.
+      outputs: () => ({ consoleUrl: `http://${port.host}:${port.port}` }),
       summary: () => [`  Console    ${url}`],
       async reload(next) {
         assembly = next
@@ -90,7 +91,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, address: { port
   res.setHeader('cache-control', 'no-store')
   const refuse = (status: number, reason: string) => sendPage(res, status, refusalPage(reason))
   const verdict = checkRequest({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, remoteAddress: req.socket.remoteAddress }, address)
-  if (verdict.ok === false) return refuse(verdict.status, verdict.reason)
+  if (verdict.ok === false) return sendPage(res, verdict.status, refusalPage(verdict.reason, verdict.status === 401 ? sources.service('auth').messagesUrl : undefined))
   if (verdict.ok === 'login') {
     res.writeHead(303, { 'set-cookie': verdict.cookie, 'location': verdict.location, 'content-length': 0 }).end()
     return

@@ -216,4 +216,9 @@ export interface OfflineSandboxOutputs {
    * `<restEndpoint>/<rest api id>/<stage>/`, which `custom.API.<name>.endpoint` already says.
    */
   restEndpoint?: string
+  /**
+   * The sandbox console, `http://127.0.0.1:<port>`, without its secret (which only the terminal
+   * shows): the app's "enter the code" step links to its `/mail`.
+   */
+  consoleUrl?: string
 }

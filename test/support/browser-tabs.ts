@@ -110,6 +110,9 @@ export async function signUpInAuthenticator(page: Page, messagesUrl: string, ema
 
     const code = page.getByLabel('Confirmation Code')
     await code.waitFor({ timeout: UI_TIMEOUT })
+    // Offline, the step says where the code is: the sandbox console's Mail panel.
+    const mail = page.getByRole('note').getByRole('link', { name: 'Mail panel of the sandbox console' })
+    if (new URL(await mail.getAttribute('href') ?? '', page.url()).pathname !== '/mail') throw new Error(`The confirmation step links to ${await mail.getAttribute('href')}, not to the console's Mail`)
     await code.fill(await latestCode(messagesUrl, email))
     await page.getByRole('button', { name: 'Confirm' }).click()
     await page.getByRole('banner').getByText(email).waitFor({ timeout: UI_TIMEOUT })

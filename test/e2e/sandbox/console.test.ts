@@ -3,8 +3,8 @@
  * overview shows what runs and what does not, a code the real aws-amplify client's sign-up sends
  * shows in Mail, and everything that is not the developer's own browser or script is refused.
  */
-import { request as httpRequest } from 'node:http'
-import { connect } from 'node:net'
+import { createServer, request as httpRequest } from 'node:http'
+import { connect, type AddressInfo } from 'node:net'
 import { signIn, signUp } from 'aws-amplify/auth'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -242,6 +242,37 @@ describe('the sandbox console', () => {
     }
     finally {
       await context.close()
+    }
+  })
+
+  it('opens Mail from the app\'s link (another port of this machine) for a browser that opened the console, and points others to the mailbox', async () => {
+    // The app's "enter the code" step, as a page on another port of 127.0.0.1.
+    const app = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(`<a href="http://127.0.0.1:${url.port}/mail">Mail panel of the sandbox console</a>`))
+    await new Promise<void>(resolve => app.listen(0, '127.0.0.1', resolve))
+    const appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/`
+    const developer = await browser.newContext()
+    const stranger = await browser.newContext()
+    try {
+      const page = await developer.newPage()
+      await page.goto(url.href)
+      await page.goto(appUrl)
+      await page.getByRole('link', { name: 'Mail panel of the sandbox console' }).click()
+      await page.waitForURL(/\/mail$/)
+      expect(await page.locator('h1').innerText()).toBe('Mail the user pool sent')
+
+      // A browser that never opened the printed URL has no secret: 401, and the mailbox a click away.
+      const other = await stranger.newPage()
+      await other.goto(appUrl)
+      const [answer] = await Promise.all([other.waitForResponse(/\/mail$/), other.getByRole('link', { name: 'Mail panel of the sandbox console' }).click()])
+      expect(answer.status()).toBe(401)
+      await other.getByRole('link', { name: 'mailbox' }).click()
+      await other.waitForURL(new RegExp(sandbox.messagesUrl.replace(/[.?]/g, '\\$&')))
+      expect(await other.locator('h1').innerText()).toContain('Codes the offline sandbox would have e-mailed')
+    }
+    finally {
+      await developer.close()
+      await stranger.close()
+      await new Promise(resolve => app.close(resolve))
     }
   })
 

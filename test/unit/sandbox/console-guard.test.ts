@@ -52,6 +52,15 @@ describe('the console guard', () => {
     expect(checkRequest(request({ method: 'POST', headers: { origin: 'null' } }), console)).toMatchObject({ ok: false, status: 403 })
     expect(checkRequest(request({ headers: { 'sec-fetch-site': 'cross-site' } }), console)).toMatchObject({ ok: false, status: 403 })
     expect(checkRequest(request({ headers: { 'sec-fetch-site': 'same-site' } }), console)).toMatchObject({ ok: false, status: 403 })
+    // Another port of this machine (the app) may link to a page, which still needs the secret cookie...
+    const linked = { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }
+    expect(checkRequest(request({ url: '/mail', headers: linked }), console)).toEqual({ ok: true })
+    expect(checkRequest(request({ url: '/mail', headers: { ...linked, cookie: undefined } }), console)).toMatchObject({ ok: false, status: 401 })
+    // ...but may not post, fetch, frame it, or log a browser in with a secret in the link.
+    expect(checkRequest(request({ method: 'POST', url: '/users/manage', headers: linked }), console)).toMatchObject({ ok: false, status: 403 })
+    expect(checkRequest(request({ url: '/mail', headers: { ...linked, 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' } }), console)).toMatchObject({ ok: false, status: 403 })
+    expect(checkRequest(request({ url: '/mail', headers: { ...linked, 'sec-fetch-dest': 'iframe' } }), console)).toMatchObject({ ok: false, status: 403 })
+    expect(checkRequest(request({ url: `/?secret=${secret}`, headers: { ...linked, cookie: undefined } }), console)).toMatchObject({ ok: false, status: 403 })
     // The secret in a link from another site does not log the browser in either.
     expect(checkRequest(request({ url: `/?secret=${secret}`, headers: { 'cookie': undefined, 'sec-fetch-site': 'cross-site' } }), console)).toMatchObject({ ok: false, status: 403 })
   })
