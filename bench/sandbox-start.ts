@@ -7,7 +7,9 @@
  * - warm: the next start, nothing changed;
  * - reload: a running sandbox, `amplify/data/resource.ts` saved with a new model field 8 s after it
  *   was ready or last reloaded, to the sandbox's `Reloaded the backend in N s` line (each edit is
- *   new: no synth of it is cached).
+ *   new: no synth of it is cached);
+ * - console: right after each warm start, the console's first load: the printed URL (its secret
+ *   becomes a cookie, 303) and the Overview it leads to, whole, as a browser fetches them.
  *
  * `sandboxStartTimes()` is what `npm run bench` calls; `node --import tsx bench/sandbox-start.ts
  * [--runs N] [--from <git working tree>]` prints each run, the median and the machine's load.
@@ -22,7 +24,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url))
-export const START_TARGETS = { cold: 10, warm: 3, reload: 3 } as const
+export const START_TARGETS = { cold: 10, warm: 3, reload: 3, console: 1 } as const
 export type StartKind = keyof typeof START_TARGETS
 /** Between the sandbox being ready (or reloaded) and the next edit. */
 const EDIT_PAUSE_MS = 8000
@@ -131,7 +133,7 @@ export async function sandboxStartTimes(options: { runs?: number, from?: string,
   const runs = options.runs ?? 3
   const log = options.log ?? (() => {})
   const dir = await scratchClone(options.from ?? projectRoot)
-  const times: StartTimes = { runs: { cold: [], warm: [], reload: [] }, load: { before: loadavg(), after: [] } }
+  const times: StartTimes = { runs: { cold: [], warm: [], reload: [], console: [] }, load: { before: loadavg(), after: [] } }
   let running: SandboxCommand | undefined
   try {
     const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()])
@@ -151,6 +153,8 @@ export async function sandboxStartTimes(options: { runs?: number, from?: string,
       await stop()
       times.runs.warm.push(await start())
       log(`warm start ${i + 1}: ${times.runs.warm.at(-1)!.toFixed(2)} s`)
+      times.runs.console.push(await consoleFirstLoad(running!.output()))
+      log(`console first load ${i + 1}: ${times.runs.console.at(-1)!.toFixed(3)} s`)
       await stop()
     }
     const resource = join(dir, 'amplify', 'data', 'resource.ts')
@@ -178,6 +182,20 @@ export async function sandboxStartTimes(options: { runs?: number, from?: string,
     await running?.stop()
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+/** Seconds from asking for the printed Console URL to holding the whole Overview it leads to. */
+async function consoleFirstLoad(output: string): Promise<number> {
+  const printed = /Console\s+(http:\/\/\S+)/.exec(output)?.[1]
+  if (!printed) throw new Error(`The ready block printed no Console URL:\n${output}`)
+  const started = performance.now()
+  const login = await fetch(printed, { redirect: 'manual' })
+  const cookie = login.headers.getSetCookie()[0]?.split(';')[0]
+  if (login.status !== 303 || !cookie) throw new Error(`The console's URL answered ${login.status} without its cookie`)
+  const overview = await fetch(new URL(login.headers.get('location')!, printed), { headers: { cookie } })
+  const html = await overview.text()
+  if (overview.status !== 200 || !html.includes('Local services')) throw new Error(`The console's Overview answered ${overview.status}`)
+  return (performance.now() - started) / 1000
 }
 
 export function median(values: number[]): number {

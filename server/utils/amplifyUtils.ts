@@ -12,6 +12,7 @@ import { createError, deleteCookie, getRequestProtocol, parseCookies, setCookie 
 import outputs from '#amplify-outputs'
 import type { SessionUser } from '~~/utils/session'
 import { createRequestAmplify, createServerBackend, type RequestAmplify } from '../amplify/context'
+import { createKnownUsers } from '../amplify/known-users'
 
 export type { RequestAmplify }
 
@@ -19,6 +20,9 @@ const backend = createServerBackend(outputs)
 
 /** The data client for server code: stateless, every call takes the request's context first. */
 export const serverDataClient = backend.data
+
+/** Who each Cookie header is, until its tokens expire (../amplify/known-users.ts). */
+const knownUsers = createKnownUsers()
 
 /** This request's Amplify, made on first use and kept on `event.context`. */
 export function useRequestAmplify(event: H3Event): RequestAmplify {
@@ -37,8 +41,10 @@ export function runAmplifyApi<Result>(event: H3Event, operation: (context: Ampli
   return useRequestAmplify(event).run(operation)
 }
 
-/** Drops what the server keeps for this request's session (its credentials and signed URLs). */
+/** Drops what the server keeps for this request's session (who it is, its credentials and signed URLs). */
 export function forgetSession(event: H3Event): Promise<void> {
+  const header = event.node.req.headers.cookie
+  if (header !== undefined) knownUsers.forget(header)
   return useRequestAmplify(event).forgetSession()
 }
 
@@ -54,11 +60,19 @@ export function getSessionUser(event: H3Event): Promise<SessionUser | null> {
  * without the Amplify context that call needs: making one costs more than the rest of the request.
  */
 export async function requireUser(event: H3Event): Promise<AuthUser> {
+  const header = event.node.req.headers.cookie
+  const known = header === undefined ? undefined : knownUsers.get(header)
+  if (known) return known
   const amplify = useRequestAmplify(event)
   const tokens = await amplify.tokens()
   const { 'cognito:username': username, sub } = tokens?.idToken?.payload ?? {}
   if (typeof username === 'string' && typeof sub === 'string') {
-    return tokens!.signInDetails ? { username, userId: sub, signInDetails: tokens!.signInDetails } : { username, userId: sub }
+    const user: AuthUser = tokens!.signInDetails ? { username, userId: sub, signInDetails: tokens!.signInDetails } : { username, userId: sub }
+    // Only a session read as it came: one refreshed in this request is in new cookies, not `header`.
+    if (header !== undefined && !event.node.res.hasHeader('set-cookie')) {
+      knownUsers.set(header, user, Math.min(tokens!.accessToken.payload.exp!, tokens!.idToken!.payload.exp!) * 1000)
+    }
+    return user
   }
   if (amplify.refreshFailure !== undefined) {
     throw createError({ statusCode: 503, statusMessage: 'Service Unavailable', message: 'Your session could not be refreshed right now. Try again shortly.' })

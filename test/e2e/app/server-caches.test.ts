@@ -91,6 +91,25 @@ describe('credentials and URLs kept between renders', () => {
     expect((await splashUrl(b)).href).toBe(bobBefore.href)
   })
 
+  it('answers /api/current-user for each session as itself, every time, and a forged one never', async () => {
+    const me = async (cookies: Map<string, string>) => {
+      const response = await fetch(new URL('/api/current-user', baseUrl), { headers: { cookie: cookieHeader(cookies) } })
+      return { status: response.status, userId: response.ok ? ((await response.json()) as { userId: string }).userId : undefined }
+    }
+    const a = member(alice, 'alice')
+    const b = member(bob, 'bob')
+    const [first, second] = [await me(a.cookies), await me(b.cookies)]
+    expect(first.status).toBe(200)
+    expect(second.status).toBe(200)
+    expect(first.userId).not.toBe(second.userId)
+    // Answered from memory the second time: still each one's own.
+    expect(await me(a.cookies)).toEqual(first)
+    expect(await me(b.cookies)).toEqual(second)
+    // Alice's cookies with a tampered token, right after hers were answered: refused, not remembered as her.
+    const forged = new Map([...a.cookies].map(([name, value]) => [name, name.endsWith('.idToken') ? `${value.slice(0, -4)}AAAA` : value]))
+    expect((await me(forged)).status).toBe(401)
+  })
+
   it('forgets nothing for a request whose session does not verify', async () => {
     const b = member(bob, 'bob')
     const before = await splashUrl(b)
