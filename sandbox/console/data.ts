@@ -171,6 +171,8 @@ interface Model {
   filters: Array<{ name: string, scalar: string, contains: boolean }>
   /** Fields of the item the API sets itself (in no create or update input): left out of writes. */
   readOnly: string[]
+  /** Owner fields of its `owner` rules that no create input carries: an item made here has no owner. */
+  unownable: string[]
   createFields: Map<string, TypeRef>
   updateFields: Map<string, TypeRef>
   list?: Operation
@@ -181,7 +183,12 @@ interface Model {
 }
 
 interface ModelIntrospection {
-  models?: Record<string, { name: string, pluralName: string, primaryKeyInfo?: { primaryKeyFieldName: string, sortKeyFieldNames?: string[] } }>
+  models?: Record<string, {
+    name: string
+    pluralName: string
+    primaryKeyInfo?: { primaryKeyFieldName: string, sortKeyFieldNames?: string[] }
+    attributes?: Array<{ type: string, properties?: { rules?: Array<{ allow?: string, ownerField?: string }> } }>
+  }>
   nonModels?: Record<string, unknown>
 }
 
@@ -243,6 +250,8 @@ async function readCatalog(assembly: CloudAssembly, api: RunningDataApi): Promis
           return { name: field.name, scalar: namedType(operators.find(op => op.name === 'eq')?.type)?.name ?? 'String', contains: operators.some(op => op.name === 'contains') }
         }),
       readOnly: type.fields.map(field => field.name).filter(name => !createFields.has(name) && !updateFields.has(name)),
+      unownable: [...new Set((info.attributes ?? []).filter(attribute => attribute.type === 'auth').flatMap(attribute => attribute.properties?.rules ?? [])
+        .filter(rule => rule.allow === 'owner').map(rule => rule.ownerField ?? 'owner'))].filter(field => !createFields.has(field)),
       createFields,
       updateFields,
       list: queries.get(`list${info.pluralName}`),
@@ -596,6 +605,8 @@ function createContent(model: Model, text: string, problem?: string): string {
     editor(text, 'Item JSON'),
     `<p class="meta">Created through ${escapeHtml(model.create.field)}.${escapeHtml(keyNote)}</p>`,
     readOnlyNote(model, false),
+    // As in the cloud: an admin role's create cannot name an owner, so owner-only items made here are no user's.
+    model.unownable.length ? `<p class="notice">${escapeHtml(`${model.name}'s owner rule reads ${model.unownable.join(', ')}, which the create input does not take: an item made here belongs to no one, so no signed-in user sees it. To give a user an item, create it as them (npm run sandbox:seed, or the app).`)}</p>` : '',
     '<input type="hidden" name="action" value="create"><div class="actions"><button type="submit">Create</button></div>',
     '</form>',
   ].join('')

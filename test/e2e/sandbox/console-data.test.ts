@@ -204,6 +204,8 @@ describe('the console\'s Data panel', () => {
 
       // An item whose id is "new" is its own page, not the create form.
       await page.goto(new URL('/data/Todo/new', url).href)
+      // Todo is owner-only, and no create input takes an owner: the form says what that means.
+      expect(await page.locator('main').innerText()).toContain('Todo\'s owner rule reads owner, which the create input does not take: an item made here belongs to no one')
       await editor(page).fill('{ "id": "new", "content": "named new" }')
       expect(await submit(page, () => page.getByRole('button', { name: 'Create' }).click())).toBe(303)
       expect(new URL(page.url()).pathname).toBe('/data/Todo/~new')
