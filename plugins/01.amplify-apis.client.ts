@@ -51,6 +51,10 @@ export default defineNuxtPlugin({
           await $fetch('/api/session', { method: 'DELETE' }).catch((error: unknown) => console.warn('The server could not forget this session:', error))
           return (await auth()).signOut(input)
         },
+        setUpTOTP: async () => (await auth()).setUpTOTP(),
+        verifyTOTPSetup: async input => (await auth()).verifyTOTPSetup(input),
+        updateMFAPreference: async input => (await auth()).updateMFAPreference(input),
+        fetchMFAPreference: async () => (await auth()).fetchMFAPreference(),
       },
       GraphQL: {
         client: {

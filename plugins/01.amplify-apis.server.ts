@@ -28,6 +28,10 @@ export default defineNuxtPlugin({
         getCurrentUser: () => run(context => getCurrentUser(context)),
         signIn: undefined,
         signOut: undefined,
+        setUpTOTP: undefined,
+        verifyTOTPSetup: undefined,
+        updateMFAPreference: undefined,
+        fetchMFAPreference: undefined,
       },
       GraphQL: {
         client: {

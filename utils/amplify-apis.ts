@@ -1,4 +1,7 @@
-import type { AuthTokens, FetchAuthSessionOptions, SignInInput, SignInOutput, SignOutInput, fetchAuthSession, fetchUserAttributes, getCurrentUser } from 'aws-amplify/auth'
+import type {
+  AuthTokens, FetchAuthSessionOptions, FetchMFAPreferenceOutput, SetUpTOTPOutput, SignInInput, SignInOutput, SignOutInput, UpdateMFAPreferenceInput,
+  VerifyTOTPSetupInput, fetchAuthSession, fetchUserAttributes, getCurrentUser,
+} from 'aws-amplify/auth'
 import type {
   CopyWithPathInput, CopyWithPathOutput, DownloadDataWithPathInput, DownloadDataWithPathOutput, GetPropertiesWithPathInput,
   GetPropertiesWithPathOutput, GetUrlWithPathInput, GetUrlWithPathOutput, ListAllWithPathInput, ListAllWithPathOutput,
@@ -56,6 +59,11 @@ export interface AmplifyApis {
     getCurrentUser: () => ReturnType<typeof getCurrentUser>
     signIn: ClientOnly<(input: SignInInput) => Promise<SignInOutput>>
     signOut: ClientOnly<(input?: SignOutInput) => Promise<void>>
+    /** Second factors (aws-amplify has no server version of these): the signed-in user's TOTP set-up and preferences. */
+    setUpTOTP: ClientOnly<() => Promise<SetUpTOTPOutput>>
+    verifyTOTPSetup: ClientOnly<(input: VerifyTOTPSetupInput) => Promise<void>>
+    updateMFAPreference: ClientOnly<(input: UpdateMFAPreferenceInput) => Promise<void>>
+    fetchMFAPreference: ClientOnly<() => Promise<FetchMFAPreferenceOutput>>
   }
   GraphQL: {
     client: {

@@ -1,5 +1,5 @@
 /**
- * Verification codes: sent (listed and printed, as the sandbox sends no e-mail), rate limited,
+ * Verification codes: sent (listed and printed, as the sandbox sends no e-mail or text message), rate limited,
  * single use, expiring, and voided after too many wrong guesses (6-digit codes are otherwise guessable).
  */
 import { randomInt } from 'node:crypto'
@@ -9,11 +9,11 @@ import { requireString, type Body } from './params'
 import type { LocalPool } from './pool'
 import type { CodeKind, StoredUser } from './state-file'
 import { customMessage, type TriggerCall } from './triggers'
-import { isEmail, maskEmail } from './validation'
+import { isEmail, isPhone, maskEmail, maskPhone } from './validation'
 
 const HOUR = 3_600_000
-const CODE_LIFETIME: Record<CodeKind, number> = { signUp: 24 * HOUR, forgotPassword: HOUR, verifyEmail: 24 * HOUR }
-const MESSAGE_KIND: Record<CodeKind, SandboxMessage['kind']> = { signUp: 'sign-up', forgotPassword: 'forgot-password', verifyEmail: 'verify-attribute' }
+const CODE_LIFETIME: Record<CodeKind, number> = { signUp: 24 * HOUR, forgotPassword: HOUR, verifyEmail: 24 * HOUR, verifyPhone: 24 * HOUR }
+const MESSAGE_KIND: Record<CodeKind, SandboxMessage['kind']> = { signUp: 'sign-up', forgotPassword: 'forgot-password', verifyEmail: 'verify-attribute', verifyPhone: 'verify-attribute' }
 /** Codes one user may be sent per hour before LimitExceededException. */
 const MAX_CODES_PER_HOUR = 10
 /** Wrong guesses a code survives; the next attempt voids it. */
@@ -24,11 +24,13 @@ const MESSAGE_SOURCE: Record<CodeKind, string> = {
   signUp: 'CustomMessage_SignUp',
   forgotPassword: 'CustomMessage_ForgotPassword',
   verifyEmail: 'CustomMessage_VerifyUserAttribute',
+  verifyPhone: 'CustomMessage_VerifyUserAttribute',
 }
 
 /**
- * Sends a new code of `kind` to `to` (replacing the previous one), worded by the CustomMessage
- * trigger if the pool has one; answers Cognito's CodeDeliveryDetails.
+ * Sends a new code of `kind` to `to`, an e-mail address or (by text message) a phone number,
+ * replacing the previous one, worded by the CustomMessage trigger if the pool has one; answers
+ * Cognito's CodeDeliveryDetails.
  */
 export async function sendCode(
   pool: LocalPool,
@@ -40,14 +42,31 @@ export async function sendCode(
   const now = Date.now()
   user.codeSends = user.codeSends.filter(at => at > now - HOUR)
   if (user.codeSends.length >= MAX_CODES_PER_HOUR) throw attemptLimit()
-  const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
+  const code = newCode()
+  const medium = mediumOf(to)
   // Before anything changes: a trigger that fails leaves the previous code in place.
-  const { subject, body } = await customMessage(pool, options.triggerSource ?? MESSAGE_SOURCE[kind], user, code, options.call ?? {})
+  const template = medium === 'SMS' ? { subject: '', message: smsTexts(pool).verificationMessage } : undefined
+  const { subject, body } = await customMessage(pool, options.triggerSource ?? MESSAGE_SOURCE[kind], user, code, options.call ?? {}, template, medium)
   user.codeSends.push(now)
-  user.codes[kind] = { code, expiresAt: now + CODE_LIFETIME[kind], failedAttempts: 0 }
-  deliver(pool, { kind: MESSAGE_KIND[kind], to, sub: user.sub, code, subject, body, sentAt: new Date(now).toISOString() })
+  user.codes[kind] = { code, to, expiresAt: now + CODE_LIFETIME[kind], failedAttempts: 0 }
+  deliver(pool, { kind: MESSAGE_KIND[kind], to, medium, sub: user.sub, code, subject, body, sentAt: new Date(now).toISOString() })
   pool.state.touch(user)
   return delivery(to)
+}
+
+/** A 6-digit code, as Cognito sends. */
+export function newCode(): string {
+  return String(randomInt(0, 1_000_000)).padStart(6, '0')
+}
+
+/** A phone number (E.164) gets a text message; anything else is an e-mail address. */
+export function mediumOf(to: string): 'EMAIL' | 'SMS' {
+  return isPhone(to) ? 'SMS' : 'EMAIL'
+}
+
+/** The pool's text messages, or Cognito's wording where the settings carry none. */
+export function smsTexts(pool: LocalPool): NonNullable<LocalPool['settings']['sms']> {
+  return pool.settings.sms ?? { verificationMessage: 'Your verification code is {####}', authenticationMessage: 'Your authentication code is {####}. ' }
 }
 
 /** "Sends" a message: lists it in the mailbox and tells the sandbox, which prints it. */
@@ -92,11 +111,14 @@ export function codeRecipient(pool: LocalPool, body: Body): { user: StoredUser, 
   const user = pool.state.findUser(username)
   if (user) return { user }
   if (pool.settings.preventUserExistenceErrors) {
-    return { hidden: { CodeDeliveryDetails: delivery(isEmail(username) ? username : `${username}@example.com`) } }
+    return { hidden: { CodeDeliveryDetails: delivery(isEmail(username) || isPhone(username) ? username : `${username}@example.com`) } }
   }
   throw userNotFound()
 }
 
-function delivery(to: string): Body {
-  return { Destination: maskEmail(to), DeliveryMedium: 'EMAIL', AttributeName: 'email' }
+/** Cognito's CodeDeliveryDetails for a message to `to`. */
+export function delivery(to: string): Body {
+  return mediumOf(to) === 'SMS'
+    ? { Destination: maskPhone(to), DeliveryMedium: 'SMS', AttributeName: 'phone_number' }
+    : { Destination: maskEmail(to), DeliveryMedium: 'EMAIL', AttributeName: 'email' }
 }

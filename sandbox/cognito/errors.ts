@@ -54,12 +54,16 @@ export const paginationTokenInvalid = () => invalidParameter('Invalid pagination
 
 // Users and their attributes.
 export const userNotFound = () => new CognitoError('UserNotFoundException', 'User does not exist.')
-export const usernameExists = () => new CognitoError('UsernameExistsException', 'An account with the given email already exists.')
-export const aliasExists = () => new CognitoError('AliasExistsException', 'An account with the given email already exists.')
+/** `attribute`: the sign-in alias taken, `email` or `phone_number`. */
+export const usernameExists = (attribute = 'email') => new CognitoError('UsernameExistsException', `An account with the given ${attribute} already exists.`)
+export const aliasExists = (attribute = 'email') => new CognitoError('AliasExistsException', `An account with the given ${attribute} already exists.`)
 export const cannotResetPassword = () => notAuthorized('User password cannot be reset in the current state.')
 export const invalidSession = () => notAuthorized('Invalid session for the user, session is expired.')
 export const usernameNotEmail = () => invalidParameter('Username should be an email.')
+export const usernameNotPhone = () => invalidParameter('Username should be a phone number.')
+export const usernameNotEmailOrPhone = () => invalidParameter('Username should be either an email or a phone number.')
 export const emailMismatch = () => invalidParameter('Email attribute does not match the username.')
+export const phoneMismatch = () => invalidParameter('Phone number attribute does not match the username.')
 export const attributeRequired = (name: string) => invalidParameter(`Attributes did not conform to the schema: ${name}: The attribute is required`)
 export const attributeNotInSchema = (name: string) => invalidParameter(`Attributes did not conform to the schema: ${name}: Attribute does not exist in the schema.`)
 export const attributeNotMutable = (name: string) => invalidParameter(`Cannot modify the non-mutable attribute ${name}`)
@@ -67,6 +71,7 @@ export const invalidBoolean = (name: string) => invalidParameter(`Invalid value 
 export const invalidEmail = () => invalidParameter('Invalid email address format.')
 export const invalidPhoneNumber = () => invalidParameter('Invalid phone number format.')
 export const noEmail = () => invalidParameter('No email address registered for this user.')
+export const noPhone = () => invalidParameter('No phone number registered for this user.')
 export const noVerifiedContact = () => invalidParameter('Cannot reset password for the user as there is no registered/verified email or phone_number')
 export const alreadyConfirmed = () => invalidParameter('User is already confirmed.')
 export const cannotConfirm = (status = 'CONFIRMED') => notAuthorized(`User cannot be confirmed. Current status is ${status}`)
@@ -80,6 +85,22 @@ export const invalidSrpA = () => invalidParameter('Invalid SRP_A value.')
 export const invalidTimestamp = () => invalidParameter('TIMESTAMP format is invalid.')
 export const clockSkew = () => notAuthorized('TIMESTAMP is too far from the server\'s clock.')
 export const challengeExpired = () => notAuthorized('Invalid session for the user, session is expired.')
+
+// Second factors.
+/** A wrong TOTP at sign-in. */
+export const totpMismatch = () => new CognitoError('CodeMismatchException', 'Invalid code received for user')
+/** A wrong code from a text message or an e-mail at sign-in. */
+export const messageCodeMismatch = () => new CognitoError('CodeMismatchException', 'Invalid code or auth state for the user.')
+/** A TOTP already accepted once in its 30-second window. */
+export const totpReused = () => new CognitoError('ExpiredCodeException', 'Your software token has already been used once.')
+/** VerifySoftwareToken with a code the new authenticator did not produce. */
+export const totpSetupMismatch = () => new CognitoError('EnableSoftwareTokenMFAException', 'Code mismatch and fail enable Software Token MFA')
+export const totpNotInPool = () => new CognitoError('SoftwareTokenMFANotFoundException', 'Software Token MFA has not been enabled by the userPool')
+/** Turning on a factor the user has no authenticator, phone number or e-mail for. */
+export const noDeliveryConfig = (method: string) => invalidParameter(`User does not have delivery config set to turn on ${method}`)
+/** Required MFA for a user who has no factor and can set none up. */
+export const noMfaMethod = () => new CognitoError('MFAMethodNotFoundException', 'No MFA mechanism registered in the account.')
+export const mfaNotInPool = (method: string) => invalidParameter(`${method} is not enabled for the user pool.`)
 
 // Tokens.
 export const invalidRefreshToken = () => notAuthorized('Invalid Refresh Token')

@@ -1,5 +1,5 @@
 /**
- * The sandbox's mailbox: the codes the local user pool would have e-mailed, as the developer sees
+ * The sandbox's mailbox: the codes the local user pool would have e-mailed or texted, as the developer sees
  * them in the terminal (sandbox/commands/terminal.ts) and at `/__sandbox/messages` in a browser (a page
  * that lists them, newest first). Scripts and tests read the same list as JSON (http.ts).
  */
@@ -11,6 +11,8 @@ export const CODE_PURPOSE: Record<SandboxMessage['kind'], string> = {
   'forgot-password': 'password-reset',
   'verify-attribute': 'verification',
   'invitation': 'temporary password',
+  'mfa-sms': 'SMS sign-in',
+  'mfa-email': 'e-mail sign-in',
 }
 
 /** The page loads nothing and runs nothing: its one stylesheet is inline. */
@@ -53,10 +55,10 @@ export function mailboxPage(messages: readonly SandboxMessage[], to?: string): s
     style: STYLE,
     refreshSeconds: REFRESH_SECONDS,
     body: [
-      `<h1>Codes the offline sandbox would have e-mailed${whose}</h1>`,
+      `<h1>Codes the offline sandbox would have e-mailed or texted${whose}</h1>`,
       items.length
         ? `<ol>${items.join('\n')}</ol>`
-        : '<p class="empty">None yet. Sign up or reset a password and the code appears here.</p>',
+        : '<p class="empty">None yet. Sign up, reset a password or sign in with a second factor and the code appears here.</p>',
       `<p class="meta">Newest first; this page reloads every ${REFRESH_SECONDS} s.${to === undefined ? '' : ' <a href="?">Every address</a>.'}</p>`,
     ].join('\n'),
   })

@@ -22,7 +22,7 @@ const SIGNING_SERVICE = 'cognito-idp'
 
 export class LocalPool {
   readonly state: PoolState
-  /** Seals the SRP challenge state handed to the client. */
+  /** Seals the challenge state handed to the client: SRP's SECRET_BLOCK and every later challenge's Session. */
   readonly secretBlocks: SecretBlocks
   /** The public signing keys, as `/.well-known/jwks.json` serves them. */
   readonly jwks: { keys: Array<Record<string, unknown>> }

@@ -52,7 +52,7 @@ export const userPoolService: Service<'auth', RunningUserPool> = {
       outputs: () => ({ userPoolEndpoint: endpoint, messagesUrl }),
       summary: () => [
         `  User pool  ${endpoint}  (${pool.settings.userPoolId}, client ${pool.settings.clientId})`,
-        `  Messages   ${messagesUrl}  (sign-up and reset codes, also printed here)`,
+        `  Messages   ${messagesUrl}  (codes by e-mail and text message, also printed here)`,
       ],
       async reload(assembly) {
         pool.updateSettings(settingsOf(assembly))

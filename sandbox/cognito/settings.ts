@@ -3,13 +3,16 @@
  * its `AWS::Cognito::UserPoolGroup`s, with the sandbox's ids.
  */
 import type { CloudAssembly, FoundResource } from '../assembly'
-import type { UserPoolGroup, UserPoolSettings, UserPoolTriggers } from '../core/types'
+import type { MfaMethod, UserPoolGroup, UserPoolMfa, UserPoolSettings, UserPoolTriggers } from '../core/types'
 
 /** Cognito's lifetimes when the client sets none: 60 min access/id, 30 days refresh. */
 const DEFAULT_VALIDITY = { AccessToken: 60 * 60, IdToken: 60 * 60, RefreshToken: 30 * 24 * 60 * 60 }
 const UNIT_SECONDS: Record<string, number> = { seconds: 1, minutes: 60, hours: 3600, days: 86_400 }
 /** Units Cognito assumes when `TokenValidityUnits` is absent. */
 const DEFAULT_UNITS = { AccessToken: 'hours', IdToken: 'hours', RefreshToken: 'days' }
+/** Cognito's texts when the pool sets none. */
+const DEFAULT_SMS = { verificationMessage: 'Your verification code is {####}', authenticationMessage: 'Your authentication code is {####}. ' }
+const MFA_METHODS: readonly string[] = ['SOFTWARE_TOKEN_MFA', 'SMS_MFA', 'EMAIL_OTP'] satisfies MfaMethod[]
 
 /** The pool's settings, or `undefined` when the backend defines no user pool. */
 export function userPoolSettings(assembly: CloudAssembly): UserPoolSettings | undefined {
@@ -59,7 +62,28 @@ export function userPoolSettings(assembly: CloudAssembly): UserPoolSettings | un
     },
     groups: poolGroups(assembly, userPoolId),
     triggers: poolTriggers(pool('LambdaConfig')),
+    mfa: poolMfa(pool('MfaConfiguration'), pool('EnabledMfas')),
+    sms: {
+      verificationMessage: template.SmsMessage ?? String(pool('SmsVerificationMessage') ?? DEFAULT_SMS.verificationMessage),
+      authenticationMessage: String(pool('SmsAuthenticationMessage') ?? DEFAULT_SMS.authenticationMessage),
+    },
+    accountRecovery: recoveryMechanisms(pool('AccountRecoverySetting')),
+    // Minutes, 3 to 15; Cognito's default is 3.
+    authSessionSeconds: Number(client('AuthSessionValidity') ?? 3) * 60,
   }
+}
+
+/** `MfaConfiguration` (`OFF` when absent, as CloudFormation defaults it) and the factors `EnabledMfas` names. */
+function poolMfa(configuration: unknown, enabled: unknown): UserPoolMfa {
+  const methods = (Array.isArray(enabled) ? enabled : []).filter((method): method is MfaMethod => MFA_METHODS.includes(method))
+  return { configuration: configuration === 'ON' || configuration === 'OPTIONAL' ? configuration : 'OFF', methods }
+}
+
+/** The recovery mechanisms' names, highest priority (lowest number) first. */
+function recoveryMechanisms(setting: unknown): string[] | undefined {
+  const mechanisms = (setting as { RecoveryMechanisms?: Array<{ Name?: unknown, Priority?: unknown }> } | undefined)?.RecoveryMechanisms
+  if (!Array.isArray(mechanisms)) return undefined
+  return [...mechanisms].sort((a, b) => Number(a.Priority ?? 0) - Number(b.Priority ?? 0)).map(m => String(m.Name))
 }
 
 /** `LambdaConfig`'s function ARNs for the triggers the sandbox runs. */

@@ -6,12 +6,14 @@
 import { mkdir } from 'node:fs/promises'
 import { readJsonIfExists, writeAtomically } from '../core/fs'
 import { join } from 'node:path'
-import type { SandboxMessage } from '../core/types'
+import type { MfaMethod, SandboxMessage } from '../core/types'
 
-export type CodeKind = 'signUp' | 'forgotPassword' | 'verifyEmail'
+export type CodeKind = 'signUp' | 'forgotPassword' | 'verifyEmail' | 'verifyPhone'
 
 export interface StoredCode {
   code: string
+  /** Where it went (absent in files from before text messages: the e-mail address). */
+  to?: string
   /** Epoch ms. */
   expiresAt: number
   failedAttempts: number
@@ -28,6 +30,10 @@ export interface StoredUser {
   attributes: Record<string, string>
   /** New e-mail awaiting VerifyUserAttribute; the old one stays in force until then. */
   pendingEmail?: string
+  /** New phone number awaiting VerifyUserAttribute, likewise. */
+  pendingPhone?: string
+  /** Second factors; absent for a user who never set one up. */
+  mfa?: StoredMfa
   /** SRP salt and verifier (hex): the password itself is never stored. */
   salt: string
   verifier: string
@@ -38,6 +44,20 @@ export interface StoredUser {
   groups?: string[]
   createdAt: string
   updatedAt: string
+}
+
+/** A user's second factors, as SetUserMFAPreference and the TOTP set-up leave them. */
+export interface StoredMfa {
+  /** The verified authenticator's secret (base32): kept here only, never printed or listed. */
+  totpSecret?: string
+  /** The secret AssociateSoftwareToken handed out, until VerifySoftwareToken proves the app has it. */
+  pendingTotpSecret?: string
+  totpDeviceName?: string
+  /** The 30-second step of the last TOTP code accepted: a code is good once (Cognito refuses it again). */
+  lastTotpStep?: number
+  /** The factors the user turned on. */
+  enabled: MfaMethod[]
+  preferred?: MfaMethod
 }
 
 /** When the pool first served a group of the definition, and when its definition last changed. */

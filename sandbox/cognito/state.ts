@@ -1,5 +1,5 @@
 /**
- * The pool's in-memory model: users with their e-mail index and group memberships, the groups the
+ * The pool's in-memory model: users with their sign-in alias index and group memberships, the groups the
  * definition has, sessions with their refresh-token index, and sent messages. Every change bumps a
  * version; `persisting` writes the model through `StateFile` whenever the work it wraps moved it.
  */
@@ -12,11 +12,14 @@ import { StateFile, type StoredGroup, type StoredPool, type StoredSession, type 
  * issued from them (at most a day, Cognito's maximum) still read as revoked rather than unknown. */
 const SESSION_GRACE = 24 * 3_600_000
 const MAX_MESSAGES = 1000
+/** The attributes a user may sign in with besides their username. */
+const ALIASES = ['email', 'phone_number'] as const
+export type Alias = typeof ALIASES[number]
 
 export class PoolState {
   private users = new Map<string, StoredUser>()
-  /** Normalized e-mail → sub, for the sign-in alias. */
-  private emails = new Map<string, string>()
+  /** `email` or `phone_number`, NUL, the normalized value → sub: the sign-in aliases. */
+  private aliases = new Map<string, string>()
   private sessions = new Map<string, StoredSession>()
   /** Refresh-token hash → origin_jti. */
   private refreshIndex = new Map<string, string>()
@@ -67,15 +70,22 @@ export class PoolState {
 
   // --- Users --------------------------------------------------------------------------------
 
-  /** A username or e-mail as the pool compares them (Gen 2 pools: case-insensitively). */
+  /** A username or e-mail as the pool compares them (Gen 2 pools: case-insensitively); phone numbers as given. */
   normalize(name: string): string {
     return this.settings().caseSensitive ? name : name.toLowerCase()
   }
 
-  /** By e-mail alias, or by the username itself (the sub), as Cognito accepts both. */
+  /**
+   * By a sign-in alias the pool's users sign in with (`UsernameAttributes`: e-mail, phone number),
+   * or by the username itself (the sub), as Cognito accepts both.
+   */
   findUser(name: string): StoredUser | undefined {
-    const sub = this.emails.get(this.normalize(name))
-    return sub ? this.users.get(sub) : this.users.get(name.toLowerCase())
+    for (const attribute of this.settings().usernameAttributes) {
+      if (!ALIASES.includes(attribute as Alias)) continue
+      const sub = this.aliases.get(this.aliasKey(attribute as Alias, name))
+      if (sub) return this.users.get(sub)
+    }
+    return this.users.get(name.toLowerCase())
   }
 
   userBySub(sub: string): StoredUser | undefined {
@@ -84,27 +94,44 @@ export class PoolState {
 
   /** The sub of the user whose e-mail (alias) this is. */
   emailOwner(email: string): string | undefined {
-    return this.emails.get(this.normalize(email))
+    return this.aliasOwner('email', email)
+  }
+
+  /** The sub of the user whose `email` or `phone_number` this is. */
+  aliasOwner(attribute: Alias, value: string): string | undefined {
+    return this.aliases.get(this.aliasKey(attribute, value))
   }
 
   addUser(user: StoredUser): void {
     this.users.set(user.sub, user)
-    if (user.attributes.email) this.emails.set(this.normalize(user.attributes.email), user.sub)
+    for (const attribute of ALIASES) {
+      const value = user.attributes[attribute]
+      if (value) this.aliases.set(this.aliasKey(attribute, value), user.sub)
+    }
     this.changed()
   }
 
   /** Makes `email` the user's address and sign-in alias, freeing the old one. */
   changeEmail(user: StoredUser, email: string): void {
-    if (user.attributes.email) this.emails.delete(this.normalize(user.attributes.email))
-    user.attributes.email = email
-    this.emails.set(this.normalize(email), user.sub)
+    this.changeAlias(user, 'email', email)
+  }
+
+  /** Makes `value` the user's `email` or `phone_number` and sign-in alias, freeing the old one. */
+  changeAlias(user: StoredUser, attribute: Alias, value: string): void {
+    const old = user.attributes[attribute]
+    if (old && this.aliases.get(this.aliasKey(attribute, old)) === user.sub) this.aliases.delete(this.aliasKey(attribute, old))
+    user.attributes[attribute] = value
+    this.aliases.set(this.aliasKey(attribute, value), user.sub)
     this.touch(user)
   }
 
   deleteUser(user: StoredUser): void {
     this.revokeSessionsOf(user.sub)
     this.users.delete(user.sub)
-    if (user.attributes.email) this.emails.delete(this.normalize(user.attributes.email))
+    for (const attribute of ALIASES) {
+      const value = user.attributes[attribute]
+      if (value && this.aliases.get(this.aliasKey(attribute, value)) === user.sub) this.aliases.delete(this.aliasKey(attribute, value))
+    }
     this.changed()
   }
 
@@ -218,6 +245,11 @@ export class PoolState {
   }
 
   // --- Internals ----------------------------------------------------------------------------
+
+  /** E-mail compares as the pool compares names; a phone number (E.164) exactly. */
+  private aliasKey(attribute: Alias, value: string): string {
+    return `${attribute}\u0000${attribute === 'email' ? this.normalize(value) : value}`
+  }
 
   private indexSession(session: StoredSession): void {
     this.sessions.set(session.originJti, session)

@@ -80,10 +80,13 @@ export async function preSignUp(pool: LocalPool, triggerSource: 'PreSignUp_SignU
     request: { userAttributes: { ...user.attributes }, validationData: validationData ?? null },
     response: { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false },
   })
-  return { autoConfirmUser: response?.autoConfirmUser === true, autoVerifyEmail: response?.autoVerifyEmail === true }
+  return { autoConfirmUser: response?.autoConfirmUser === true, autoVerifyEmail: response?.autoVerifyEmail === true, autoVerifyPhone: response?.autoVerifyPhone === true }
 }
 
-/** The subject and body of a message with its code, from the CustomMessage trigger if there is one. */
+/**
+ * The subject and body of a message with its code, from the CustomMessage trigger if there is one:
+ * its `emailMessage` for an e-mail, its `smsMessage` for a text (which has no subject).
+ */
 export async function customMessage(
   pool: LocalPool,
   triggerSource: string,
@@ -92,6 +95,7 @@ export async function customMessage(
   call: TriggerCall,
   /** The message without a trigger: the pool's verification e-mail unless told (an invitation's). */
   template: { subject: string, message: string } = pool.settings.verificationEmail,
+  medium: 'EMAIL' | 'SMS' = 'EMAIL',
 ): Promise<{ subject: string, body: string }> {
   const { subject, message } = template
   const fallback = { subject, body: message.replaceAll('{####}', code) }
@@ -104,12 +108,15 @@ export async function customMessage(
     response: { smsMessage: null, emailMessage: null, emailSubject: null },
   })
   if (!response) return fallback
-  const emailMessage = response.emailMessage
-  if (typeof emailMessage === 'string' && emailMessage) {
+  const custom = medium === 'SMS' ? response.smsMessage : response.emailMessage
+  if (typeof custom === 'string' && custom) {
     // Cognito refuses a custom message that drops the code: the user could never confirm.
-    if (!emailMessage.includes('{####}')) throw invalidTriggerResponse('the email message must contain {####}.')
-    const body = emailMessage.replaceAll('{####}', code)
-    return { subject: typeof response.emailSubject === 'string' && response.emailSubject ? response.emailSubject : subject, body: invitation ? body.replaceAll('{username}', user.attributes.email ?? user.sub) : body }
+    if (!custom.includes('{####}')) throw invalidTriggerResponse(`the ${medium === 'SMS' ? 'sms' : 'email'} message must contain {####}.`)
+    const body = custom.replaceAll('{####}', code)
+    return {
+      subject: medium === 'EMAIL' && typeof response.emailSubject === 'string' && response.emailSubject ? response.emailSubject : subject,
+      body: invitation ? body.replaceAll('{username}', user.attributes.email ?? user.attributes.phone_number ?? user.sub) : body,
+    }
   }
   return fallback
 }

@@ -1,6 +1,8 @@
 /**
  * What of a user pool the local one does not serve (../core/unserved.ts gathers every service's
- * lines): triggers it does not run, MFA, phone sign-in, external providers and the hosted UI.
+ * lines): triggers it does not run, remembered devices, passwordless sign-in, usernames that are
+ * neither an e-mail address nor a phone number, external providers and the hosted UI. MFA (TOTP,
+ * SMS, e-mail) and phone-number sign-in are served: their text messages go to the sandbox's mailbox.
  */
 import type { AssemblyReader } from '../core/unserved'
 
@@ -43,15 +45,17 @@ export function userPoolUnserved(reader: AssemblyReader): string[] {
       lines.push(`Auth: the ${trigger.name} trigger${reader.functionOf(target, ' (function ', ')')} is not run offline: ${trigger.effect}.`)
     }
 
-    const mfa = reader.value(pool, 'MfaConfiguration')
-    if (mfa === 'ON' || mfa === 'OPTIONAL') {
-      const kinds = ((reader.value(pool, 'EnabledMfas') ?? []) as string[]).map(kind => ({ SMS_MFA: 'SMS', SOFTWARE_TOKEN_MFA: 'TOTP', EMAIL_OTP: 'e-mail' })[kind] ?? kind)
-      const mode = mfa === 'ON' ? 'REQUIRED' : 'OPTIONAL'
-      lines.push(`Auth: multi-factor authentication (${mode}${kinds.length ? `: ${kinds.join(', ')}` : ''}) is not served offline: sign-in never asks for a second factor${mfa === 'ON' ? ' although the cloud requires one' : ''}, and MFA set-up calls (setUpTOTP, updateMFAPreference) fail.`)
+    if (reader.value(pool, 'DeviceConfiguration')) {
+      lines.push('Auth: remembered devices (DeviceConfiguration) are not served offline: every sign-in asks for the second factor, and rememberDevice and fetchDevices fail.')
     }
-    const usernames = [...((reader.value(pool, 'UsernameAttributes') ?? []) as string[]), ...((reader.value(pool, 'AliasAttributes') ?? []) as string[])]
-    if (usernames.includes('phone_number')) {
-      lines.push('Auth: sign-in with a phone number is not served offline (no text messages): only e-mail sign-up and sign-in work.')
+    const firstFactors = (((reader.value(pool, 'Policies') ?? {}) as { SignInPolicy?: { AllowedFirstAuthFactors?: string[] } }).SignInPolicy?.AllowedFirstAuthFactors ?? [])
+      .filter(factor => factor !== 'PASSWORD')
+    if (firstFactors.length) {
+      lines.push(`Auth: passwordless sign-in (${firstFactors.join(', ')}) is not served offline: the USER_AUTH flow is refused; sign-in with a password works.`)
+    }
+    const usernames = (reader.value(pool, 'UsernameAttributes') ?? []) as string[]
+    if (!usernames.includes('email') && !usernames.includes('phone_number')) {
+      lines.push('Auth: usernames that are neither an e-mail address nor a phone number are not served offline: sign-up is refused.')
     }
   }
   const providers = assembly.resourcesOfType('AWS::Cognito::UserPoolIdentityProvider').map(idp => String(reader.value(idp, 'ProviderName') ?? idp.logicalId))

@@ -25,9 +25,15 @@ const WRITABLE = new Set([
 ])
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/u
+/** E.164, as Cognito takes phone numbers: `+` and the digits, country code first. */
+const PHONE = /^\+\d{4,15}$/u
 
 export function isEmail(value: string): boolean {
   return value.length <= 2048 && EMAIL.test(value)
+}
+
+export function isPhone(value: string): boolean {
+  return PHONE.test(value)
 }
 
 /** Rejects what a user may not set: unknown, immutable or verification attributes, bad formats. */
@@ -41,7 +47,7 @@ export function checkWritableAttributes(attributes: Array<{ name: string, value:
       throw attributeNotInSchema(name)
     }
     if (name === 'email' && !isEmail(value)) throw invalidEmail()
-    if (name === 'phone_number' && !/^\+\d{4,15}$/u.test(value)) throw invalidPhoneNumber()
+    if (name === 'phone_number' && !isPhone(value)) throw invalidPhoneNumber()
     out[name] = value
   }
   return out
@@ -51,6 +57,12 @@ export function checkWritableAttributes(attributes: Array<{ name: string, value:
 export function maskEmail(email: string): string {
   const [local = '', domain = ''] = email.split('@')
   return `${local.charAt(0)}***@${domain.charAt(0)}***`
+}
+
+/** A phone number masked as Cognito shows it: `+*******0100`, all but the last four digits hidden. */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/^\+/u, '')
+  return `+${'*'.repeat(Math.max(0, digits.length - 4))}${digits.slice(-4)}`
 }
 
 /**

@@ -54,6 +54,27 @@ export interface UserPoolSettings {
   groups: UserPoolGroup[]
   /** The Lambda triggers the sandbox runs (`LambdaConfig`), by Cognito's name: function ARNs. */
   triggers: UserPoolTriggers
+  /** `MfaConfiguration` and `EnabledMfas`; absent: MFA off. */
+  mfa?: UserPoolMfa
+  /** Text messages; `{####}` stands for the code. Absent: Cognito's default wording. */
+  sms?: { verificationMessage: string, authenticationMessage: string }
+  /**
+   * `AccountRecoverySetting`'s mechanisms by priority (`verified_email`, `verified_phone_number`,
+   * `admin_only`); absent: e-mail, as the sandbox did before it read them.
+   */
+  accountRecovery?: string[]
+  /** The app client's `AuthSessionValidity` in seconds: how long a challenge's Session lasts (Cognito's default 3 minutes). */
+  authSessionSeconds?: number
+}
+
+/** A second factor, by Cognito's name for it. */
+export type MfaMethod = 'SOFTWARE_TOKEN_MFA' | 'SMS_MFA' | 'EMAIL_OTP'
+
+export interface UserPoolMfa {
+  /** `ON` (defineAuth's REQUIRED), `OPTIONAL` or `OFF`. */
+  configuration: 'ON' | 'OPTIONAL' | 'OFF'
+  /** `EnabledMfas`: the factors users may set up. */
+  methods: MfaMethod[]
 }
 
 export interface UserPoolTriggers {
@@ -74,12 +95,17 @@ export type TriggerResult
 /** Runs a trigger's function (by ARN) with a Cognito event. */
 export type TriggerInvoker = (functionArn: string, event: Record<string, unknown>) => Promise<TriggerResult>
 
-/** A message the pool would have e-mailed: printed by the sandbox and listed for tests. */
+/** A message the pool would have e-mailed or texted: printed by the sandbox and listed for tests. */
 export interface SandboxMessage {
-  /** `invitation`: AdminCreateUser's, whose code is the temporary password. */
-  kind: 'sign-up' | 'forgot-password' | 'verify-attribute' | 'invitation'
-  /** The address the message went to (as the user typed it). */
+  /**
+   * `invitation`: AdminCreateUser's, whose code is the temporary password; `mfa-sms` and
+   * `mfa-email`: a second factor's code at sign-in (SMS_MFA, EMAIL_OTP).
+   */
+  kind: 'sign-up' | 'forgot-password' | 'verify-attribute' | 'invitation' | 'mfa-sms' | 'mfa-email'
+  /** The address or phone number the message went to (as the user typed it). */
   to: string
+  /** How it went: absent (files from before text messages) means e-mail. */
+  medium?: 'EMAIL' | 'SMS'
   /** The user's sub. */
   sub: string
   code: string

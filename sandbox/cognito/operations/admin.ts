@@ -2,16 +2,16 @@
  * The admin API, authorized by IAM as in AWS: the caller signs the request (SigV4) with credentials
  * the sandbox trusts, and its policies must allow `cognito-idp:<Operation>` on the pool's ARN.
  * Group membership (AdminAddUserToGroup, AdminRemoveUserFromGroup, AdminListGroupsForUser,
- * ListGroups), the look-ups a script or function does first (AdminGetUser, ListUsers), and a user's
+ * ListGroups), the look-ups a script or function does first (AdminGetUser, ListUsers), a user's
  * lifecycle (AdminCreateUser, AdminConfirmSignUp, AdminSetUserPassword, AdminUpdateUserAttributes,
- * AdminDisableUser, AdminEnableUser, AdminDeleteUser).
+ * AdminDisableUser, AdminEnableUser, AdminDeleteUser) and second factors (AdminSetUserMFAPreference).
  */
 import { randomInt, randomUUID } from 'node:crypto'
 import type { Principal } from '../../iam/types'
 import { deliver } from '../codes'
 import {
   accessDenied, aliasExists, attributeRequired, cannotConfirm, constraintFailed, emailMismatch, groupNotFound, notInSandbox,
-  paginationTokenInvalid, poolNotFound, userNotFound, usernameExists, usernameNotEmail,
+  paginationTokenInvalid, phoneMismatch, poolNotFound, userNotFound,
 } from '../errors'
 import { attributeList, optionalString, pageSize, requireString, stringList, type Body } from '../params'
 import type { LocalPool } from '../pool'
@@ -19,7 +19,9 @@ import * as srp from '../srp'
 import type { StoredGroup, StoredUser } from '../state-file'
 import { callOf, customMessage, preSignUp, runTrigger, userAttributesOf } from '../triggers'
 import { matchesFilter, parseUserFilter } from '../user-filter'
-import { checkAdminAttributes, checkPassword, isEmail } from '../validation'
+import { checkAdminAttributes, checkPassword } from '../validation'
+import { mfaFields, setPreference } from './mfa'
+import { assertAliasesFree, usernameAlias } from './sign-up'
 
 /** Who signed the request, and the IAM action it asks for (`cognito-idp:AdminAddUserToGroup`). */
 export interface Caller {
@@ -89,18 +91,23 @@ export async function adminCreateUser(pool: LocalPool, body: Body, caller: Calle
     if (action === 'RESEND') throw notInSandbox('MessageAction RESEND')
     throw constraintFailed('MessageAction', action, 'Member must satisfy enum value set: [RESEND, SUPPRESS]')
   }
-  if (!pool.settings.usernameAttributes.includes('email')) throw notInSandbox('A pool whose users do not sign in with their email')
-  if (!isEmail(username)) throw usernameNotEmail()
-  if (attributes.email !== undefined && pool.state.normalize(attributes.email) !== pool.state.normalize(username)) throw emailMismatch()
-  attributes.email = username
-  attributes.email_verified ??= 'false'
+  if (usernameAlias(pool, username) === 'email') {
+    if (attributes.email !== undefined && pool.state.normalize(attributes.email) !== pool.state.normalize(username)) throw emailMismatch()
+    attributes.email = username
+  }
+  else {
+    if (attributes.phone_number !== undefined && attributes.phone_number !== username) throw phoneMismatch()
+    attributes.phone_number = username
+  }
+  if (attributes.email) attributes.email_verified ??= 'false'
+  if (attributes.phone_number) attributes.phone_number_verified ??= 'false'
   for (const name of pool.settings.requiredAttributes) {
     if (!attributes[name]) throw attributeRequired(name)
   }
   const given = optionalString(body, 'TemporaryPassword', 256)
   const password = given ?? temporaryPassword(pool)
   checkPassword(password, pool.settings.passwordPolicy)
-  if (pool.state.findUser(username)) throw usernameExists()
+  assertAliasesFree(pool, attributes)
 
   const sub = randomUUID()
   const now = new Date().toISOString()
@@ -116,7 +123,7 @@ export async function adminCreateUser(pool: LocalPool, body: Body, caller: Calle
   }
   const call = callOf(body)
   await preSignUp(pool, 'PreSignUp_AdminCreateUser', user, call, undefined)
-  if (pool.state.findUser(username)) throw usernameExists()
+  assertAliasesFree(pool, attributes)
   if (action !== 'SUPPRESS') {
     const { subject, body: text } = await customMessage(pool, 'CustomMessage_AdminCreateUser', user, password, call, {
       subject: 'Your temporary password',
@@ -147,23 +154,30 @@ export async function adminSetUserPassword(pool: LocalPool, body: Body, caller: 
 }
 
 /**
- * Sets attributes as an administrator may: the e-mail (and `email_verified`) change at once,
- * without a code, as Cognito's admin API changes them; a new e-mail is unverified unless the
- * request says `email_verified: true`.
+ * Sets attributes as an administrator may: the e-mail or phone number (and `email_verified`,
+ * `phone_number_verified`) change at once, without a code, as Cognito's admin API changes them; a
+ * new one is unverified unless the request says it is verified.
  */
 export async function adminUpdateUserAttributes(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
   authorize(pool, body, caller)
   const user = requireUser(pool, body)
-  const { email, ...rest } = checkAdminAttributes(attributeList(body, 'UserAttributes', true))
+  const { email, phone_number: phone, ...rest } = checkAdminAttributes(attributeList(body, 'UserAttributes', true))
   for (const name of pool.settings.requiredAttributes) {
     if (name in rest && !rest[name]) throw attributeRequired(name)
   }
   if (email !== undefined && pool.state.normalize(email) !== pool.state.normalize(user.attributes.email ?? '')) {
-    const owner = pool.state.emailOwner(email)
-    if (owner && owner !== user.sub) throw aliasExists()
-    pool.state.changeEmail(user, email)
+    const owner = pool.state.aliasOwner('email', email)
+    if (owner && owner !== user.sub && pool.settings.usernameAttributes.includes('email')) throw aliasExists()
+    pool.state.changeAlias(user, 'email', email)
     delete user.pendingEmail
     user.attributes.email_verified = rest.email_verified ?? 'false'
+  }
+  if (phone !== undefined && phone !== user.attributes.phone_number) {
+    const owner = pool.state.aliasOwner('phone_number', phone)
+    if (owner && owner !== user.sub && pool.settings.usernameAttributes.includes('phone_number')) throw aliasExists('phone_number')
+    pool.state.changeAlias(user, 'phone_number', phone)
+    delete user.pendingPhone
+    user.attributes.phone_number_verified = rest.phone_number_verified ?? 'false'
   }
   Object.assign(user.attributes, rest)
   pool.state.touch(user)
@@ -197,8 +211,16 @@ export async function adminDeleteUser(pool: LocalPool, body: Body, caller: Calle
 
 export async function adminGetUser(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
   authorize(pool, body, caller)
-  const { Attributes, ...user } = userType(requireUser(pool, body))
-  return { ...user, UserAttributes: Attributes }
+  const stored = requireUser(pool, body)
+  const { Attributes, ...user } = userType(stored)
+  return { ...user, UserAttributes: Attributes, ...mfaFields(stored) }
+}
+
+/** As SetUserMFAPreference, for any user of the pool. */
+export async function adminSetUserMfaPreference(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {
+  authorize(pool, body, caller)
+  setPreference(pool, requireUser(pool, body), body)
+  return {}
 }
 
 export async function listUsers(pool: LocalPool, body: Body, caller: Caller): Promise<Body> {

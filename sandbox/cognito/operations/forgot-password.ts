@@ -6,6 +6,7 @@ import { cannotResetPassword, codeMismatch, noVerifiedContact } from '../errors'
 import { requireString, type Body } from '../params'
 import type { LocalPool } from '../pool'
 import * as srp from '../srp'
+import type { StoredUser } from '../state-file'
 import { callOf, runTrigger, userAttributesOf } from '../triggers'
 import { checkPassword } from '../validation'
 
@@ -14,9 +15,23 @@ export async function forgotPassword(pool: LocalPool, body: Body): Promise<Body>
   if (!user) return hidden
   // Its temporary password is all such a user has: only an administrator can give another.
   if (user.status === 'FORCE_CHANGE_PASSWORD') throw cannotResetPassword()
-  const email = user.attributes.email
-  if (!email || user.attributes.email_verified !== 'true') throw noVerifiedContact()
-  return { CodeDeliveryDetails: await sendCode(pool, user, 'forgotPassword', email, { call: callOf(body) }) }
+  const to = recoveryDestination(pool, user)
+  if (!to) throw noVerifiedContact()
+  return { CodeDeliveryDetails: await sendCode(pool, user, 'forgotPassword', to, { call: callOf(body) }) }
+}
+
+/**
+ * The first of the pool's recovery mechanisms (`AccountRecoverySetting`) the user has verified, as
+ * Cognito picks it; never the channel of the user's preferred second factor, which must not also
+ * reset the password.
+ */
+function recoveryDestination(pool: LocalPool, user: StoredUser): string | undefined {
+  const { attributes } = user
+  for (const mechanism of pool.settings.accountRecovery ?? ['verified_email']) {
+    if (mechanism === 'verified_email' && attributes.email && attributes.email_verified === 'true' && user.mfa?.preferred !== 'EMAIL_OTP') return attributes.email
+    if (mechanism === 'verified_phone_number' && attributes.phone_number && attributes.phone_number_verified === 'true' && user.mfa?.preferred !== 'SMS_MFA') return attributes.phone_number
+  }
+  return undefined
 }
 
 export async function confirmForgotPassword(pool: LocalPool, body: Body): Promise<Body> {

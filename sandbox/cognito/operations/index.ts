@@ -9,9 +9,11 @@ import { parseBody, type Body } from '../params'
 import type { LocalPool } from '../pool'
 import {
   adminAddUserToGroup, adminConfirmSignUp, adminCreateUser, adminDeleteUser, adminDisableUser, adminEnableUser, adminGetUser,
-  adminListGroupsForUser, adminRemoveUserFromGroup, adminSetUserPassword, adminUpdateUserAttributes, listGroups, listUsers, type Caller,
+  adminListGroupsForUser, adminRemoveUserFromGroup, adminSetUserMfaPreference, adminSetUserPassword, adminUpdateUserAttributes, listGroups,
+  listUsers, type Caller,
 } from './admin'
 import { confirmForgotPassword, forgotPassword } from './forgot-password'
+import { associateSoftwareToken, setUserMfaPreference, verifySoftwareToken } from './mfa'
 import { getTokensFromRefreshToken, globalSignOut, revokeToken } from './session'
 import { initiateAuth, respondToAuthChallenge } from './sign-in'
 import { confirmSignUp, resendConfirmationCode, signUp } from './sign-up'
@@ -41,6 +43,9 @@ const OPERATIONS: Record<string, Operation> = {
   DeleteUser: deleteUser,
   ForgotPassword: forgotPassword,
   ConfirmForgotPassword: confirmForgotPassword,
+  AssociateSoftwareToken: associateSoftwareToken,
+  VerifySoftwareToken: verifySoftwareToken,
+  SetUserMFAPreference: setUserMfaPreference,
 }
 
 const SIGNED: Record<string, SignedOperation> = {
@@ -57,6 +62,7 @@ const SIGNED: Record<string, SignedOperation> = {
   AdminDisableUser: adminDisableUser,
   AdminEnableUser: adminEnableUser,
   AdminDeleteUser: adminDeleteUser,
+  AdminSetUserMFAPreference: adminSetUserMfaPreference,
 }
 
 /** An admin API operation by name, for callers inside the sandbox that act as its admin (the console). */

@@ -1,7 +1,7 @@
 /**
  * InitiateAuth (USER_SRP_AUTH, USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH) and RespondToAuthChallenge
  * (PASSWORD_VERIFIER, the second half of SRP; NEW_PASSWORD_REQUIRED, for a user an administrator
- * made or gave a temporary password).
+ * made or gave a temporary password; the second factors and their set-up, in mfa.ts).
  */
 import { createHmac, randomUUID } from 'node:crypto'
 import {
@@ -14,7 +14,8 @@ import * as srp from '../srp'
 import type { StoredUser } from '../state-file'
 import { callOf, type TriggerCall } from '../triggers'
 import { checkPassword, checkWritableAttributes } from '../validation'
-import { refresh, startSession } from './session'
+import { afterPassword, answerFactor, answerSelection, answerSetup } from './mfa'
+import { refresh } from './session'
 
 /** How long an SRP challenge stays answerable, and how far TIMESTAMP may be from our clock. */
 const CHALLENGE_LIFETIME = 5 * 60_000
@@ -95,14 +96,28 @@ export async function respondToAuthChallenge(pool: LocalPool, body: Body): Promi
   const clientId = pool.requireClient(body)
   const challenge = requireString(body, 'ChallengeName', 64)
   const responses = stringMap(body, 'ChallengeResponses')
-  if (challenge === 'NEW_PASSWORD_REQUIRED') return newPassword(pool, clientId, body, responses)
-  if (challenge !== 'PASSWORD_VERIFIER') throw notInSandbox(`Challenge ${challenge.slice(0, 64)}`)
+  switch (challenge) {
+    case 'PASSWORD_VERIFIER':
+      break
+    case 'NEW_PASSWORD_REQUIRED':
+      return newPassword(pool, clientId, body, responses)
+    case 'SOFTWARE_TOKEN_MFA':
+    case 'SMS_MFA':
+    case 'EMAIL_OTP':
+      return answerFactor(pool, clientId, challenge, body, responses, callOf(body))
+    case 'SELECT_MFA_TYPE':
+      return answerSelection(pool, clientId, body, responses, callOf(body))
+    case 'MFA_SETUP':
+      return answerSetup(pool, clientId, body, responses, callOf(body))
+    default:
+      throw notInSandbox(`Challenge ${challenge.slice(0, 64)}`)
+  }
   const username = requiredResponse(responses, 'USERNAME')
   const secretBlock = requiredResponse(responses, 'PASSWORD_CLAIM_SECRET_BLOCK')
   const timestampText = requiredResponse(responses, 'TIMESTAMP')
   const signature = requiredResponse(responses, 'PASSWORD_CLAIM_SIGNATURE')
   const block = pool.secretBlocks.open(secretBlock)
-  if (!block || block.clientId !== clientId || block.challenge) throw incorrectCredentials()
+  if (!block || block.clientId !== clientId || block.challenge !== undefined) throw incorrectCredentials()
   const timestamp = srp.parseSrpTimestamp(timestampText)
   if (timestamp === undefined) throw invalidTimestamp()
   if (Math.abs(timestamp - Date.now()) > CLOCK_TOLERANCE) throw clockSkew()
@@ -126,14 +141,15 @@ export async function respondToAuthChallenge(pool: LocalPool, body: Body): Promi
 }
 
 /**
- * The password is right: tokens, unless it was a temporary one (FORCE_CHANGE_PASSWORD), which must
- * be replaced first. As Cognito, the challenge's Session is opaque and single use (sealed here).
+ * The password is right: tokens or a second factor, unless it was a temporary one
+ * (FORCE_CHANGE_PASSWORD), which must be replaced first. As Cognito, the challenge's Session is
+ * opaque and single use (sealed here).
  */
 function passwordProven(pool: LocalPool, user: StoredUser, clientId: string, call: TriggerCall): Promise<Body> | Body {
-  if (user.status !== 'FORCE_CHANGE_PASSWORD') return startSession(pool, user, clientId, call)
+  if (user.status !== 'FORCE_CHANGE_PASSWORD') return afterPassword(pool, user, clientId, call)
   if (user.disabled) throw userDisabled()
   const session = pool.secretBlocks.seal({
-    id: randomUUID(), clientId, userId: user.sub, fake: false, A: '', B: '', b: '', expiresAt: Date.now() + CHALLENGE_LIFETIME, challenge: 'NEW_PASSWORD_REQUIRED',
+    id: randomUUID(), clientId, userId: user.sub, expiresAt: Date.now() + CHALLENGE_LIFETIME, challenge: 'NEW_PASSWORD_REQUIRED', authTime: Math.floor(Date.now() / 1000),
   })
   const { email_verified: _verified, phone_number_verified: _phoneVerified, ...shown } = user.attributes
   return {
@@ -155,15 +171,17 @@ async function newPassword(pool: LocalPool, clientId: string, body: Body, respon
   const attributes = checkWritableAttributes(Object.entries(responses)
     .filter(([name]) => name.startsWith('userAttributes.'))
     .map(([name, value]) => ({ name: name.slice('userAttributes.'.length), value })))
-  // The e-mail is the username here: changing it on the way in would sign in someone else.
+  // The e-mail (or phone number) is the username here: changing it on the way in would sign in someone else.
   if (attributes.email !== undefined && pool.state.normalize(attributes.email) !== pool.state.normalize(user.attributes.email ?? '')) throw notInSandbox('Changing the email while setting a new password')
+  if (attributes.phone_number !== undefined && attributes.phone_number !== user.attributes.phone_number) throw notInSandbox('Changing the phone number while setting a new password')
   checkPassword(password, pool.settings.passwordPolicy)
   if (!pool.secretBlocks.claim(block)) throw invalidSession()
   Object.assign(user, srp.createVerifier(pool.poolName, user.sub, password))
   Object.assign(user.attributes, attributes)
   user.status = 'CONFIRMED'
   pool.state.touch(user)
-  return startSession(pool, user, clientId, callOf(body))
+  // As Cognito: a pool with MFA asks for the second factor (or its set-up) now.
+  return afterPassword(pool, user, clientId, callOf(body))
 }
 
 /** A challenge response the answer needs; Cognito names the first one missing, in this order. */

@@ -27,7 +27,7 @@ describe('the mailbox page', () => {
   it('says when nothing was sent yet, and whose codes a filtered page shows', () => {
     const page = mailboxPage([], 'bob@example.com')
     expect(page).toContain('None yet')
-    expect(page).toContain('e-mailed to bob@example.com')
+    expect(page).toContain('e-mailed or texted to bob@example.com')
   })
 
   it('escapes everything it shows', () => {

@@ -15,6 +15,8 @@ describe('a code in the terminal', () => {
     expect(formatMessage(message('sign-up'), false)).toBe('\n✉  sign-up code for a@example.com: 123456')
     expect(formatMessage(message('forgot-password'), false)).toBe('\n✉  password-reset code for a@example.com: 123456')
     expect(formatMessage(message('verify-attribute'), false)).toBe('\n✉  verification code for a@example.com: 123456')
+    expect(formatMessage({ ...message('mfa-sms'), to: '+15555550100', medium: 'SMS' }, false)).toBe('\n✉  SMS sign-in code for +15555550100: 123456')
+    expect(formatMessage(message('mfa-email'), false)).toBe('\n✉  e-mail sign-in code for a@example.com: 123456')
   })
 
   it('is bold and coloured as a whole in a terminal, so searching its text still finds it', () => {

@@ -70,7 +70,9 @@ function unserved(): Record<string, Resources> {
   })
   const auth = { ...served.auth! }
   auth.Pool = { Type: 'AWS::Cognito::UserPool', Properties: {
+    // Served offline: required TOTP, phone-number sign-in. Not served: remembered devices and passwordless sign-in.
     UsernameAttributes: ['email', 'phone_number'], MfaConfiguration: 'ON', EnabledMfas: ['SOFTWARE_TOKEN_MFA'], Tags: tags('amplifyAuth'),
+    DeviceConfiguration: { ChallengeRequiredOnNewDevice: true }, Policies: { SignInPolicy: { AllowedFirstAuthFactors: ['PASSWORD', 'EMAIL_OTP'] } },
     LambdaConfig: { PreSignUp: { 'Fn::GetAtt': ['PreSignUpFn', 'Arn'] }, CustomMessage: { 'Fn::GetAtt': ['PreSignUpFn', 'Arn'] } },
   } }
   auth.Identities = { Type: 'AWS::Cognito::IdentityPool', Properties: { AllowUnauthenticatedIdentities: true, SupportedLoginProviders: { 'accounts.google.com': 'id' } } }
@@ -143,8 +145,8 @@ describe('unservedFeatures', () => {
       /^Data: Query\.legacy calls Lambda function legacy-fn \(a\.handler\.function\), which is not part of this backend: calling it returns a Lambda:ResourceNotFoundException error\.$/,
       /^Data: Query\.weather uses HTTP data source WeatherApi, .* UnsupportedOperation error\.$/,
       /^Data: OpenSearch data source Search is not served offline; no field uses it yet\.$/,
-      /^Auth: multi-factor authentication \(REQUIRED: TOTP\) .* never asks for a second factor although the cloud requires one/,
-      /^Auth: sign-in with a phone number is not served offline/,
+      /^Auth: remembered devices \(DeviceConfiguration\) are not served offline/,
+      /^Auth: passwordless sign-in \(EMAIL_OTP\) is not served offline: the USER_AUTH flow is refused/,
       /^Auth: sign-in with Google \(externalProviders\) .* signInWithRedirect/,
       /^Auth: identity-pool sign-in with accounts\.google\.com is not served offline/,
       // The onUpload trigger is run offline; the queue is not.
