@@ -16,6 +16,7 @@ import type { Clock } from './core/clock'
 import { loadOrCreateIds } from './core/ids'
 import { assertOutputsReplaceable, cachedBackendOutputs, preloadOutputsGenerator, withLocalEndpoints, writeOutputs, type LocalEndpoints } from './core/outputs'
 import { bindPort, type BoundPort, type PortName, type RequestObserver } from './core/port'
+import { RequestLog } from './core/requests'
 import type { OwnPort, RunningService, Service, ServiceContext } from './core/service'
 import { loadOrCreateCertificate, type SandboxCertificate } from './core/tls'
 import type { SandboxMessage } from './core/types'
@@ -86,6 +87,8 @@ export interface Sandbox {
   readonly userPool: Services['auth']['pool']
   readonly identityPool: Services['identity']['pool']
   readonly iam: SandboxIam
+  /** What every local service decided about each request, newest first (the console's Requests panel). */
+  readonly requests: RequestLog
   /** The AWS shared credentials file (profile `amplify-sandbox`) that signs admin requests. */
   readonly adminCredentialsPath: string
   /** True when this start served the last synth again (nothing it depends on changed) instead of running CDK. */
@@ -137,6 +140,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   let iam: SandboxIam | undefined
+  const requests = new RequestLog()
   const services = new RunningServices()
   let first: Awaited<ReturnType<typeof synth>>
   let tls: SandboxCertificate
@@ -144,7 +148,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ;[first, tls] = await Promise.all([synth(true), loadOrCreateCertificate(join(dataDir, 'tls'))])
     log(first.reused ? 'Reused the last synth (amplify/ unchanged)' : `Synthesized amplify/ in ${first.synthSeconds} s`)
     iam = await createIam({ dir: join(dataDir, 'iam'), adminCredentialsFile: join(dataDir, ADMIN_CREDENTIALS_FILE), assembly: first.assembly, ids })
-    const shared = { assembly: first.assembly, ids, projectDir, dataDir, show, host, tls, iam, log, onMessage: options.onMessage, clock: options.clock }
+    const shared = { assembly: first.assembly, ids, projectDir, dataDir, show, host, tls, iam, requests, log, onMessage: options.onMessage, clock: options.clock }
     await services.start(shared, ports)
     if (options.from) {
       const items = await restoreTables(options.from, services.byName.data.dynamo, log)
@@ -221,6 +225,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     userPool: byName.auth.pool,
     identityPool: byName.identity.pool,
     iam: sandboxIam,
+    requests,
     adminCredentialsPath: sandboxIam.admin.file,
     reusedSynth: first.reused,
     summary: () => services.summary(),

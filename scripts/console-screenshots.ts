@@ -2,8 +2,9 @@
  * `node --import tsx scripts/console-screenshots.ts`: writes docs/console/*.png, the README's
  * pictures of the sandbox console's panels. It starts its own sandbox on free ports, fills it with
  * the app's own seed (amplify/seed/seed.ts, as `npm run sandbox:seed` runs it), signs one more
- * person up (a code in Mail), asks the backend's function for Ann's summary, and photographs each
- * panel in Chromium at 1000 px, in light mode. About half a minute.
+ * person up (a code in Mail), asks the backend's function for Ann's summary, has Bob try to change
+ * one of Ann's todos and someone sign in as Ann with a wrong password (two refusals for Requests),
+ * and photographs each panel in Chromium at 1000 px, in light mode. About half a minute.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -30,8 +31,19 @@ try {
   const { context: ann } = await amplifyContext(sandbox.outputsPath)
   await signIn(ann, { username: SEED_USERS.ann, password: SEED_PASSWORD })
   const { config } = await amplifyContext(sandbox.outputsPath)
-  const summary = await generateClient<Schema>({ config }).queries.todoSummary(ann)
+  const client = generateClient<Schema>({ config })
+  const summary = await client.queries.todoSummary(ann)
   if (summary.errors?.length) throw new Error(`todoSummary failed: ${summary.errors[0]!.message}`)
+  // Refusals for the Requests panel: Bob edits one of Ann's todos (the owner rule says no), and a wrong password.
+  const { context: bob } = await amplifyContext(sandbox.outputsPath)
+  await signIn(bob, { username: SEED_USERS.bob, password: SEED_PASSWORD })
+  const annsTodo = (await client.models.Todo.list(ann)).data[0]!
+  const edit = await client.models.Todo.update(bob, { id: annsTodo.id, content: 'Edited by Bob' })
+  if (!edit.errors?.length) throw new Error('Bob could change Ann\'s todo')
+  const { context: stranger } = await amplifyContext(sandbox.outputsPath)
+  await signIn(stranger, { username: SEED_USERS.ann, password: 'Not-her-password-1' }).then(() => {
+    throw new Error('A wrong password signed in')
+  }, () => {})
 
   const url = new URL(sandbox.summary().find(line => line.trim().startsWith('Console'))!.trim().split(/\s+/)[1]!)
   const page = await (await browser.newContext({ viewport: { width: 1000, height: 720 }, colorScheme: 'light' })).newPage()
@@ -54,6 +66,7 @@ try {
   await shoot('storage', `/storage/${encodeURIComponent(files.name)}/file?${new URLSearchParams({ key: attachments('attachments/') })}`)
   const reader = sandbox.functions.summaries().find(fn => fn.name.includes('todos-reader') || fn.name.includes('todosReader'))!
   await shoot('functions', `/functions/${encodeURIComponent(reader.name)}`)
+  await shoot('requests', '/requests?refused=1')
 }
 finally {
   await browser.close()

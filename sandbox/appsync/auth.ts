@@ -38,6 +38,8 @@ export interface Refusal {
   status: number
   errorType: string
   message: string
+  /** Why, in words, for the sandbox's request log (set where AppSync's message says little); never sent. */
+  reason?: string
 }
 
 export type AuthResult = { ok: true, caller: Caller } | Refusal
@@ -125,7 +127,8 @@ export function authorizeFields(caller: Caller, schema: GraphQLSchema, document:
   if (!type) return undefined
   for (const field of topLevelFields(document, operation.selectionSet)) {
     if (field.startsWith('__')) continue
-    if (!iam.isAllowed(caller.principal, 'appsync:GraphQL', `${apiArn}/types/${type.name}/fields/${field}`)) return refuse(MESSAGES.permission)
+    const arn = `${apiArn}/types/${type.name}/fields/${field}`
+    if (!iam.isAllowed(caller.principal, 'appsync:GraphQL', arn)) return { ...refuse(MESSAGES.permission), reason: iam.explain(caller.principal, 'appsync:GraphQL', arn) }
   }
   return undefined
 }

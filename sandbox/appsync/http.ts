@@ -5,9 +5,12 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { DocumentNode } from 'graphql'
 import { allowCors, answerPreflight, guard, parseUrl, PayloadTooLargeError, readBody, sendJson, type CorsPolicy } from '../core/http'
+import { shortReason, type RequestLog, type RequestRecord } from '../core/requests'
 import { graphql } from './graphql'
 import { authenticate, authorizeFields, executionIdentity, type Authenticator, type Caller } from './auth'
 import { executeOperation, type GraphQLResponse } from './execute'
+import type { AuthRules } from './explain'
+import { describeBody, describeFields, outcomeOf, presentedCaller, requestCaller, rootFields } from './requests'
 import type { LocalExecutionContext, LocalSimulator } from './simulator'
 
 export const GRAPHQL_PATH = '/graphql'
@@ -29,6 +32,10 @@ export interface GraphqlHandlerOptions {
   auth: Authenticator
   /** `arn:aws:appsync:<region>:<account>:apis/<apiId>`: what IAM policies name fields under. */
   apiArn: string
+  /** Where each request's caller, operation and outcome are recorded. */
+  requests?: RequestLog
+  /** The `@auth` rules of the API served now: what explains a refusal. */
+  rules: () => AuthRules
 }
 
 export function createGraphqlHandler(options: GraphqlHandlerOptions): RequestListener {
@@ -63,7 +70,17 @@ async function handle(options: GraphqlHandlerOptions, request: IncomingMessage, 
       body,
     },
   }, options.auth)
-  if (!auth.ok) return fail(response, auth.status, auth.errorType, auth.message)
+  if (!auth.ok) {
+    options.requests?.record({
+      service: 'data',
+      who: presentedCaller(request.headers),
+      what: describeBody(options.simulator.schema, body.toString('utf8'), options.rules()),
+      decision: 'refused',
+      status: auth.status,
+      reason: `${auth.errorType}: ${auth.message}`,
+    })
+    return fail(response, auth.status, auth.errorType, auth.message)
+  }
 
   const text = body.toString('utf8')
   if (text.trim() === '') return fail(response, 400, 'MalformedHttpRequestException', 'Request body is empty.')
@@ -84,8 +101,15 @@ async function handle(options: GraphqlHandlerOptions, request: IncomingMessage, 
   if (operationName != null && typeof operationName !== 'string') return unparsable()
 
   const { schema } = options.simulator
+  const rules = options.rules()
+  const fields = rootFields(schema, document, operationName ?? undefined, rules)
+  const record = (outcome: Pick<RequestRecord, 'decision' | 'status' | 'reason'>) =>
+    options.requests?.record({ service: 'data', who: requestCaller(auth.caller, request.headers), what: describeFields(fields), ...outcome })
   const denied = authorizeFields(auth.caller, schema, document, operationName ?? undefined, options.auth.iam, options.apiArn)
-  if (denied) return fail(response, denied.status, denied.errorType, denied.message)
+  if (denied) {
+    record({ decision: 'refused', status: denied.status, reason: shortReason(denied.reason ?? `${denied.errorType}: ${denied.message}`) })
+    return fail(response, denied.status, denied.errorType, denied.message)
+  }
 
   const context: LocalExecutionContext = {
     ...executionIdentity(auth.caller),
@@ -94,6 +118,7 @@ async function handle(options: GraphqlHandlerOptions, request: IncomingMessage, 
     appsyncErrors: [],
   }
   const result = await executeOperation(schema, document, (variables ?? undefined) as Record<string, unknown> | undefined, operationName ?? undefined, context)
+  if (options.requests) record({ status: 200, ...outcomeOf(result, fields, auth.caller, rules) })
   sendJson(response, 200, result, { contentType: JSON_UTF8 })
 }
 

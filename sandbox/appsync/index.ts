@@ -9,11 +9,13 @@
 import { join } from 'node:path'
 import type { CloudAssembly } from '../assembly'
 import { parseUrl } from '../core/http'
+import type { RequestLog } from '../core/requests'
 import type { DataApi, FunctionInvoker, StartDataApiOptions } from '../core/types'
 import { deployApiKey, type ApiKey } from './api-key'
 import type { AuthModes, Authenticator, Caller } from './auth'
 import { loadApiDefinition, toSimulatorConfig, type ApiDefinition } from './definition'
 import type { GraphQLResponse } from './execute'
+import { NO_RULES, readAuthRules, type AuthRules } from './explain'
 import { GRAPHQL_PATH, createGraphqlHandler, executeAs } from './http'
 import { serveDualProtocol } from '../core/listener'
 import { REALTIME_PATH, RealtimeServer } from './realtime'
@@ -30,7 +32,8 @@ export interface LocalDataApi extends DataApi {
   execute(caller: Caller, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse>
 }
 
-export async function startDataApi(opts: StartDataApiOptions): Promise<LocalDataApi> {
+/** `requests`: where each request's caller, operation and outcome are recorded. */
+export async function startDataApi(opts: StartDataApiOptions & { requests?: RequestLog }): Promise<LocalDataApi> {
   const log = opts.log ?? (() => {})
   // The region the sandbox's ids name; the local DynamoDB client signs for it.
   const region = opts.assembly.ids.region
@@ -38,6 +41,7 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<LocalData
   const simulator = new LocalSimulator({ log })
   let modes: AuthModes
   let apiKey: ApiKey | undefined
+  let rules: AuthRules = NO_RULES
   let expiryReported: string | undefined
   // Set by the orchestrator once the functions run; Lambda data sources read it per call.
   let functionInvoker: FunctionInvoker | undefined
@@ -62,9 +66,12 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<LocalData
     // Every start and reload deploys the key as `ampx sandbox` does: made once, its expiry renewed.
     // Before the new API is served: a key lifetime AppSync would refuse fails the load.
     const deployed = await deployApiKey(opts.dir, api.apiKey)
+    // Only the request log reads them, to explain refusals: a backend without the asset has none.
+    const nextRules = readAuthRules(await assembly.modelSchema().catch(() => ''))
     simulator.load(toSimulatorConfig(api, { endpoint: dynamo.endpoint, region, client: dynamo.client, invoker: () => functionInvoker, log }))
     modes = { defaultAuthentication: api.defaultAuthentication, additionalAuthentication: api.additionalAuthentication }
     apiKey = deployed.key
+    rules = nextRules
     for (const note of deployed.notes) log(note)
     return api
   }
@@ -74,7 +81,7 @@ export async function startDataApi(opts: StartDataApiOptions): Promise<LocalData
   try {
     const api = await apply(opts.assembly)
     // The API id is the sandbox's and stays the same across reloads.
-    const handlerOptions = { simulator, auth, apiArn: `arn:aws:appsync:${region}:${api.accountId}:apis/${api.apiId}` }
+    const handlerOptions = { simulator, auth, apiArn: `arn:aws:appsync:${region}:${api.accountId}:apis/${api.apiId}`, requests: opts.requests, rules: () => rules }
     realtime = new RealtimeServer(handlerOptions)
     const realtimeServer = realtime
     server = serveDualProtocol(opts.port, {

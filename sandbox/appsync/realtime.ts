@@ -11,9 +11,12 @@ import type { Duplex } from 'node:stream'
 import type { DocumentNode } from 'graphql'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { parseUrl } from '../core/http'
+import { shortReason, type RequestLog, type RequestRecord } from '../core/requests'
 import { graphql } from './graphql'
 import { authenticate, authorizeFields, executionIdentity, type Authenticator } from './auth'
 import { startSubscription, type AppSyncError, type GraphQLResponse } from './execute'
+import type { AuthRules } from './explain'
+import { describeFields, outcomeOf, presentedCaller, requestCaller, rootFields } from './requests'
 import { GRAPHQL_PATH } from './http'
 import type { LocalExecutionContext, LocalSimulator } from './simulator'
 
@@ -39,6 +42,10 @@ export interface RealtimeOptions {
   auth: Authenticator
   /** `arn:aws:appsync:<region>:<account>:apis/<apiId>`: what IAM policies name fields under. */
   apiArn: string
+  /** Where each connection's and subscription's caller and outcome are recorded. */
+  requests?: RequestLog
+  /** The `@auth` rules of the API served now: what explains a refusal. */
+  rules: () => AuthRules
 }
 
 interface Connection {
@@ -137,6 +144,7 @@ export class RealtimeServer {
   private async onInit(connection: Connection): Promise<void> {
     const auth = await authenticate({ headers: connection.headers, signed: { method: 'POST', path: CONNECT_PATH, query: '', body: '{}' } }, this.options.auth)
     if (!auth.ok) {
+      this.options.requests?.record({ service: 'data', who: presentedCaller(connection.headers), what: 'realtime connection', decision: 'refused', status: auth.status, reason: `${auth.errorType}: ${auth.message}` })
       // A 4xx errorCode makes the client give up instead of retrying with the same credentials.
       this.send(connection, { type: 'connection_error', payload: { errors: [{ errorType: auth.errorType, message: auth.message, errorCode: auth.status }] } })
       await this.drop(connection, 1000, 'Unauthorized')
@@ -172,10 +180,21 @@ export class RealtimeServer {
     // Every subscription is authorized on its own (the token may differ from the connection's).
     const headers = extensions?.authorization && typeof extensions.authorization === 'object' ? (extensions.authorization as Record<string, unknown>) : {}
     const auth = await authenticate({ headers, signed: { method: 'POST', path: GRAPHQL_PATH, query: '', body: String(data) } }, this.options.auth)
-    if (!auth.ok) return fail([{ errorType: auth.errorType, message: auth.message }])
     const { schema } = this.options.simulator
+    const rules = this.options.rules()
+    const fields = rootFields(schema, document, operationName, rules)
+    if (!auth.ok) {
+      this.options.requests?.record({ service: 'data', who: presentedCaller(headers), what: describeFields(fields), decision: 'refused', status: auth.status, reason: `${auth.errorType}: ${auth.message}` })
+      return fail([{ errorType: auth.errorType, message: auth.message }])
+    }
+    // Subscriptions are recorded as they start (or are refused), not per event delivered.
+    const record = (outcome: Pick<RequestRecord, 'decision' | 'status' | 'reason'>) =>
+      this.options.requests?.record({ service: 'data', who: requestCaller(auth.caller, headers), what: describeFields(fields), ...outcome })
     const denied = authorizeFields(auth.caller, schema, document, operationName, this.options.auth.iam, this.options.apiArn)
-    if (denied) return fail([{ errorType: denied.errorType, message: denied.message }])
+    if (denied) {
+      record({ decision: 'refused', status: denied.status, reason: shortReason(denied.reason ?? `${denied.errorType}: ${denied.message}`) })
+      return fail([{ errorType: denied.errorType, message: denied.message }])
+    }
 
     await this.stopSubscription(connection, id)
     connection.starting.add(id)
@@ -192,12 +211,16 @@ export class RealtimeServer {
     }
     catch (error) {
       console.error('[sandbox:data] Subscription failed to start', error)
+      record({ decision: 'failed', status: 500, reason: shortReason(`InternalFailure: ${(error as Error).message}`) })
       return fail([{ errorType: 'InternalFailure', message: (error as Error).message }])
     }
     finally {
       // A `stop` that arrived meanwhile took the id out of `starting`.
       cancelled = !connection.starting.delete(id)
     }
+    if (started.ok) record({ decision: 'allowed', status: 200 })
+    else if (started.response.errors?.length) record({ status: 200, ...outcomeOf(started.response, fields, auth.caller, rules) })
+    else record({ decision: 'failed', status: 200, reason: 'Subscription failed' })
     if (!started.ok) return fail(started.response.errors ?? [{ message: 'Subscription failed' }])
     if (cancelled || !this.connections.has(connection) || connection.socket.readyState !== connection.socket.OPEN) {
       await started.stop()

@@ -44,6 +44,7 @@ export const dataApiService: Service<'data', RunningDataApi> = {
       // token keeps working there until it expires (aws/aws-appsync-community#298). So here too.
       verifyToken: (token, use) => userPool.verifyToken(token, use, { checkRevocation: false }),
       iam: context.iam,
+      requests: context.requests,
       log: context.log,
     })
     api.setFunctionInvoker(context.invoke)

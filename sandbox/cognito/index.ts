@@ -7,6 +7,7 @@
  * plaintext passwords and does not check token signatures in GetUser.
  */
 import { mkdir } from 'node:fs/promises'
+import type { RequestLog } from '../core/requests'
 import type { CreateUserPoolOptions, UserPool, UserPoolSettings } from '../core/types'
 import { createHandler } from './http'
 import { adminOperation } from './operations'
@@ -16,12 +17,13 @@ import { loadOrCreateKeys } from './tokens'
 /** The console's user actions, as the admin API operations they are. */
 const USER_ACTIONS = { confirm: 'AdminConfirmSignUp', disable: 'AdminDisableUser', enable: 'AdminEnableUser', delete: 'AdminDeleteUser' } as const
 
-export async function createUserPool(opts: CreateUserPoolOptions): Promise<UserPool> {
+/** `requests`: where each operation's caller and outcome are recorded. */
+export async function createUserPool(opts: CreateUserPoolOptions & { requests?: RequestLog }): Promise<UserPool> {
   await mkdir(opts.dir, { recursive: true })
   const keys = await loadOrCreateKeys(opts.dir)
   const pool = new LocalPool(opts.settings, keys, opts.dir, opts.iam, opts.onMessage)
   await pool.load()
-  const handle = createHandler(pool)
+  const handle = createHandler(pool, opts.requests)
   // The console acts as the sandbox's admin, through the same operations as a signed admin call.
   const admin = async (name: string, params: Record<string, unknown>) => {
     await pool.state.persisting(() => adminOperation(name)(pool, { UserPoolId: pool.settings.userPoolId, ...params }, { principal: opts.iam.adminPrincipal, action: `cognito-idp:${name}` }))

@@ -31,7 +31,7 @@ export const userPoolService: Service<'auth', RunningUserPool> = {
   resourceTypes: USER_POOL_RESOURCE_TYPES,
   unserved: userPoolUnserved,
   async start(context) {
-    const pool = await createUserPool({ dir: context.dir, settings: settingsOf(context.assembly), onMessage: context.onMessage, iam: context.iam })
+    const pool = await createUserPool({ dir: context.dir, settings: settingsOf(context.assembly), onMessage: context.onMessage, iam: context.iam, requests: context.requests })
     // Triggers run once the functions do: a sign-up during the start waits for them.
     pool.setTriggerInvoker(context.invoke)
     const port = context.port!

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { CloudAssembly } from '../assembly'
 import { PayloadTooLargeError, readBody, send } from '../core/http'
+import type { RequestLog } from '../core/requests'
 import type { ServiceContext } from '../core/service'
 
 /** What a panel reads the backend through: the started services, at each request. */
@@ -13,6 +14,8 @@ export interface PanelSources {
   /** The backend served now (it changes on reload). */
   assembly(): CloudAssembly
   service: ServiceContext['service']
+  /** What every local service decided about each request (the Requests panel). */
+  requests: RequestLog
   /** Says something in the sandbox's terminal. */
   log(line: string): void
   /**

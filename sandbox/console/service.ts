@@ -15,11 +15,12 @@ import { mailPanel } from './mail'
 import { overviewPanel } from './overview'
 import { CONSOLE_CSP, layout, refusalPage } from './pages'
 import { FormError, sendPage, type Panel, type PanelSources } from './panel'
+import { requestsPanel } from './requests'
 import { storagePanel } from './storage'
 import { usersPanel } from './users'
 
 /** The panels, in the navigation's order: each in a file of its own (./panel.ts says their shape). */
-const PANELS: readonly Panel[] = [overviewPanel, mailPanel, usersPanel, dataPanel, storagePanel, functionsPanel]
+const PANELS: readonly Panel[] = [overviewPanel, mailPanel, usersPanel, dataPanel, storagePanel, functionsPanel, requestsPanel]
 
 export interface RunningConsole extends RunningService {
   /** `http://127.0.0.1:<port>/?secret=<secret>`: what the ready block prints. */
@@ -37,6 +38,7 @@ export const consoleService: Service<'console', RunningConsole> = {
     const sources: PanelSources = {
       assembly: () => assembly,
       service: name => context.service(name),
+      requests: context.requests,
       log: context.log,
       async exportSnapshot(name) {
         const folder = join(context.projectDir, '.amplify', 'snapshots', name)

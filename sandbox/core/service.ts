@@ -12,6 +12,7 @@ import type { Clock } from './clock'
 import type { SandboxIds } from './ids'
 import type { LocalEndpoints } from './outputs'
 import type { BoundPort, PortName } from './port'
+import type { RequestLog } from './requests'
 import type { SandboxCertificate } from './tls'
 import type { AssemblyReader } from './unserved'
 import type { FunctionInvoker, SandboxMessage } from './types'
@@ -56,6 +57,8 @@ export interface ServiceContext {
   host: string
   tls: SandboxCertificate
   iam: SandboxIam
+  /** Where the service records what it decided about each request (the console's Requests panel). */
+  requests: RequestLog
   log: (line: string) => void
   onMessage?: (message: SandboxMessage) => void
   clock?: Clock

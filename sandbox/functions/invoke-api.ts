@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { guard, parseUrl, PayloadTooLargeError, readBody, send, sendJson } from '../core/http'
+import { ANONYMOUS, principalCaller, shortReason, type RequestCaller, type RequestLog, type RequestRecord } from '../core/requests'
 import type { Iam } from '../iam/types'
 import type { LocalFunctions } from '.'
 import { findFunction, type FunctionDefinition } from './definitions'
@@ -42,14 +43,22 @@ function functionArn(definitions: readonly FunctionDefinition[], reference: stri
   return `${prefix}:${reference.split(':')[0]}`
 }
 
-function error(res: ServerResponse, status: number, type: string, message: string): void {
+function sendError(res: ServerResponse, status: number, type: string, message: string): void {
   sendJson(res, status, { Type: 'User', message }, { errorType: type })
 }
 
-export function createInvokeApi(functions: () => LocalFunctions, iam: Iam): (req: IncomingMessage, res: ServerResponse) => void {
+/** `requests`: where each call's caller, function and outcome are recorded. */
+export function createInvokeApi(functions: () => LocalFunctions, iam: Iam, requests?: RequestLog): (req: IncomingMessage, res: ServerResponse) => void {
   return guard(async (req, res) => {
     const url = parseUrl(req.url)
     const name = PATH.exec(url.pathname)?.[1]
+    let who: RequestCaller = ANONYMOUS
+    let what = `Invoke ${(name ? decodedName(name) ?? name : url.pathname).slice(0, 200)}`
+    const record = (outcome: Pick<RequestRecord, 'decision' | 'status' | 'reason'>) => requests?.record({ service: 'functions', who, what, ...outcome })
+    const error = (res: ServerResponse, status: number, type: string, message: string, why: { reason?: string, refused?: boolean } = {}) => {
+      record({ decision: why.refused || status === 403 ? 'refused' : 'failed', status, reason: shortReason(why.reason ?? `${type}: ${message}`) })
+      sendError(res, status, type, message)
+    }
     if (req.method !== 'POST' || !name) return error(res, 404, 'UnknownOperationException', 'Unknown operation')
     let body: Buffer
     try {
@@ -60,7 +69,8 @@ export function createInvokeApi(functions: () => LocalFunctions, iam: Iam): (req
       throw caught
     }
     const verified = await iam.verify({ method: 'POST', path: url.pathname, query: url.search.slice(1), headers: req.headers, body }, 'lambda')
-    if (!verified.ok) return error(res, verified.status, verified.code, verified.message)
+    if (!verified.ok) return error(res, verified.status, verified.code, verified.message, { refused: true })
+    who = principalCaller(verified.principal)
     // Who may call comes before what was asked for, as in Lambda: a caller without the right learns
     // nothing about names, not even that one is malformed or names no function.
     const reference = decodedName(name)
@@ -68,8 +78,10 @@ export function createInvokeApi(functions: () => LocalFunctions, iam: Iam): (req
     const definition = reference === undefined ? undefined : findFunction(definitions, reference)
     const arn = definition?.arn ?? functionArn(definitions, reference ?? name)
     if (!iam.isAllowed(verified.principal, 'lambda:InvokeFunction', arn)) {
-      return error(res, 403, 'AccessDeniedException', `User: ${verified.principal.userArn} is not authorized to perform: lambda:InvokeFunction on resource: ${arn} because no identity-based policy allows the lambda:InvokeFunction action`)
+      const message = `User: ${verified.principal.userArn} is not authorized to perform: lambda:InvokeFunction on resource: ${arn} because no identity-based policy allows the lambda:InvokeFunction action`
+      return error(res, 403, 'AccessDeniedException', message, { reason: iam.explain(verified.principal, 'lambda:InvokeFunction', arn) })
     }
+    if (definition) what = `Invoke ${definition.name}`
     if (reference === undefined || !FUNCTION_NAME.test(reference)) {
       return error(res, 400, 'ValidationException', `1 validation error detected: Value '${name.slice(0, 256)}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: ${FUNCTION_NAME.source.slice(1, -1)}`)
     }
@@ -84,16 +96,25 @@ export function createInvokeApi(functions: () => LocalFunctions, iam: Iam): (req
       }
     }
     const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse')
-    if (type === 'DryRun') return send(res, 204, '')
+    if (type === 'DryRun') {
+      record({ decision: 'allowed', status: 204 })
+      return send(res, 204, '')
+    }
     if (type === 'Event') {
       void functions().invoke(definition.arn, event)
+      record({ decision: 'allowed', status: 202 })
       return send(res, 202, '')
     }
     if (type !== 'RequestResponse') return error(res, 400, 'InvalidParameterValueException', `Unsupported invocation type ${type.slice(0, 32)}`)
     const result = await functions().invoke(definition.arn, event)
     res.setHeader('x-amz-executed-version', '$LATEST')
-    if (result.ok) return send(res, 200, JSON.stringify(result.payload ?? null), { contentType: 'application/json' })
+    if (result.ok) {
+      record({ decision: 'allowed', status: 200 })
+      return send(res, 200, JSON.stringify(result.payload ?? null), { contentType: 'application/json' })
+    }
+    // Lambda answers 200 with the function's error: the call was allowed, the function failed.
+    record({ decision: 'failed', status: 200, reason: shortReason(`${result.error.errorType}: ${result.error.errorMessage}`) })
     res.setHeader('x-amz-function-error', 'Unhandled')
     send(res, 200, JSON.stringify(result.error), { contentType: 'application/json' })
-  }, res => error(res, 500, 'ServiceException', 'Internal error'))
+  }, res => sendError(res, 500, 'ServiceException', 'Internal error'))
 }

@@ -48,6 +48,7 @@ export const functionsService: Service<'functions', RunningFunctions> = {
       },
       isAllowed: (...args) => iam.isAllowed(...args),
       authorize: (...args) => iam.authorize(...args),
+      explain: (...args) => iam.explain(...args),
       get roles() {
         return iam.roles
       },
@@ -59,7 +60,7 @@ export const functionsService: Service<'functions', RunningFunctions> = {
       ...functions,
       invoke: (reference, event) => functions.invoke(reference, event, `Lambda Invoke API by ${apiCall.getStore()?.role ?? 'an unknown caller'}`),
     }
-    const invokeApi = createInvokeApi(() => apiFunctions, apiIam)
+    const invokeApi = createInvokeApi(() => apiFunctions, apiIam, context.requests)
     return {
       functions,
       claims: isLambdaApiRequest,

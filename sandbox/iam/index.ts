@@ -7,7 +7,7 @@ import type { CloudAssembly } from '../assembly'
 import type { SandboxIds } from '../core/ids'
 import { ADMIN_PROFILE, CredentialStore, type AdminCredentials, type IssuedCredentials, type IssueInput } from './credentials'
 import { isChunked, payloadDecoder } from './payload'
-import { evaluatePolicies, isAllowedBy, statementsAbout, type PolicyContext } from './policy'
+import { describeExplanation, evaluatePolicies, explainPolicies, isAllowedBy, statementsAbout, type PolicyContext } from './policy'
 import { readRoles } from './roles'
 import { verifySignature } from './sigv4'
 import type { Decision, Iam, Principal, Role, SignedPayload, SignedRequest, VerifyResult } from './types'
@@ -139,6 +139,13 @@ export async function createIam(opts: CreateIamOptions): Promise<SandboxIam> {
       const own = principal.admin ? adminRole.policies : currentRole(principal.role.arn).policies
       const about = statementsAbout(resourcePolicies, [principal.role.arn, principal.userArn, `arn:aws:iam::${ids.accountId}:root`, ids.accountId])
       return evaluatePolicies([...own, ...about], action, resource, { ...callerContext(principal), ...context })
+    },
+
+    explain(principal, action, resource, { context = {}, resourcePolicies = [], resourcePolicy = 'the resource\'s policy' } = {}): string {
+      const role = principal.admin ? adminRole : currentRole(principal.role.arn)
+      const about = statementsAbout(resourcePolicies, [principal.role.arn, principal.userArn, `arn:aws:iam::${ids.accountId}:root`, ids.accountId])
+      const explained = explainPolicies([...role.policies, ...about], action, resource, { ...callerContext(principal), ...context })
+      return describeExplanation(explained, { role: role.name, rolePolicies: role.policies.length, resourcePolicy, action, resource })
     },
 
     issue: input => store.issue(input),

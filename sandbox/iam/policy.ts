@@ -30,6 +30,85 @@ export function evaluatePolicies(policies: readonly PolicyDocument[], action: st
   return allowed ? 'allow' : 'implicit-deny'
 }
 
+/** What decided an evaluation, for a person: see `explainPolicies`. */
+export interface PolicyExplanation {
+  decision: Decision
+  /** The explicit Deny that decided, and which of the documents holds it. */
+  deny?: { statement: PolicyStatement, policy: number }
+  /**
+   * For an implicit deny: the resources the Allow statements for this action name instead, policy
+   * variables filled in (so `private/${cognito-identity.amazonaws.com:sub}/*` reads as the caller's own folder).
+   */
+  allowedOn: string[]
+  /** Allow statements for this action and resource whose conditions did not hold. */
+  conditional: PolicyStatement[]
+}
+
+/**
+ * The same evaluation as `evaluatePolicies`, telling what decided: the explicit Deny, or for an
+ * implicit deny where the action is allowed instead and which Allow failed only on its
+ * conditions. Slower; only refusals are explained.
+ */
+export function explainPolicies(policies: readonly PolicyDocument[], action: string, resource: string, context: PolicyContext = {}): PolicyExplanation {
+  const keys = normalizeContext(context)
+  const explanation: PolicyExplanation = { decision: 'implicit-deny', allowedOn: [], conditional: [] }
+  for (const [index, policy] of policies.entries()) {
+    for (const statement of statementsOf(policy)) {
+      const applies = statementApplies(statement, action, resource, keys)
+      if (statement.Effect === 'Deny' && applies !== false) return { ...explanation, decision: 'explicit-deny', deny: { statement, policy: index } }
+      if (statement.Effect !== 'Allow' || applies === true) {
+        if (applies === true) explanation.decision = 'allow'
+        continue
+      }
+      if (!matchesAny(statement.Action, statement.NotAction, value => globMatch(value, action, keys, true))) continue
+      if (matchesAny(statement.Resource, statement.NotResource, value => globMatch(value, resource, keys, false))) explanation.conditional.push(statement)
+      else if (statement.Resource !== undefined) explanation.allowedOn.push(...asList(statement.Resource).map(pattern => substitute(pattern, keys) ?? pattern))
+      else explanation.allowedOn.push(`anything but ${asList(statement.NotResource ?? []).join(', ')}`)
+    }
+  }
+  explanation.allowedOn = [...new Set(explanation.allowedOn)]
+  return explanation
+}
+
+/** At most this many of the resources a role allows the action on instead: enough to see the pattern. */
+const ALLOWED_SHOWN = 4
+
+/** An explanation in words: "no policy of role R allows A on X; it allows A only on …". */
+export function describeExplanation(explained: PolicyExplanation, where: { role: string, rolePolicies: number, resourcePolicy: string, action: string, resource: string }): string {
+  const { action, resource, role } = where
+  if (explained.decision === 'allow') return `role ${role} is allowed ${action} on ${resource}`
+  if (explained.deny) {
+    const { statement, policy } = explained.deny
+    const source = policy < where.rolePolicies ? `a policy of role ${role}` : where.resourcePolicy
+    const sid = statement.Sid ? ` (statement ${statement.Sid})` : ''
+    const condition = statement.Condition ? `, as its condition ${JSON.stringify(statement.Condition)} holds` : ''
+    return `an explicit Deny in ${source}${sid} matches ${action} on ${resource}${condition}`
+  }
+  const parts = [`no policy of role ${role} allows ${action} on ${resource}`]
+  const { allowedOn, conditional } = explained
+  if (conditional.length) parts.push(`a statement allowing it applies only when ${JSON.stringify(conditional[0]!.Condition)}, which does not hold`)
+  if (allowedOn.length) {
+    const shown = elide(allowedOn.slice(0, ALLOWED_SHOWN), resource).join(', ')
+    parts.push(`it allows ${action} only on ${shown}${allowedOn.length > ALLOWED_SHOWN ? ` and ${allowedOn.length - ALLOWED_SHOWN} more` : ''}`)
+  }
+  else if (!conditional.length) parts.push(`it allows ${action} nowhere`)
+  return parts.join('; ')
+}
+
+/**
+ * The patterns without the resource's base (a bucket's ARN, an API's `…/types/`) when they all
+ * start with it, as `…/`: the resource is said in full just before.
+ */
+function elide(patterns: string[], resource: string): string[] {
+  const types = resource.indexOf('/types/')
+  const base = resource.slice(0, types >= 0 ? types + '/types/'.length : resource.indexOf('/') + 1)
+  if (base.length < ELIDED_MIN || !patterns.every(pattern => pattern.startsWith(base))) return patterns
+  return patterns.map(pattern => `…/${pattern.slice(base.length)}`)
+}
+
+/** Shorter bases are shown: `arn:aws:s3:::` alone says little enough to keep. */
+const ELIDED_MIN = 24
+
 export function isAllowedBy(policies: readonly PolicyDocument[], action: string, resource: string, context?: PolicyContext): boolean {
   return evaluatePolicies(policies, action, resource, context) === 'allow'
 }

@@ -124,6 +124,12 @@ export interface Iam {
    * `Principal` names the caller count. An explicit Deny in either wins; else an Allow in either.
    */
   authorize(principal: Principal, action: string, resource: string, options?: { context?: Record<string, string | string[]>, resourcePolicies?: readonly PolicyDocument[] }): Decision
+  /**
+   * Why `authorize` refused, in words for a person (the console's request log): which role's
+   * policies allow nothing of the kind, and where they allow the action instead, or which explicit
+   * Deny matched. `resourcePolicy` names the resource's policies (`the bucket policy of files`).
+   */
+  explain(principal: Principal, action: string, resource: string, options?: { context?: Record<string, string | string[]>, resourcePolicies?: readonly PolicyDocument[], resourcePolicy?: string }): string
   /** The roles of the current backend definition, by ARN. */
   readonly roles: ReadonlyMap<string, Role>
   /** Who the sandbox's admin credentials sign as: what the console acts as. */

@@ -4,6 +4,7 @@
  * endpoint the real aws-amplify v6 client talks to unchanged through `Auth.Cognito.identityPoolEndpoint`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { RequestLog } from '../core/requests'
 import type { SandboxIam } from '../iam'
 import type { UserPool } from '../core/types'
 import { createHandler } from './http'
@@ -22,6 +23,8 @@ export interface CreateIdentityPoolOptions {
   iam: SandboxIam
   /** The user pool's verifier: every login token is checked with it. */
   verifyToken: UserPool['verifyToken']
+  /** Where each operation's caller and outcome are recorded. */
+  requests?: RequestLog
 }
 
 export interface IdentityPool {
@@ -48,7 +51,7 @@ export async function createIdentityPool(opts: CreateIdentityPoolOptions): Promi
     get settings() {
       return pool.settings
     },
-    handle: createHandler(pool),
+    handle: createHandler(pool, opts.requests),
     updateSettings(settings) {
       pool.settings = settings
     },

@@ -21,6 +21,7 @@ export const identityPoolService: Service<'identity', RunningIdentityPool> = {
       settings: identityPoolSettings(context.assembly),
       iam: context.iam,
       verifyToken: (token, use, options) => userPool.pool.verifyToken(token, use, options),
+      requests: context.requests,
     })
     const endpoint = userPool.endpoint
     return {

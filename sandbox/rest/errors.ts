@@ -4,6 +4,7 @@
  * the API may customize), status, message and `x-amzn-ErrorType`. The default body is
  * `{"message":"…"}`, except where API Gateway writes its own (the Lambda failures, IAM's refusal).
  */
+import type { RequestCaller } from '../core/requests'
 import type { VerifyFailure } from '../iam'
 
 export class GatewayError extends Error {
@@ -19,6 +20,18 @@ export class GatewayError extends Error {
     super(message)
     this.name = errorType ?? responseType
   }
+
+  /** Why it was refused, in words, for the sandbox's request log (core/requests.ts); never sent. */
+  reason?: string
+  /** Who was refused, when the refusal came after the caller was established (an IAM deny). */
+  caller?: RequestCaller
+}
+
+/** `error` with why it was refused, for the request log. */
+export function because<E extends GatewayError>(error: E, reason: string, caller?: RequestCaller): E {
+  error.reason = reason
+  if (caller) error.caller = caller
+  return error
 }
 
 /** No route for the path and method, or an IAM method called without a signature. */

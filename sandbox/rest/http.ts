@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { InvokeResult } from '../functions'
 import { guard, headerValue, PayloadTooLargeError, readBody } from '../core/http'
+import { ANONYMOUS, claimsCaller, principalCaller, shortReason, type RequestCaller, type RequestLog } from '../core/requests'
 import { authorize, type Authorizers } from './auth'
 import * as errors from './errors'
 import { proxyEvent } from './event'
@@ -32,6 +33,8 @@ export interface RestService extends Authorizers {
   /** Runs a function by ARN with an event (sandbox/functions). */
   invoke(functionArn: string, event: unknown): Promise<InvokeResult>
   log(line: string): void
+  /** Where each call's caller, route and outcome are recorded. */
+  requests?: RequestLog
 }
 
 export function createRestHandler(service: RestService): RequestListener {
@@ -50,18 +53,34 @@ interface Exchange {
   res: ServerResponse
   requestId: string
   api?: RestApiSettings
+  /** For the request log: who, once the method's authorization established it, and the route. */
+  who: RequestCaller
+  what: string
+  /** Set once the path and method name one of the API's methods: a 403 before that is no refusal of the caller. */
+  routed?: boolean
 }
 
 async function handle(service: RestService, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = randomUUID()
-  const exchange: Exchange = { req, res, requestId }
+  // Never the query: an app may put anything in it.
+  const exchange: Exchange = { req, res, requestId, who: ANONYMOUS, what: `${(req.method ?? 'GET').toUpperCase()} ${(req.url ?? '/').split('?')[0]!.slice(0, 300)}` }
   res.setHeader('x-amzn-RequestId', requestId)
   res.setHeader('x-amz-apigw-id', randomBytes(12).toString('base64').replace(/=+$/, ''))
   try {
     await serve(service, exchange)
+    service.requests?.record({ service: 'rest', who: exchange.who, what: exchange.what, decision: res.statusCode >= 400 ? 'failed' : 'allowed', status: res.statusCode })
   }
   catch (error) {
     if (!(error instanceof errors.GatewayError)) throw error
+    const refused = exchange.routed === true && (error.status === 401 || error.status === 403)
+    service.requests?.record({
+      service: 'rest',
+      who: error.caller ?? exchange.who,
+      what: exchange.what,
+      decision: refused ? 'refused' : 'failed',
+      status: error.status,
+      reason: shortReason(error.reason ?? `${error.errorType ?? error.responseType}: ${error.message}`),
+    })
     sendError(res, error, exchange)
   }
 }
@@ -83,15 +102,18 @@ async function serve(service: RestService, exchange: Exchange): Promise<void> {
   const segments = pathSegments(rest.join('/'))
   const route = segments && matchRoute(api.root, segments)
   const method = route && methodFor(route.resource, httpMethod)
-  if (!segments || !route || !method) throw errors.missingAuthenticationToken()
+  if (segments) exchange.what = `${httpMethod} /${stageName}/${segments.join('/')} on ${api.name}`
+  if (!segments || !route || !method) throw errors.because(errors.missingAuthenticationToken(), `${api.name} has no ${httpMethod} method at this path`)
+  exchange.routed = true
 
   const body = await readBody(req, { limit: MAX_BODY_BYTES }).catch((error: unknown) => {
     throw error instanceof PayloadTooLargeError ? errors.requestTooLarge() : error
   })
   const where = { region: service.region, accountId: service.accountId, apiId: api.id, stage: stageName }
   const caller = await authorize(method, { method: httpMethod, rawPath, rawQuery, headers: req.headers, body, executeArn: executeApiArn(where, httpMethod, segments) }, service)
+  exchange.who = caller.kind === 'iam' ? principalCaller(caller.principal) : caller.kind === 'cognito' ? claimsCaller(caller.claims) : ANONYMOUS
   const apiKey = headerValue(req.headers['x-api-key']) || undefined
-  if (method.apiKeyRequired && !apiKey) throw errors.invalidApiKey()
+  if (method.apiKeyRequired && !apiKey) throw errors.because(errors.invalidApiKey(), 'the method requires an API key (x-api-key) and none was sent')
 
   const { integration } = method
   switch (integration.type) {

@@ -12,6 +12,7 @@ import type { CloudAssembly } from '../assembly'
 import { answerMalformedRequests } from '../core/http'
 import type { InvokeResult } from '../functions'
 import type { Iam } from '../iam'
+import type { RequestLog } from '../core/requests'
 import type { BoundPort } from '../core/port'
 import type { UserPool } from '../core/types'
 import { createRestHandler } from './http'
@@ -31,6 +32,8 @@ export interface StartRestApisOptions {
   invoke: (functionArn: string, event: unknown) => Promise<InvokeResult>
   /** Failures of functions and integrations, one line each (API Gateway writes them to its execution log). */
   log?: (line: string) => void
+  /** Where each call's caller, route and outcome are recorded. */
+  requests?: RequestLog
 }
 
 export interface LocalRestApis {
@@ -62,6 +65,7 @@ export async function startRestApis(options: StartRestApisOptions): Promise<Loca
     api: id => apis.get(id),
     invoke: options.invoke,
     log,
+    requests: options.requests,
   }))
   answerMalformedRequests(server)
   let endpoint: string | undefined

@@ -24,6 +24,7 @@ export const restService: Service<'rest', RunningRestApis> = {
       verifyToken: (token, use, options) => userPool.verifyToken(token, use, options),
       invoke: context.invoke,
       log: context.log,
+      requests: context.requests,
     })
     return {
       rest,

@@ -17,6 +17,9 @@ export class S3Error extends Error {
     super(message)
     this.name = code
   }
+
+  /** Why it was refused, in words, for the sandbox's request log (core/requests.ts); never sent. */
+  reason?: string
 }
 
 // The request.

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { declaredLength, guard, headerValue, RequestAbortedError, send } from '../core/http'
+import { ANONYMOUS, principalCaller, shortReason, type RequestCaller, type RequestLog } from '../core/requests'
 import { PayloadRejected } from '../iam'
 import { routeOf, type Operation } from './access'
 import { corsHeaders, matchingRule, requestedHeaders } from './cors'
@@ -41,11 +42,13 @@ export interface StorageHandlerOptions {
   service: StorageService
   /** Called with what went wrong inside the sandbox (a 500), not with S3 errors. */
   onInternalError?: (error: unknown) => void
+  /** Where each request's caller, operation and outcome are recorded. */
+  requests?: RequestLog
 }
 
 export function createStorageHandler(options: StorageHandlerOptions): RequestListener {
   return guard(
-    (req, res) => handle(options.service, req, res),
+    (req, res) => handle(options.service, req, res, options.requests),
     (res, error) => {
       options.onInternalError?.(error)
       sendError(res, errors.internalError())
@@ -89,7 +92,7 @@ function parseTarget(req: IncomingMessage, service: StorageService): Target {
   return { bucketName: bucketPart ? decode(bucketPart) : undefined, key: keyPart ? decode(keyPart) : undefined, rawPath, rawQuery }
 }
 
-async function handle(service: StorageService, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(service: StorageService, req: IncomingMessage, res: ServerResponse, requests?: RequestLog): Promise<void> {
   const { requestId, hostId } = newRequestIds()
   res.setHeader('x-amz-request-id', requestId)
   res.setHeader('x-amz-id-2', hostId)
@@ -97,6 +100,10 @@ async function handle(service: StorageService, req: IncomingMessage, res: Server
   const head = method === 'HEAD'
   // Whether a body comes with the request: one refused before it was read is dropped or cut off below.
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined
+  // For the request log: never the query, which carries a presigned URL's signature and session token.
+  let who: RequestCaller = ANONYMOUS
+  let what = `${method} ${(req.url ?? '/').split('?')[0]!.slice(0, 300)}`
+  let signatureRefused = false
   try {
     const target = parseTarget(req, service)
     const query = new URLSearchParams(target.rawQuery)
@@ -123,25 +130,43 @@ async function handle(service: StorageService, req: IncomingMessage, res: Server
 
     const routed = routeOf(method, bucket?.settings.name, target.key, query, req.headers)
     if ('methodNotAllowed' in routed) throw errors.methodNotAllowed(method, routed.methodNotAllowed)
+    if ('operation' in routed) what = describeOperation(routed.operation, bucket?.settings.name, target.key, query)
 
     const verified = await service.iam.verify({ method, path: target.rawPath, query: target.rawQuery, headers: req.headers }, 's3')
-    if (!verified.ok) throw errors.signatureRefused(verified)
+    if (!verified.ok) {
+      signatureRefused = true
+      throw errors.signatureRefused(verified)
+    }
+    who = principalCaller(verified.principal)
     // Only after the signature: S3 tells no anonymous caller which features a request touches.
     if ('unsupported' in routed) throw errors.notImplemented(routed.unsupported)
     // Awaited here, every one: a returned promise would reject outside this try, as a 500.
     if (routed.operation === 'ListBuckets') await listBuckets(service, verified.principal, req, res)
     else await OPERATIONS[routed.operation](new S3Request(req, res, service, bucket!, target.key, query, verified.principal, verified.payload))
+    requests?.record({ service: 'storage', who, what, decision: 'allowed', status: res.statusCode })
   }
   catch (caught) {
     if (caught instanceof RequestAbortedError || (req.destroyed && !req.complete)) throw new RequestAbortedError()
     const error = caught instanceof PayloadRejected ? errors.signatureRefused(caught.failure) : caught
     if (!(error instanceof errors.S3Error)) throw error
+    if (method !== 'OPTIONS') {
+      const refused = signatureRefused || caught instanceof PayloadRejected || error.status === 403
+      requests?.record({ service: 'storage', who, what, decision: refused ? 'refused' : 'failed', status: error.status, reason: shortReason(error.reason ?? `${error.code}: ${error.message}`) })
+    }
     // A client still sending a body it was refused is answered once it is done (it might not read
     // an answer before), unless that is a lot to wait for: then the answer closes the connection.
     const unread = hasBody && !req.complete
     if (unread && (declaredLength(req) ?? Number.POSITIVE_INFINITY) <= DRAIN_LIMIT && await drained(req)) return sendError(res, error, { head })
     sendError(res, error, { head, close: unread })
   }
+}
+
+/** The operation on one line: `PutObject bucket/key`, `ListObjectsV2 bucket (prefix public/)`. */
+function describeOperation(operation: Operation, bucket: string | undefined, key: string | undefined, query: URLSearchParams): string {
+  if (bucket === undefined) return operation
+  if (key !== undefined) return `${operation} ${bucket}/${key}`
+  const prefix = operation === 'ListObjectsV2' ? query.get('prefix') : null
+  return prefix === null ? `${operation} ${bucket}` : `${operation} ${bucket} (prefix ${prefix})`
 }
 
 /** Reads what is left of a request body and drops it; false when the client went away instead. */

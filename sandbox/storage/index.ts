@@ -13,6 +13,7 @@ import type { FunctionInvoker } from '../core/types'
 import { PayloadTooLargeError } from '../core/http'
 import { serveDualProtocol } from '../core/listener'
 import type { BoundPort } from '../core/port'
+import type { RequestLog } from '../core/requests'
 import { createStorageHandler } from './http'
 import { listPage, MAX_KEYS } from './listing'
 import { etagOf, keyLength, MAX_KEY_BYTES, MAX_PUT_BYTES } from './objects'
@@ -33,6 +34,8 @@ export interface StartStorageOptions {
   /** The sandbox's certificate, for the TLS side of the port. */
   tls: { key: string, cert: string }
   iam: Iam
+  /** Where each request's caller, operation and outcome are recorded. */
+  requests?: RequestLog
   /** Progress and problems, one line each. */
   log?: (line: string) => void
 }
@@ -134,7 +137,7 @@ export async function startStorage(opts: StartStorageOptions): Promise<LocalStor
   }
   const server = serveDualProtocol(opts.port, {
     tls: opts.tls,
-    onRequest: createStorageHandler({ service, onInternalError: error => log(`Storage: internal error: ${(error as Error).stack ?? String(error)}`) }),
+    onRequest: createStorageHandler({ service, requests: opts.requests, onInternalError: error => log(`Storage: internal error: ${(error as Error).stack ?? String(error)}`) }),
   })
 
   const servedBucket = (name: string): ServedBucket => {

@@ -64,7 +64,19 @@ export class S3Request {
   /** Throws AccessDenied unless the caller may do `action` on `resource` of `bucket` (this one by default). */
   authorize(action: string, resource: string, context: Record<string, string> = {}, bucket: ServedBucket = this.bucket): void {
     const decision = this.decide(action, resource, context, bucket)
-    if (decision !== 'allow') throw errors.notAuthorized(this.principal.userArn, action, resource, decision === 'explicit-deny')
+    if (decision === 'allow') return
+    const error = errors.notAuthorized(this.principal.userArn, action, resource, decision === 'explicit-deny')
+    error.reason = this.explain(action, resource, context, bucket)
+    throw error
+  }
+
+  /** Why IAM refuses the caller `action` on `resource`, in words (only refusals are explained: it is slower). */
+  explain(action: string, resource: string, context: Record<string, string> = {}, bucket: ServedBucket = this.bucket): string {
+    return this.service.iam.explain(this.principal, action, resource, {
+      context: { 'aws:SecureTransport': String(this.secure), ...context },
+      resourcePolicies: bucket.settings.policies,
+      resourcePolicy: `the bucket policy of ${bucket.settings.name}`,
+    })
   }
 
   isAllowed(action: string, resource: string, context: Record<string, string> = {}, bucket: ServedBucket = this.bucket): boolean {
@@ -91,7 +103,10 @@ export class S3Request {
    * only with a prefix, so their callers get AccessDenied).
    */
   missing(key: string, bucket: ServedBucket = this.bucket): errors.S3Error {
-    return this.isAllowed('s3:ListBucket', bucketArn(bucket.settings.name), {}, bucket) ? errors.noSuchKey(key) : errors.accessDenied()
+    if (this.isAllowed('s3:ListBucket', bucketArn(bucket.settings.name), {}, bucket)) return errors.noSuchKey(key)
+    const error = errors.accessDenied()
+    error.reason = `${key} does not exist, and S3 says so only to a caller who may list the bucket: ${this.explain('s3:ListBucket', bucketArn(bucket.settings.name), {}, bucket)}`
+    return error
   }
 
   /** Tells this bucket's storage triggers about `key` (a creation with its object, or a removal). */

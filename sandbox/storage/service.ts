@@ -14,7 +14,7 @@ export const storageService: Service<'storage', RunningStorage> = {
   resourceTypes: STORAGE_RESOURCE_TYPES,
   unserved: storageUnserved,
   async start(context) {
-    const storage = await startStorage({ assembly: context.assembly, dir: context.dir, port: context.port!, tls: context.tls, iam: context.iam, log: context.log })
+    const storage = await startStorage({ assembly: context.assembly, dir: context.dir, port: context.port!, tls: context.tls, iam: context.iam, requests: context.requests, log: context.log })
     storage.setFunctionInvoker(context.invoke)
     const buckets = () => {
       const names = storage.buckets.map(bucket => `${bucket.friendlyName} = ${bucket.name}`)

@@ -66,7 +66,11 @@ export async function listObjectsV2(request: S3Request): Promise<void> {
 export async function deleteObjects(request: S3Request): Promise<void> {
   const { store } = request.bucket
   // Keys are authorized one by one below, but a caller who may delete nothing here gets no parser.
-  if (!request.mayActOnSomeObject('s3:DeleteObject')) throw errors.accessDenied()
+  if (!request.mayActOnSomeObject('s3:DeleteObject')) {
+    const error = errors.accessDenied()
+    error.reason = `no policy of role ${request.principal.role.name} allows s3:DeleteObject on any object of ${request.bucket.settings.name}`
+    throw error
+  }
   const body = await readSmallBody(request, MAX_DELETE_BODY)
   let quiet: boolean
   let keys: string[]

@@ -11,8 +11,11 @@ import { renderXml } from '../xml'
 
 export async function listBuckets(service: StorageService, principal: Principal, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const secure = (req.socket as { encrypted?: boolean }).encrypted === true
-  if (service.iam.authorize(principal, 's3:ListAllMyBuckets', '*', { context: { 'aws:SecureTransport': String(secure) } }) !== 'allow') {
-    throw errors.notAuthorized(principal.userArn, 's3:ListAllMyBuckets', '*', false)
+  const context = { 'aws:SecureTransport': String(secure) }
+  if (service.iam.authorize(principal, 's3:ListAllMyBuckets', '*', { context }) !== 'allow') {
+    const error = errors.notAuthorized(principal.userArn, 's3:ListAllMyBuckets', '*', false)
+    error.reason = service.iam.explain(principal, 's3:ListAllMyBuckets', '*', { context })
+    throw error
   }
   const created = new Date(0).toISOString()
   send(res, 200, renderXml('ListAllMyBucketsResult', {

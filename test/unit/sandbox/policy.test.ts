@@ -4,7 +4,7 @@
  * evaluation logic they rely on.
  */
 import { describe, expect, it } from 'vitest'
-import { evaluatePolicies, isAllowedBy } from '../../../sandbox/iam/policy'
+import { describeExplanation, evaluatePolicies, explainPolicies, isAllowedBy } from '../../../sandbox/iam/policy'
 import type { PolicyDocument } from '../../../sandbox/iam/types'
 
 const BUCKET = 'arn:aws:s3:::amplify-files-bucket'
@@ -196,5 +196,44 @@ describe('IAM evaluation rules', () => {
     const unknown = { SomeFutureOperator: { 'k:a': '1' } }
     expect(isAllowedBy([{ Statement: { Effect: 'Allow', Action: '*', Resource: '*', Condition: unknown } }], 'x:Y', 'r', { 'k:a': '1' })).toBe(false)
     expect(evaluatePolicies([allowAll, { Statement: { Effect: 'Deny', Action: '*', Resource: '*', Condition: unknown } }], 'x:Y', 'r')).toBe('explicit-deny')
+  })
+})
+
+describe('explaining a refusal in words', () => {
+  const role = 'amplify-app-authenticatedRole'
+  const say = (policies: PolicyDocument[], action: string, resource: string, context = {}, rolePolicies = policies.length) =>
+    describeExplanation(explainPolicies(policies, action, resource, context), { role, rolePolicies, resourcePolicy: 'the bucket policy of files', action, resource })
+
+  it('names the role, the action and the resource, and where the role may do it instead (its own folder, filled in; the bucket\'s ARN said once)', () => {
+    const key = `${BUCKET}/private/${OTHER}/notes.txt`
+    expect(explainPolicies([authenticatedStorage], 's3:PutObject', key, me)).toMatchObject({ decision: 'implicit-deny', allowedOn: [`${BUCKET}/public/*`, `${BUCKET}/protected/${ME}/*`, `${BUCKET}/private/${ME}/*`] })
+    expect(say([authenticatedStorage], 's3:PutObject', key, me))
+      .toBe(`no policy of role ${role} allows s3:PutObject on ${key}; it allows s3:PutObject only on …/public/*, …/protected/${ME}/*, …/private/${ME}/*`)
+  })
+
+  it('says an API\'s fields by type and field, its ARN once', () => {
+    const api = 'arn:aws:appsync:us-east-1:000000000000:apis/abc'
+    const guest: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: 'appsync:GraphQL', Resource: [`${api}/types/SharedList/*`, `${api}/types/Query/fields/getSharedList`] }] }
+    expect(say([guest], 'appsync:GraphQL', `${api}/types/Query/fields/listTodos`))
+      .toBe(`no policy of role ${role} allows appsync:GraphQL on ${api}/types/Query/fields/listTodos; it allows appsync:GraphQL only on …/SharedList/*, …/Query/fields/getSharedList`)
+  })
+
+  it('says so when no statement allows the action at all', () => {
+    expect(say([authenticatedStorage], 's3:PutBucketPolicy', BUCKET, me)).toBe(`no policy of role ${role} allows s3:PutBucketPolicy on ${BUCKET}; it allows s3:PutBucketPolicy nowhere`)
+  })
+
+  it('names an Allow that matched but whose condition did not hold', () => {
+    expect(say([authenticatedStorage], 's3:ListBucket', BUCKET, { ...me, 's3:prefix': 'admin/' })).toMatch(/^no policy of role .* allows s3:ListBucket on arn:aws:s3:::amplify-files-bucket; a statement allowing it applies only when \{"StringLike":\{"s3:prefix":\["public\/\*"/)
+  })
+
+  it('names the explicit Deny, its policy and its condition: the role\'s own or the bucket\'s', () => {
+    const tlsOnly: PolicyDocument = { Statement: [{ Sid: 'EnforceTLS', Effect: 'Deny', Action: 's3:*', Resource: `${BUCKET}/*`, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }] }
+    const key = `${BUCKET}/public/a.txt`
+    expect(explainPolicies([authenticatedStorage, tlsOnly], 's3:PutObject', key, { 'aws:SecureTransport': 'false' })).toMatchObject({ decision: 'explicit-deny', deny: { policy: 1 } })
+    expect(say([authenticatedStorage, tlsOnly], 's3:PutObject', key, { 'aws:SecureTransport': 'false' }, 1))
+      .toBe(`an explicit Deny in the bucket policy of files (statement EnforceTLS) matches s3:PutObject on ${key}, as its condition {"Bool":{"aws:SecureTransport":"false"}} holds`)
+    expect(say([tlsOnly], 's3:GetObject', key, { 'aws:SecureTransport': 'false' })).toMatch(new RegExp(`^an explicit Deny in a policy of role ${role} \\(statement EnforceTLS\\)`))
+    // Over TLS the Deny does not apply, and the evaluation agrees with evaluatePolicies.
+    expect(explainPolicies([authenticatedStorage, tlsOnly], 's3:PutObject', key, { 'aws:SecureTransport': 'true' }).decision).toBe(evaluatePolicies([authenticatedStorage, tlsOnly], 's3:PutObject', key, { 'aws:SecureTransport': 'true' }))
   })
 })
