@@ -140,7 +140,7 @@ function schedulesList(fn: FunctionSummary): string {
   const items = fn.schedules.map((schedule) => {
     const when = schedule.problem
       ? `<span class="state off">does not fire offline</span> <span class="meta">${escapeHtml(schedule.problem)}</span>`
-      : schedule.nextRun ? `next run ${time(schedule.nextRun, false)}` : '<span class="meta">no run in the next two days</span>'
+      : schedule.nextRun ? `next run ${time(schedule.nextRun, false)}` : '<span class="meta">no run within a year</span>'
     return [
       '<li>',
       `<span><code>${escapeHtml(schedule.expression)}</code>${schedule.timeZone === 'UTC' ? '' : ` ${escapeHtml(schedule.timeZone)}`} · ${when}</span>`,

@@ -93,12 +93,6 @@ export const INVOCATIONS_KEPT = 50
 const SHOWN_CHARS = 16 * 1024
 const LOG_LINES_KEPT = 500
 const LOG_LINE_CHARS = 4096
-/**
- * How far ahead a next run is looked for: a cron schedule can only be tested minute by minute
- * (./schedules.ts matches a minute in the schedule's time zone, about 80 µs each), so two days of
- * minutes at most, and the answer is kept until that run has passed.
- */
-const NEXT_RUN_HORIZON_MINUTES = 2 * 24 * 60
 
 /** An event or result as the console shows it: indented JSON, cut at SHOWN_CHARS. */
 function shown(value: unknown): string {
@@ -284,14 +278,11 @@ export function createFunctions(options: CreateFunctionsOptions): LocalFunctions
     let found: Pick<ScheduleSummary, 'nextRun' | 'problem'> = {}
     let until = now + 60 * 60_000
     try {
-      const parsed = parseSchedule(schedule.expression, schedule.timeZone)
-      const first = Math.floor(now / 60_000) * 60_000 + 60_000
-      for (let minute = 0; minute < NEXT_RUN_HORIZON_MINUTES; minute++) {
-        const at = new Date(first + minute * 60_000)
-        if (!parsed.matches(at, schedulesStartedAt)) continue
+      // Kept until that run has passed (or an hour, when there is none within a year).
+      const at = parseSchedule(schedule.expression, schedule.timeZone).next(new Date(now), schedulesStartedAt)
+      if (at) {
         found = { nextRun: at }
         until = at.getTime()
-        break
       }
     }
     catch (error) {

@@ -25,7 +25,13 @@ type Field = (value: number) => boolean
 export interface ParsedSchedule {
   /** Whether it fires in the minute starting at `at`. */
   matches(at: Date, startedAt: Date): boolean
+  /** The first minute after `after` in which it fires, within a year; undefined when none is. */
+  next(after: Date, startedAt: Date): Date | undefined
 }
+
+const MINUTE = 60_000
+/** How far `next` looks: EventBridge's cron has a year field, so a schedule may never fire again. */
+const NEXT_HORIZON_HOURS = 366 * 24
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC']
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT']
@@ -82,6 +88,11 @@ export function parseSchedule(expression: string, timeZone = 'UTC'): ParsedSched
         const elapsed = Math.round((at.getTime() - startedAt.getTime()) / 60_000)
         return elapsed > 0 && elapsed % every === 0
       },
+      next: (after, startedAt) => {
+        // The first multiple of `every` minutes from the start that lies after `after`.
+        const elapsed = Math.floor((after.getTime() - startedAt.getTime()) / MINUTE)
+        return new Date(startedAt.getTime() + (Math.max(0, Math.floor(elapsed / every)) + 1) * every * MINUTE)
+      },
     }
   }
   const cron = /^cron\((.+)\)$/.exec(expression.trim())
@@ -105,10 +116,29 @@ export function parseSchedule(expression: string, timeZone = 'UTC'): ParsedSched
   catch {
     throw new ScheduleError(`${expression}: unknown time zone ${timeZone}`)
   }
+  // Every field but the minute: what an hour-long stretch has to satisfy before its minutes are tried.
+  const hourMatches = (p: ReturnType<typeof partsIn>) => match.hour(p.hour) && match.day(p.day) && match.month(p.month) && match.weekday(p.weekday + 1) && match.year(p.year)
+  const matches = (at: Date) => {
+    const p = partsIn(at, timeZone)
+    return match.minute(p.minute) && hourMatches(p)
+  }
   return {
-    matches: (at) => {
-      const p = partsIn(at, timeZone)
-      return match.minute(p.minute) && match.hour(p.hour) && match.day(p.day) && match.month(p.month) && match.weekday(p.weekday + 1) && match.year(p.year)
+    matches,
+    next: (after) => {
+      // An hour at a time, its first and last minute read in the time zone (a zone 30 or 45 minutes
+      // off UTC moves to the next local hour inside it); only an hour whose other fields match has
+      // its minutes tried. A year of hours is about 9,000 reads, under a second once, and the
+      // answer is kept until it has passed.
+      const first = Math.floor(after.getTime() / MINUTE) * MINUTE + MINUTE
+      for (let hour = 0; hour < NEXT_HORIZON_HOURS; hour++) {
+        const start = first + hour * 60 * MINUTE
+        if (!hourMatches(partsIn(new Date(start), timeZone)) && !hourMatches(partsIn(new Date(start + 59 * MINUTE), timeZone))) continue
+        for (let minute = 0; minute < 60; minute++) {
+          const at = new Date(start + minute * MINUTE)
+          if (matches(at)) return at
+        }
+      }
+      return undefined
     },
   }
 }

@@ -52,3 +52,20 @@ describe('EventBridge schedule expressions', () => {
     expect(() => parseSchedule('cron(0 8 * * ? *)', 'Mars/Olympus')).toThrow('unknown time zone')
   })
 })
+
+describe('the next run of a schedule', () => {
+  it('is the first minute after now that fires, however far within a year, in the schedule\'s time zone', () => {
+    const now = at('2026-12-01T10:07:30Z') // a Tuesday
+    expect(parseSchedule('rate(5 minutes)').next(now, started)).toEqual(at('2026-12-01T10:10:00Z'))
+    expect(parseSchedule('rate(1 day)').next(now, started)).toEqual(at('2026-12-02T10:00:00Z'))
+    expect(parseSchedule('cron(*/5 * * * ? *)').next(now, started)).toEqual(at('2026-12-01T10:10:00Z'))
+    // Weekly: Sunday 03:00, five days on.
+    expect(parseSchedule('cron(0 3 ? * SUN *)').next(now, started)).toEqual(at('2026-12-06T03:00:00Z'))
+    // Yearly: the first of March, three months on.
+    expect(parseSchedule('cron(15 8 1 MAR ? *)').next(now, started)).toEqual(at('2027-03-01T08:15:00Z'))
+    // 09:30 in India (UTC+5:30) is 04:00 UTC: a zone off the hour is not missed.
+    expect(parseSchedule('cron(30 9 * * ? *)', 'Asia/Kolkata').next(now, started)).toEqual(at('2026-12-02T04:00:00Z'))
+    // A year that has passed never fires again.
+    expect(parseSchedule('cron(0 0 1 1 ? 2025)').next(now, started)).toBeUndefined()
+  })
+})
