@@ -79,6 +79,8 @@ export default defineNuxtConfig({
         'aws-amplify/utils',
         '@aws-amplify/ui-vue',
         'rxjs',
+        // The QR code of /profile's authenticator set-up (components/auth/TotpSettings.client.vue).
+        'qrcode',
       ],
     },
   },
