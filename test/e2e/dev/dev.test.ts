@@ -297,43 +297,6 @@ describe('npm run dev', () => {
       expect(onFirstPages).toEqual([])
     })
 
-    it('fills the running sandbox from amplify/seed/seed.ts with npm run sandbox:seed, which the app then shows', async () => {
-      const seeded = await npmRun(app.dir, 'sandbox:seed')
-      expect(seeded.code, seeded.output).toBe(0)
-      expect(seeded.output).toContain(`Created ${SEED_USERS.ann} (password ${SEED_PASSWORD})`)
-      expect(seeded.output).toContain('Seeded the offline sandbox from amplify/seed/seed.ts.')
-
-      // Ann, signed in through the Authenticator with the seeded password, in a browser of her own.
-      const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: base() })
-      context.setDefaultTimeout(COLD_PAGE_MS)
-      try {
-        const ann = await context.newPage()
-        await ann.goto('/sign-in')
-        await hydrated(ann)
-        await ann.getByLabel('Email').fill(SEED_USERS.ann)
-        await ann.getByLabel('Password', { exact: true }).fill(SEED_PASSWORD)
-        await ann.getByRole('button', { name: 'Sign in', exact: true }).click()
-        await ann.getByRole('banner').getByText(SEED_USERS.ann).waitFor()
-        await ann.goto('/todos')
-        const todos = ann.getByRole('list', { name: 'Todos' })
-        for (const content of ['Plan the team offsite', 'Book the venue', 'Send the invitations']) await todos.getByText(content).waitFor()
-        // The picture the seed attached, from the sandbox's Storage under Ann's identity.
-        const picture = todos.getByRole('img', { name: 'venue.png' })
-        await expect.poll(() => picture.evaluate(img => (img as HTMLImageElement).naturalWidth), { timeout: COLD_PAGE_MS }).toBeGreaterThan(0)
-        // The seed put her in Admin: /admin lets her in and lists the list she published.
-        expect((await ann.goto('/admin'))?.status()).toBe(200)
-        await ann.getByRole('link', { name: 'Offsite checklist' }).waitFor()
-      }
-      finally {
-        await context.close()
-      }
-
-      // Run again, it adds nothing: the users exist, and they have their todos.
-      const again = await npmRun(app.dir, 'sandbox:seed')
-      expect(again.code, again.output).toBe(0)
-      expect(again.output).not.toContain('Created')
-    }, 180_000)
-
     it('shows the expected 403 and 404 as the app\'s error page, with no dev overlay and no console error', async () => {
       const cases = [
         // The user signed up above is not in the Admin group.
@@ -369,6 +332,45 @@ describe('npm run dev', () => {
         await page.getByRole('heading', { name: 'Nuxt 3 on AWS Amplify Gen 2' }).waitFor()
       }
     }, 150_000)
+
+    it('fills the running sandbox from amplify/seed/seed.ts with npm run sandbox:seed, which the app then shows', async () => {
+      const seeded = await npmRun(app.dir, 'sandbox:seed')
+      expect(seeded.code, seeded.output).toBe(0)
+      expect(seeded.output).toContain(`Created ${SEED_USERS.ann} (password ${SEED_PASSWORD})`)
+      expect(seeded.output).toContain('Seeded the offline sandbox from amplify/seed/seed.ts.')
+
+      // Ann, signed in through the Authenticator with the seeded password, in a browser of her own.
+      const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: base() })
+      context.setDefaultTimeout(COLD_PAGE_MS)
+      try {
+        const ann = await context.newPage()
+        // Not waiting for 'load': on a cold dev server a fresh browser's first page fetches hundreds of
+        // modules, and what counts is that the app is running (hydrated), not the last of them.
+        await ann.goto('/sign-in', { waitUntil: 'domcontentloaded' })
+        await hydrated(ann)
+        await ann.getByLabel('Email').fill(SEED_USERS.ann)
+        await ann.getByLabel('Password', { exact: true }).fill(SEED_PASSWORD)
+        await ann.getByRole('button', { name: 'Sign in', exact: true }).click()
+        await ann.getByRole('banner').getByText(SEED_USERS.ann).waitFor()
+        await ann.goto('/todos', { waitUntil: 'domcontentloaded' })
+        const todos = ann.getByRole('list', { name: 'Todos' })
+        for (const content of ['Plan the team offsite', 'Book the venue', 'Send the invitations']) await todos.getByText(content).waitFor()
+        // The picture the seed attached, from the sandbox's Storage under Ann's identity.
+        const picture = todos.getByRole('img', { name: 'venue.png' })
+        await expect.poll(() => picture.evaluate(img => (img as HTMLImageElement).naturalWidth), { timeout: COLD_PAGE_MS }).toBeGreaterThan(0)
+        // The seed put her in Admin: /admin lets her in and lists the list she published.
+        expect((await ann.goto('/admin', { waitUntil: 'domcontentloaded' }))?.status()).toBe(200)
+        await ann.getByRole('link', { name: 'Offsite checklist' }).waitFor()
+      }
+      finally {
+        await context.close()
+      }
+
+      // Run again, it adds nothing: the users exist, and they have their todos.
+      const again = await npmRun(app.dir, 'sandbox:seed')
+      expect(again.code, again.output).toBe(0)
+      expect(again.output).not.toContain('Created')
+    }, 180_000)
   })
 
   it('answers an unknown address with the app\'s 404 page, as a browser asks for it', async () => {
