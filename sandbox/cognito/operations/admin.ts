@@ -6,7 +6,7 @@
  * lifecycle (AdminCreateUser, AdminConfirmSignUp, AdminSetUserPassword, AdminUpdateUserAttributes,
  * AdminDisableUser, AdminEnableUser, AdminDeleteUser) and second factors (AdminSetUserMFAPreference).
  */
-import { randomInt, randomUUID } from 'node:crypto'
+import { randomInt } from 'node:crypto'
 import type { Principal } from '../../iam/types'
 import { deliver } from '../codes'
 import {
@@ -17,11 +17,11 @@ import { attributeList, optionalString, pageSize, requireString, stringList, typ
 import type { LocalPool } from '../pool'
 import * as srp from '../srp'
 import type { StoredGroup, StoredUser } from '../state-file'
+import { newUser, assertAliasesFree, usernameAlias } from './sign-up'
 import { callOf, customMessage, preSignUp, runTrigger, userAttributesOf } from '../triggers'
 import { matchesFilter, parseUserFilter } from '../user-filter'
 import { checkAdminAttributes, checkPassword } from '../validation'
 import { mfaFields, setPreference } from './mfa'
-import { assertAliasesFree, usernameAlias } from './sign-up'
 
 /** Who signed the request, and the IAM action it asks for (`cognito-idp:AdminAddUserToGroup`). */
 export interface Caller {
@@ -109,18 +109,7 @@ export async function adminCreateUser(pool: LocalPool, body: Body, caller: Calle
   checkPassword(password, pool.settings.passwordPolicy)
   assertAliasesFree(pool, attributes)
 
-  const sub = randomUUID()
-  const now = new Date().toISOString()
-  const user: StoredUser = {
-    sub,
-    status: 'FORCE_CHANGE_PASSWORD',
-    attributes,
-    ...srp.createVerifier(pool.poolName, sub, password),
-    codes: {},
-    codeSends: [],
-    createdAt: now,
-    updatedAt: now,
-  }
+  const user = newUser(pool, 'FORCE_CHANGE_PASSWORD', attributes, password)
   const call = callOf(body)
   await preSignUp(pool, 'PreSignUp_AdminCreateUser', user, call, undefined)
   assertAliasesFree(pool, attributes)
@@ -129,7 +118,7 @@ export async function adminCreateUser(pool: LocalPool, body: Body, caller: Calle
       subject: 'Your temporary password',
       message: `Your username is ${username} and temporary password is {####}.`,
     })
-    deliver(pool, { kind: 'invitation', to: username, sub, code: password, subject, body: text, sentAt: now })
+    deliver(pool, { kind: 'invitation', to: username, sub: user.sub, code: password, subject, body: text, sentAt: user.createdAt })
   }
   pool.state.addUser(user)
   return { User: userType(user) }

@@ -34,22 +34,12 @@ export async function signUp(pool: LocalPool, body: Body): Promise<Body> {
   checkPassword(password, pool.settings.passwordPolicy)
   assertAliasesFree(pool, attributes)
 
-  const sub = randomUUID()
-  const now = new Date().toISOString()
-  const user: StoredUser = {
-    sub,
-    status: 'UNCONFIRMED',
-    attributes: {
-      ...attributes,
-      ...(attributes.email ? { email_verified: 'false' } : {}),
-      ...(attributes.phone_number ? { phone_number_verified: 'false' } : {}),
-    },
-    ...srp.createVerifier(pool.poolName, sub, password),
-    codes: {},
-    codeSends: [],
-    createdAt: now,
-    updatedAt: now,
-  }
+  const user = newUser(pool, 'UNCONFIRMED', {
+    ...attributes,
+    ...(attributes.email ? { email_verified: 'false' } : {}),
+    ...(attributes.phone_number ? { phone_number_verified: 'false' } : {}),
+  }, password)
+  const sub = user.sub
   const call = callOf(body)
   // Before the user exists: a trigger that refuses leaves nothing behind.
   const { autoConfirmUser, autoVerifyEmail, autoVerifyPhone } = await preSignUp(pool, 'PreSignUp_SignUp', user, call, optionalStringMap(body, 'ValidationData'))
@@ -159,4 +149,11 @@ export async function resendConfirmationCode(pool: LocalPool, body: Body): Promi
 
 function optionalStringMap(body: Body, field: string): Record<string, string> | undefined {
   return body[field] === undefined || body[field] === null ? undefined : { ...stringMap(body, field) }
+}
+
+/** A new user of the pool, with a fresh sub and the SRP verifier of `password` (never the password). */
+export function newUser(pool: LocalPool, status: StoredUser['status'], attributes: Record<string, string>, password: string): StoredUser {
+  const sub = randomUUID()
+  const now = new Date().toISOString()
+  return { sub, status, attributes, ...srp.createVerifier(pool.poolName, sub, password), codes: {}, codeSends: [], createdAt: now, updatedAt: now }
 }
