@@ -30,6 +30,7 @@ import { AppServer, buildApp, startBuiltApp } from '../test/support/built-app'
 import { projectRoot } from '../test/support/project'
 import { amplifyContext, newSignedInUser } from '../test/support/signed-in-user'
 import { IN_MEMORY_TODOS } from './in-memory/todos'
+import { OTHER_NODE_MAJOR, otherNode } from './other-node'
 
 const WARMUP_SECONDS = 2
 /** Renders counted per route once warm. */
@@ -151,9 +152,27 @@ async function page(url: string, cookie: string | undefined, mustContain: string
 const us = (value: number | undefined) => (value === undefined ? 'n/a' : value >= 1000 ? `${(value / 1000).toFixed(2)} ms` : `${Math.round(value)} µs`)
 const perSecond = (l: Load) => `${Math.round(l.rps)} req/s, p50 ${l.p50} ms`
 
+/** One build's three servers under one Node: the app, the in-memory build, and that build with the app's packages loaded. */
+interface Servers {
+  node: string
+  app: AppServer
+  bare: AppServer
+  loaded: AppServer
+}
+
+interface Route {
+  name: string
+  path: string
+  cookie: string
+  contains: string
+  target: number
+  cpuTarget: number
+}
+
 /**
- * Builds the app twice against one sandbox (as Amplify and in memory), starts both servers, and
- * measures. `cleanups` gets what must be stopped, in the order started.
+ * Builds the app twice against one sandbox (as Amplify and in memory), starts both servers under
+ * this process's Node and, where it can have one, under Node 24 too, and measures. `cleanups` gets
+ * what must be stopped, in the order started.
  */
 export async function serverCosts(cleanups: Array<() => Promise<unknown>>): Promise<{ app: Awaited<ReturnType<typeof startBuiltApp>>, rows: CostRow[], notes: string[] }> {
   const rows: CostRow[] = []
@@ -169,31 +188,33 @@ export async function serverCosts(cleanups: Array<() => Promise<unknown>>): Prom
   step('building the same app with an in-memory $Amplify and no Amplify Nitro plugin (bench/in-memory/)')
   const work = await mkdtemp(join(projectRoot, '.amplify', 'bench', 'in-memory-'))
   cleanups.push(() => rm(work, { recursive: true, force: true }))
-  const output = await buildApp(sandbox.outputsPath, work, {
+  const inMemoryOutput = await buildApp(sandbox.outputsPath, work, {
     replacePlugins: {
       'plugins/01.amplify-apis.server.ts': 'bench/in-memory/amplify-apis.server.ts',
       'plugins/02.session.server.ts': 'bench/in-memory/session.server.ts',
     },
     removeServerPlugins: ['server/plugins/amplify.ts'],
   })
-  const bare = new AppServer(output, { NODE_EXTRA_CA_CERTS: sandbox.certificatePath })
-  cleanups.push(() => bare.stop())
-  const bareUrl = await bare.url
-  // The same bare build with the packages the app's Nitro code imports loaded at start: a bare
+  // The in-memory build with the packages the app's Nitro code imports loaded at start: a bare
   // handler in a process as heavy as the app's, which tells the cost of loading Amplify apart from
   // any per-request Amplify work.
   const preload = join(app.outputDir, 'server', 'bench-preload.mjs')
-  await writeFile(preload, nitroImports(app.outputDir).filter(name => !nitroImports(output).includes(name)).map(name => `import ${JSON.stringify(name)}\n`).join(''))
-  const loaded = new AppServer(output, { NODE_EXTRA_CA_CERTS: sandbox.certificatePath, NODE_OPTIONS: `--import ${preload}` })
-  cleanups.push(() => loaded.stop())
-  const loadedUrl = await loaded.url
+  await writeFile(preload, nitroImports(app.outputDir).filter(name => !nitroImports(inMemoryOutput).includes(name)).map(name => `import ${JSON.stringify(name)}\n`).join(''))
+  const env = { NODE_EXTRA_CA_CERTS: sandbox.certificatePath }
+  /** The three servers under `node` (version `version`); `appServer` is the app's own, already started. */
+  const startServers = async (appServer: AppServer, node: string, version: string): Promise<Servers> => {
+    const started = [appServer, new AppServer(inMemoryOutput, env, node), new AppServer(inMemoryOutput, { ...env, NODE_OPTIONS: `--import ${preload}` }, node)]
+    for (const server of started) cleanups.push(() => server.stop())
+    await Promise.all(started.map(server => server.url))
+    return { node: version, app: started[0]!, bare: started[1]!, loaded: started[2]! }
+  }
+  const here = await startServers(app.server, process.execPath, process.versions.node)
 
-  const { user, listUrl } = await seed(baseUrl, sandbox)
-  const server = app.server
+  const { user, listPath } = await seed(baseUrl, sandbox)
 
   // The app's servers on core 0, everything else on core 1.
-  const measureCpu = availableParallelism() >= 2 && cpuTimeUs(server.pid) !== undefined
-    && pin(process.pid, '1') && pin(server.pid, '0') && pin(bare.pid, '0') && pin(loaded.pid, '0')
+  const measureCpu = availableParallelism() >= 2 && cpuTimeUs(app.server.pid) !== undefined
+    && pin(process.pid, '1') && [here.app, here.bare, here.loaded].every(server => pin(server.pid, '0'))
   const unpin = () => pin(process.pid, `0-${availableParallelism() - 1}`)
   if (measureCpu) cleanups.push(async () => unpin())
   notes.push(measureCpu
@@ -201,40 +222,22 @@ export async function serverCosts(cleanups: Array<() => Promise<unknown>>): Prom
     : 'Server rows: this machine cannot pin processes to cores or read /proc, so only requests per second are printed.')
 
   // API routes first, on servers that have rendered no page yet: like with like.
-  const apiRows = {
-    bare: { server: bare, url: `${bareUrl}/api/health`, headers: {} },
-    loaded: { server: loaded, url: `${loadedUrl}/api/health`, headers: {} },
-    health: { server, url: `${baseUrl}/api/health`, headers: {} },
-    healthWithCookies: { server, url: `${baseUrl}/api/health`, headers: { cookie: user.cookieHeader } },
-    currentUser: { server, url: `${baseUrl}/api/current-user`, headers: { cookie: user.cookieHeader } },
-  }
-  const api = await interleaved(apiRows, measureCpu)
-  const cpuRow = (what: string, l: Load, target?: string, pass?: boolean) => row(what, `${us(l.cpuUs)} (${perSecond(l)})`, target, pass)
-  cpuRow('CPU: bare Nitro handler, a build without Amplify', api.bare)
-  cpuRow('CPU: the same, with the app\'s server packages loaded', api.loaded)
-  const hookRatio = api.health.cpuUs! / api.loaded.cpuUs!
-  cpuRow('CPU: /api/health (a bare handler in the app\'s server)', api.health, '= the line above', measureCpu ? hookRatio <= 1.1 : undefined)
-  cpuRow('CPU: /api/health with a session\'s cookies', api.healthWithCookies)
-  cpuRow('CPU: /api/current-user', api.currentUser)
-  if (measureCpu) {
-    const ratio = api.currentUser.cpuUs! / api.healthWithCookies.cpuUs!
-    row('CPU: /api/current-user / the bare handler, same request', `${ratio.toFixed(2)}x (${(api.currentUser.cpuUs! / api.health.cpuUs!).toFixed(2)}x without the cookies)`, '<= 1.5x', ratio <= 1.5)
-    notes.push(`Loading Amplify's packages costs every request of a server ${us(api.loaded.cpuUs! - api.bare.cpuUs!)}, whether it uses them or not (garbage collection); /api/health runs no Amplify code (${hookRatio.toFixed(2)}x the loaded bare build). A session's 4 kB of cookies cost a bare handler ${us(api.healthWithCookies.cpuUs! - api.health.cpuUs!)} to receive.`)
-  }
+  const apiCost = await apiRows(here, user.cookieHeader, measureCpu, row)
+  if (apiCost) notes.push(apiCost)
 
   // Then round trips, on an otherwise idle server.
   step('counting the sandbox requests of each render')
   const guestFirst = await roundTrips(observed, 1, async () => void await page(`${baseUrl}/`, undefined, 'You are not signed in'))
   const guest = identityCookie(await page(`${baseUrl}/`, undefined, 'You are not signed in'))
-  const routes = [
-    { name: 'SSR / guest', url: `${baseUrl}/`, cookie: guest, contains: 'You are not signed in', target: 0, cpuTarget: 2500 },
-    { name: 'SSR / signed in', url: `${baseUrl}/`, cookie: user.cookieHeader, contains: 'You are signed in', target: 0, cpuTarget: 2500 },
-    { name: `SSR /todos, ${IN_MEMORY_TODOS} todos`, url: `${baseUrl}/todos`, cookie: user.cookieHeader, contains: 'Bench todo number 49', target: 2, cpuTarget: 8000 },
-    { name: `SSR shared list, ${IN_MEMORY_TODOS} items, guest`, url: listUrl, cookie: guest, contains: 'Shared item number 49', target: 1, cpuTarget: 8000 },
+  const routes: Route[] = [
+    { name: 'SSR / guest', path: '/', cookie: guest, contains: 'You are not signed in', target: 0, cpuTarget: 2500 },
+    { name: 'SSR / signed in', path: '/', cookie: user.cookieHeader, contains: 'You are signed in', target: 0, cpuTarget: 2500 },
+    { name: `SSR /todos, ${IN_MEMORY_TODOS} todos`, path: '/todos', cookie: user.cookieHeader, contains: 'Bench todo number 49', target: 2, cpuTarget: 8000 },
+    { name: `SSR shared list, ${IN_MEMORY_TODOS} items, guest`, path: listPath, cookie: guest, contains: 'Shared item number 49', target: 1, cpuTarget: 8000 },
   ]
   const counted: Array<Awaited<ReturnType<typeof roundTrips>>> = []
   for (const route of routes) {
-    const render = async () => void await page(route.url, route.cookie, route.contains)
+    const render = async () => void await page(`${baseUrl}${route.path}`, route.cookie, route.contains)
     await render()
     counted.push(await roundTrips(observed, COUNTED_RENDERS, render))
   }
@@ -244,24 +247,73 @@ export async function serverCosts(cleanups: Array<() => Promise<unknown>>): Prom
     row(`Round trips: ${route.name}, warm`, `${+perRender.toFixed(2)} (${what || 'none'})`, `${route.target}`, perRender <= route.target)
   })
 
-  // Every page in turn, and the same pages with no Amplify work at all (what rendering them costs Nuxt).
-  const pages: Record<string, LoadTarget> = Object.fromEntries(routes.map(route => [route.name, { server, url: route.url, headers: { cookie: route.cookie } }]))
-  const inMemory = { '/ signed in': '/', [`/todos, ${IN_MEMORY_TODOS} todos`]: '/todos' }
-  for (const [what, path] of Object.entries(inMemory)) pages[`${what}, in memory (no Amplify)`] = { server: bare, url: `${bareUrl}${path}`, headers: { cookie: user.cookieHeader } }
-  const rendered = await interleaved(pages, measureCpu, 10)
-  for (const route of routes) {
-    const l = rendered[route.name]!
-    row(`CPU: ${route.name}`, `${us(l.cpuUs)} (${perSecond(l)})`, `<= ${us(route.cpuTarget)}`, measureCpu ? l.cpuUs! <= route.cpuTarget : undefined)
+  await pageRows(here, routes, user.cookieHeader, measureCpu, row)
+  for (const server of [here.bare, here.loaded]) await server.stop()
+
+  // The same build under the Node its users run: servers of its own, measured the same way.
+  const other = await otherNode()
+  if ('skipped' in other) {
+    notes.push(`Node ${OTHER_NODE_MAJOR} rows: not measured, ${other.skipped}.`)
   }
-  for (const what of Object.keys(inMemory)) {
-    const l = rendered[`${what}, in memory (no Amplify)`]!
-    row(`CPU: SSR ${what}, in memory (no Amplify)`, `${us(l.cpuUs)} (${perSecond(l)})`)
+  else {
+    step(`the same build's servers under Node ${other.version}`)
+    const there = await startServers(new AppServer(app.outputDir, env, other.node), other.node, other.version)
+    if (measureCpu) for (const server of [there.app, there.bare, there.loaded]) pin(server.pid, '0')
+    // The guest's identity and the user's session are the sandbox's, so this server accepts them too.
+    for (const route of routes) await page(`${await there.app.url}${route.path}`, route.cookie, route.contains)
+    const otherApiCost = await apiRows(there, user.cookieHeader, measureCpu, row)
+    if (otherApiCost) notes.push(otherApiCost)
+    await pageRows(there, routes, user.cookieHeader, measureCpu, row)
+    for (const server of [there.app, there.bare, there.loaded]) await server.stop()
   }
+
   // What runs next (a browser, Storage, functions) gets both cores again.
   if (measureCpu) unpin()
   notes.push(`Every CPU row is the median of ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s (the machine moves whole rounds by a fifth). Server renders run with 10 connections, API routes with 50.`)
   notes.push('Round trips: requests the sandbox received per render; "warm" is a visitor who has been there before, ten renders in a row.')
   return { app, rows, notes }
+}
+
+type AddRow = (what: string, value: string, target?: string, pass?: boolean) => void
+
+const cpuValue = (l: Load) => `${us(l.cpuUs)} (${perSecond(l)})`
+
+/** `/api/health` in the three servers and `/api/current-user`; returns what loading Amplify costs, in words. */
+async function apiRows(servers: Servers, cookie: string, measureCpu: boolean, row: AddRow): Promise<string | undefined> {
+  const [appUrl, bareUrl, loadedUrl] = await Promise.all([servers.app.url, servers.bare.url, servers.loaded.url])
+  const api = await interleaved({
+    bare: { server: servers.bare, url: `${bareUrl}/api/health`, headers: {} },
+    loaded: { server: servers.loaded, url: `${loadedUrl}/api/health`, headers: {} },
+    health: { server: servers.app, url: `${appUrl}/api/health`, headers: {} },
+    healthWithCookies: { server: servers.app, url: `${appUrl}/api/health`, headers: { cookie } },
+    currentUser: { server: servers.app, url: `${appUrl}/api/current-user`, headers: { cookie } },
+  }, measureCpu)
+  const label = `CPU, Node ${servers.node}`
+  row(`${label}: bare Nitro handler, a build without Amplify`, cpuValue(api.bare))
+  row(`${label}: the same, with the app's server packages loaded`, cpuValue(api.loaded))
+  const hookRatio = api.health.cpuUs! / api.loaded.cpuUs!
+  row(`${label}: /api/health (a bare handler in the app's server)`, cpuValue(api.health), '= the line above', measureCpu ? hookRatio <= 1.1 : undefined)
+  row(`${label}: /api/health with a session's cookies`, cpuValue(api.healthWithCookies))
+  row(`${label}: /api/current-user`, cpuValue(api.currentUser))
+  if (!measureCpu) return undefined
+  const ratio = api.currentUser.cpuUs! / api.healthWithCookies.cpuUs!
+  row(`${label}: /api/current-user / the bare handler, same request`, `${ratio.toFixed(2)}x (${(api.currentUser.cpuUs! / api.health.cpuUs!).toFixed(2)}x without the cookies)`, '<= 1.5x', ratio <= 1.5)
+  return `Node ${servers.node}: loading Amplify's packages costs every request of a server ${us(api.loaded.cpuUs! - api.bare.cpuUs!)}, whether it uses them or not (garbage collection); /api/health runs no Amplify code (${hookRatio.toFixed(2)}x the loaded bare build). A session's 4 kB of cookies cost a bare handler ${us(api.healthWithCookies.cpuUs! - api.health.cpuUs!)} to receive.`
+}
+
+/** Every page in turn, and the same pages with no Amplify work at all (what rendering them costs Nuxt). */
+async function pageRows(servers: Servers, routes: Route[], cookie: string, measureCpu: boolean, row: AddRow): Promise<void> {
+  const [appUrl, bareUrl] = await Promise.all([servers.app.url, servers.bare.url])
+  const pages: Record<string, LoadTarget> = Object.fromEntries(routes.map(route => [route.name, { server: servers.app, url: `${appUrl}${route.path}`, headers: { cookie: route.cookie } }]))
+  const inMemory = { '/ signed in': '/', [`/todos, ${IN_MEMORY_TODOS} todos`]: '/todos' }
+  for (const [what, path] of Object.entries(inMemory)) pages[`${what}, in memory (no Amplify)`] = { server: servers.bare, url: `${bareUrl}${path}`, headers: { cookie } }
+  const rendered = await interleaved(pages, measureCpu, 10)
+  const label = `CPU, Node ${servers.node}`
+  for (const route of routes) {
+    const l = rendered[route.name]!
+    row(`${label}: ${route.name}`, cpuValue(l), `<= ${us(route.cpuTarget)}`, measureCpu ? l.cpuUs! <= route.cpuTarget : undefined)
+  }
+  for (const what of Object.keys(inMemory)) row(`${label}: SSR ${what}, in memory (no Amplify)`, cpuValue(rendered[`${what}, in memory (no Amplify)`]!))
 }
 
 /** The packages a build's Nitro code imports (`chunks/nitro/nitro.mjs`). */
@@ -285,7 +337,7 @@ async function seed(baseUrl: string, sandbox: Sandbox) {
   const items = Array.from({ length: IN_MEMORY_TODOS }, (_, i) => ({ id: `item-${i}`, content: `Shared item number ${i}`, done: i % 4 === 0 }))
   const { data: list, errors } = await data.models.SharedList.create(user.context, { title: 'Bench list', items, editors: [] })
   if (errors?.length || !list) throw new Error(`Publishing failed: ${JSON.stringify(errors)}`)
-  return { user, listUrl: `${baseUrl}/lists/${list.id}` }
+  return { user, listPath: `/lists/${list.id}` }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

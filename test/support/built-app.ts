@@ -76,11 +76,12 @@ export class AppServer {
   readonly url: Promise<string>
   private readonly child: ChildProcess
 
-  constructor(outputDir: string, env: Record<string, string> = {}) {
+  /** `node` is the Node.js executable that runs it: this process's unless the benchmark names another. */
+  constructor(outputDir: string, env: Record<string, string> = {}, node = process.execPath) {
     const args = existsSync(join(outputDir, 'deploy-manifest.json'))
       ? ['--import', LOOPBACK_LISTEN, hostingEntry(outputDir)]
       : [join(outputDir, 'server/index.mjs')]
-    this.child = spawn(process.execPath, args, {
+    this.child = spawn(node, args, {
       env: { ...process.env, HOST: '127.0.0.1', PORT: '0', NITRO_HOST: '127.0.0.1', NITRO_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
