@@ -13,7 +13,8 @@
  * - APPSYNC_JS resolvers and functions run next to the VTL ones (./javascript/);
  * - data sources it cannot execute (HTTP, OpenSearch, …) fail with a clear error instead of
  *   breaking the whole API;
- * - its Velocity engine behaves as AppSync's where Gen 2's templates need it (./velocity.ts).
+ * - its Velocity engine behaves as AppSync's where Gen 2's templates need it (./velocity.ts);
+ * - its template values and `$util` cost far less to make (./value-mapping.ts).
  */
 import './without-cli-core'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
@@ -34,6 +35,7 @@ import { ResolverCode } from './javascript/evaluate'
 import { JavaScriptTemplate } from './javascript/template'
 import { LocalLambdaDataLoader } from './lambda'
 import { toWireRequest } from './typed-values'
+import { patchValueMapping } from './value-mapping'
 import { patchVelocity } from './velocity'
 
 /** What the simulator builds an IAM caller's `$ctx.identity` from. */
@@ -85,6 +87,7 @@ function patchSimulator(): void {
   if (prototype[PATCHED]) return
   prototype[PATCHED] = true
   patchVelocity()
+  patchValueMapping()
 
   // The simulator builds a fresh `$util`/`$ctx` for every template render; extend that object.
   const buildRenderContext = prototype.buildRenderContext
