@@ -5,9 +5,10 @@ import { checkTodoContent } from '~~/shared/todo'
 import { dataErrorMessage as messageOf, orThrow } from '~~/utils/data-errors'
 import { UNTRUSTED_CERTIFICATE } from '~~/utils/sandbox-certificate'
 
-export type Todo = Pick<Schema['Todo']['type'], 'id' | 'content' | 'done' | 'createdAt' | 'updatedAt'>
+export type Todo = Pick<Schema['Todo']['type'], 'id' | 'content' | 'done' | 'createdAt'>
 
-const fields = ['id', 'content', 'done', 'createdAt', 'updatedAt'] as const
+/** What the page shows and sorts by, and no more: each field is fetched, parsed, rendered and sent in the payload. */
+const fields = ['id', 'content', 'done', 'createdAt'] as const
 
 /**
  * The signed-in user's todos: listed during server rendering (so they are in the HTML), changed
@@ -123,7 +124,7 @@ export function useTodos() {
 }
 
 function plain(todo: Todo): Todo {
-  return { id: todo.id, content: todo.content, done: todo.done ?? false, createdAt: todo.createdAt, updatedAt: todo.updatedAt }
+  return { id: todo.id, content: todo.content, done: todo.done ?? false, createdAt: todo.createdAt }
 }
 
 function byCreation(a: Todo, b: Todo) {
