@@ -9,9 +9,9 @@
  * - a template that throws for any other reason fails its field with a `MappingTemplate` error
  *   naming the cause, as AppSync reports template errors, instead of resolving to a silent null.
  */
-import { createRequire } from 'node:module'
 import { TemplateSentError } from '@aws-amplify/amplify-appsync-simulator/lib/velocity/util/errors'
 import type { GraphQLResolveInfo } from 'graphql'
+import { fromSimulator } from './value-mapping'
 
 interface MethodNode {
   id: string
@@ -32,7 +32,6 @@ const PATCHED = Symbol.for('offline-sandbox.velocity.patched')
 /** Applies the adjustments once per process (the engine is a module-level singleton). */
 export function patchVelocity(): void {
   // The engine the simulator loads, not a copy a bundler might resolve from here.
-  const fromSimulator = createRequire(createRequire(import.meta.url).resolve('@aws-amplify/amplify-appsync-simulator'))
   const { Compile } = fromSimulator('amplify-velocity-template') as { Compile: { prototype: CompilePrototype & { [PATCHED]?: true } } }
   const prototype = Compile.prototype
   if (prototype[PATCHED]) return
