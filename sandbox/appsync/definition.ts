@@ -13,10 +13,10 @@ import type {
   AppSyncSimulatorUnitResolverConfig,
   AppSyncVTLTemplate,
 } from '@aws-amplify/amplify-appsync-simulator'
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { CfnResource, CloudAssembly, Stack } from '../assembly'
 import type { FunctionInvoker } from '../core/types'
 import { apiKeyLifetimeMs, type ApiKeySetting } from './api-key'
+import type { DynamoDispatch } from './dynamodb'
 import type { LocalLambdaDataSourceConfig } from './lambda'
 import { UNSUPPORTED_DATA_SOURCE, type LocalDynamoDBDataSourceConfig, type LocalSimulatorConfig } from './simulator'
 
@@ -221,8 +221,8 @@ export interface SimulatorDataSourceOptions {
   /** The local DynamoDB endpoint. */
   endpoint: string
   region: string
-  /** The client every DynamoDB data source uses (the sandbox closes it). */
-  client: DynamoDBClient
+  /** What every DynamoDB data source sends its requests through. */
+  client: DynamoDispatch
   /** Runs the functions of AWS_LAMBDA data sources; undefined until the functions run. */
   invoker: () => FunctionInvoker | undefined
   log: (line: string) => void

@@ -3,18 +3,23 @@
  * assembly defines. Tables are created or brought up to date at start and on reload; stored items
  * are never dropped.
  */
+import { EventEmitter } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { mkdir } from 'node:fs/promises'
-import type { Server } from 'node:http'
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import {
   CreateTableCommand,
+  DeleteItemCommand,
   DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  GetItemCommand,
   ListTablesCommand,
   PutItemCommand,
+  QueryCommand,
   ScanCommand,
+  UpdateItemCommand,
   type AttributeValue,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb'
@@ -23,7 +28,10 @@ import type { IndexDefinition, TableDefinition } from './definition'
 
 export interface LocalDynamo {
   endpoint: string
+  /** The SDK's client on the loopback port: table management, snapshots, the console. */
   client: DynamoDBClient
+  /** The resolvers' way in: the same store, answered in this process (see `inProcessDispatch`). */
+  dispatch: DynamoDispatch
   /** Closes the client and dynalite, which flushes LevelDB to disk. */
   close(): Promise<void>
 }
@@ -93,7 +101,81 @@ export async function startLocalDynamo(path: string, region: string): Promise<Lo
     await close().catch(() => {})
     throw new Error(`The local DynamoDB at ${path} cannot be opened: ${(error as Error).message}`, { cause: error })
   }
-  return { endpoint, client, close }
+  const listener = server.listeners('request')[0] as RequestListener
+  return { endpoint, client, dispatch: inProcessDispatch(listener, region), close }
+}
+
+/** What the simulator's DynamoDB loader calls: `send` with one of the SDK's item commands. */
+export interface DynamoDispatch {
+  send(command: { input: object }): Promise<never>
+}
+
+/** The item operations the simulator's loader sends, by the SDK command class it sends them as. */
+const ITEM_OPERATIONS = new Map<unknown, string>([
+  [GetItemCommand, 'GetItem'],
+  [PutItemCommand, 'PutItem'],
+  [UpdateItemCommand, 'UpdateItem'],
+  [DeleteItemCommand, 'DeleteItem'],
+  [QueryCommand, 'Query'],
+  [ScanCommand, 'Scan'],
+])
+
+/**
+ * The resolvers' requests, handed to dynalite's own request listener in this process: the same
+ * store, validation, answers and errors as over its port, without the SDK serialising, signing and
+ * parsing each call or a socket carrying it. A 50-item Query costs 1.1 ms of CPU this way, against
+ * 2.8-3.3 ms through `DynamoDBClient` over loopback.
+ *
+ * Written here rather than with light-my-request (made for injecting requests into a listener):
+ * that builds full Node request and response streams, and costs 1.6 ms for the same Query.
+ * dynalite's listener reads only `method`, `url`, `headers` and the body's `data`/`end` events, and
+ * answers with `statusCode`, `setHeader` and one `end(body)`; `test/unit/sandbox/dynamo-dispatch`
+ * fails if that stops being so.
+ */
+export function inProcessDispatch(listener: RequestListener, region: string): DynamoDispatch {
+  // dynalite checks that a signature is present (not what it signs); the SDK's would be as accepted.
+  const date = '20260101T000000Z'
+  const authorization = `AWS4-HMAC-SHA256 Credential=LOCALSANDBOX/${date.slice(0, 8)}/${region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0`
+  return {
+    send(command) {
+      const operation = ITEM_OPERATIONS.get(command.constructor)
+      if (!operation) return Promise.reject(new Error(`The local DynamoDB does not take ${command.constructor.name} from a resolver`))
+      // The SDK leaves out members that are null or undefined; the simulator's loader sets several to null.
+      const body = JSON.stringify(command.input, (_key, value: unknown) => (value === null ? undefined : value))
+      return new Promise((resolve, reject) => {
+        const request = Object.assign(new EventEmitter(), {
+          method: 'POST',
+          url: '/',
+          headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${operation}`, 'x-amz-date': date, authorization },
+        })
+        const response = {
+          statusCode: 200,
+          setHeader() {},
+          end(text: string) {
+            let answer: { __type?: string, message?: string, Message?: string }
+            try {
+              answer = JSON.parse(text)
+            }
+            catch {
+              return reject(new Error(`The local DynamoDB answered ${operation} with ${response.statusCode}: ${String(text).slice(0, 200)}`))
+            }
+            if (response.statusCode === 200) return resolve(answer as never)
+            // As the SDK raises it: named after the part of `__type` after '#', the body's other members on it.
+            const { __type = 'DynamoDbException', message, Message, ...members } = answer
+            reject(Object.assign(new Error(message ?? Message ?? __type), members, { name: __type.slice(__type.indexOf('#') + 1) }))
+          },
+        }
+        try {
+          listener(request as unknown as IncomingMessage, response as unknown as ServerResponse)
+          request.emit('data', Buffer.from(body))
+          request.emit('end')
+        }
+        catch (error) {
+          reject(error)
+        }
+      })
+    },
+  }
 }
 
 export interface EnsureTablesResult {

@@ -68,7 +68,7 @@ export async function startDataApi(opts: StartDataApiOptions & { requests?: Requ
     const deployed = await deployApiKey(opts.dir, api.apiKey)
     // Only the request log reads them, to explain refusals: a backend without the asset has none.
     const nextRules = readAuthRules(await assembly.modelSchema().catch(() => ''))
-    simulator.load(toSimulatorConfig(api, { endpoint: dynamo.endpoint, region, client: dynamo.client, invoker: () => functionInvoker, log }))
+    simulator.load(toSimulatorConfig(api, { endpoint: dynamo.endpoint, region, client: dynamo.dispatch, invoker: () => functionInvoker, log }))
     modes = { defaultAuthentication: api.defaultAuthentication, additionalAuthentication: api.additionalAuthentication }
     apiKey = deployed.key
     rules = nextRules

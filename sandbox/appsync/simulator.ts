@@ -7,7 +7,7 @@
  * - `$util.unauthorized()` says what AppSync says;
  * - `$ctx.identity` and `$ctx.request` have AppSync's shape (./identity.ts): what a Lambda behind
  *   `a.handler.function` receives in its event;
- * - DynamoDB data sources share one client with explicit fake credentials, take the typed values
+ * - DynamoDB data sources send through one in-process dispatch to the local DynamoDB, take the typed values
  *   APPSYNC_JS writes, and do not log every failed condition check;
  * - Lambda data sources run the backend's functions locally (./lambda.ts);
  * - APPSYNC_JS resolvers and functions run next to the VTL ones (./javascript/);
@@ -37,6 +37,7 @@ import { LocalLambdaDataLoader } from './lambda'
 import { toWireRequest } from './typed-values'
 import { patchValueMapping } from './value-mapping'
 import { patchVelocity } from './velocity'
+import type { DynamoDispatch } from './dynamodb'
 
 /** What the simulator builds an IAM caller's `$ctx.identity` from. */
 export interface IamIdentity {
@@ -135,7 +136,7 @@ export interface LocalDynamoDBDataSourceConfig {
   name: string
   type: 'AMAZON_DYNAMODB'
   config: { endpoint: string, region: string, tableName: string }
-  client: DynamoDBClient
+  client: DynamoDispatch
 }
 
 type DynamoPayload = { operation?: string, [key: string]: unknown }
@@ -144,14 +145,14 @@ const LOADER_METHODS = { GetItem: 'getItem', PutItem: 'putItem', UpdateItem: 'up
 type LoaderMethods = Record<(typeof LOADER_METHODS)[keyof typeof LOADER_METHODS], (payload: DynamoPayload) => Promise<object | null>>
 
 /**
- * The simulator's DynamoDB loader, on the sandbox's shared client (closed with the sandbox), without
+ * The simulator's DynamoDB loader, sending through the sandbox's in-process dispatch instead of the SDK client it makes, without
  * its console dump of every failed request (a refused update of another user's item is routine).
  */
 class LocalDynamoDBDataLoader extends DynamoDBDataLoader {
   constructor(config: LocalDynamoDBDataSourceConfig) {
     super(config as never)
-    const self = this as unknown as { client: DynamoDBClient }
-    self.client.destroy()
+    const self = this as unknown as { client: DynamoDBClient | DynamoDispatch }
+    ;(self.client as DynamoDBClient).destroy()
     self.client = config.client
   }
 
