@@ -88,8 +88,12 @@ export async function startLocalDynamo(path: string, region: string): Promise<Lo
     maxAttempts: 2,
   })
   let closing: Promise<void> | undefined
+  const listener = server.listeners('request')[0] as RequestListener
+  // Closed first, so a resolver still running at shutdown is refused instead of reaching a closed store.
+  const dispatch = inProcessDispatch(listener, region)
   const close = () =>
     (closing ??= (async () => {
+      dispatch.close()
       client.destroy()
       await new Promise<void>((resolve, reject) => server.close((error?: Error) => (error ? reject(error) : resolve())))
     })())
@@ -101,13 +105,14 @@ export async function startLocalDynamo(path: string, region: string): Promise<Lo
     await close().catch(() => {})
     throw new Error(`The local DynamoDB at ${path} cannot be opened: ${(error as Error).message}`, { cause: error })
   }
-  const listener = server.listeners('request')[0] as RequestListener
-  return { endpoint, client, dispatch: inProcessDispatch(listener, region), close }
+  return { endpoint, client, dispatch, close }
 }
 
 /** What the simulator's DynamoDB loader calls: `send` with one of the SDK's item commands. */
 export interface DynamoDispatch {
   send(command: { input: object }): Promise<never>
+  /** From now on every `send` is refused. */
+  close(): void
 }
 
 /** The item operations the simulator's loader sends, by the SDK command class it sends them as. */
@@ -136,8 +141,13 @@ export function inProcessDispatch(listener: RequestListener, region: string): Dy
   // dynalite checks that a signature is present (not what it signs); the SDK's would be as accepted.
   const date = '20260101T000000Z'
   const authorization = `AWS4-HMAC-SHA256 Credential=LOCALSANDBOX/${date.slice(0, 8)}/${region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0`
+  let closed = false
   return {
+    close() {
+      closed = true
+    },
     send(command) {
+      if (closed) return Promise.reject(new Error('The local DynamoDB is closed'))
       const operation = ITEM_OPERATIONS.get(command.constructor)
       if (!operation) return Promise.reject(new Error(`The local DynamoDB does not take ${command.constructor.name} from a resolver`))
       // The SDK leaves out members that are null or undefined; the simulator's loader sets several to null.

@@ -117,4 +117,11 @@ describe('the in-process dispatch to the local DynamoDB', () => {
   it('refuses a command the resolvers never send, naming it', async () => {
     await expect(dynamo.dispatch.send(new DescribeTableCommand({ TableName }))).rejects.toThrow('does not take DescribeTableCommand')
   })
+
+  it('refuses requests once the store is closing, rather than reaching a closed store', async () => {
+    const other = await startLocalDynamo(join(dir, 'closing'), 'us-east-1')
+    const closed = other.close()
+    await expect(other.dispatch.send(new GetItemCommand({ TableName, Key: { id: { S: 'todo-1' } } }))).rejects.toThrow('The local DynamoDB is closed')
+    await closed
+  })
 })
