@@ -138,7 +138,7 @@ const ITEM_OPERATIONS = new Map<unknown, string>([
  * fails if that stops being so.
  */
 export function inProcessDispatch(listener: RequestListener, region: string): DynamoDispatch {
-  // dynalite checks that a signature is present (not what it signs); the SDK's would be as accepted.
+  // dynalite checks that a signature is there, not what it signs: this fixed one passes as the SDK's does.
   const date = '20260101T000000Z'
   const authorization = `AWS4-HMAC-SHA256 Credential=LOCALSANDBOX/${date.slice(0, 8)}/${region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0`
   let closed = false

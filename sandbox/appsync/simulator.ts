@@ -7,8 +7,8 @@
  * - `$util.unauthorized()` says what AppSync says;
  * - `$ctx.identity` and `$ctx.request` have AppSync's shape (./identity.ts): what a Lambda behind
  *   `a.handler.function` receives in its event;
- * - DynamoDB data sources send through one in-process dispatch to the local DynamoDB, take the typed values
- *   APPSYNC_JS writes, and do not log every failed condition check;
+ * - DynamoDB data sources reach the local DynamoDB in process (./dynamodb.ts), take the typed
+ *   values APPSYNC_JS writes, and do not log every failed condition check;
  * - Lambda data sources run the backend's functions locally (./lambda.ts);
  * - APPSYNC_JS resolvers and functions run next to the VTL ones (./javascript/);
  * - data sources it cannot execute (HTTP, OpenSearch, …) fail with a clear error instead of
@@ -29,6 +29,7 @@ import { DynamoDBDataLoader } from '@aws-amplify/amplify-appsync-simulator/lib/d
 import { Unauthorized } from '@aws-amplify/amplify-appsync-simulator/lib/velocity/util/errors'
 import { map as javaValue } from '@aws-amplify/amplify-appsync-simulator/lib/velocity/value-mapper/mapper'
 import type { GraphQLResolveInfo } from 'graphql'
+import type { DynamoDispatch } from './dynamodb'
 import { parseSubscriptionFilter, toSubscriptionFilter, type SubscriptionFilter } from './filters'
 import { appSyncIdentity, appSyncRequest } from './identity'
 import { ResolverCode } from './javascript/evaluate'
@@ -37,7 +38,6 @@ import { LocalLambdaDataLoader } from './lambda'
 import { toWireRequest } from './typed-values'
 import { patchValueMapping } from './value-mapping'
 import { patchVelocity } from './velocity'
-import type { DynamoDispatch } from './dynamodb'
 
 /** What the simulator builds an IAM caller's `$ctx.identity` from. */
 export interface IamIdentity {
