@@ -10,16 +10,12 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import { createRequire } from 'node:module'
 import {
   CreateTableCommand,
-  DeleteItemCommand,
   DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
-  GetItemCommand,
   ListTablesCommand,
   PutItemCommand,
-  QueryCommand,
   ScanCommand,
-  UpdateItemCommand,
   type AttributeValue,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb'
@@ -115,15 +111,13 @@ export interface DynamoDispatch {
   close(): void
 }
 
-/** The item operations the simulator's loader sends, by the SDK command class it sends them as. */
-const ITEM_OPERATIONS = new Map<unknown, string>([
-  [GetItemCommand, 'GetItem'],
-  [PutItemCommand, 'PutItem'],
-  [UpdateItemCommand, 'UpdateItem'],
-  [DeleteItemCommand, 'DeleteItem'],
-  [QueryCommand, 'Query'],
-  [ScanCommand, 'Scan'],
-])
+/**
+ * The item operations the simulator's loader sends. Known by the command's class name, not the
+ * class: the simulator requires the SDK's CommonJS build, and a bundler-style loader (vitest, an
+ * app's tests) gives this module the ESM one, whose classes are others of the same names.
+ */
+const ITEM_OPERATIONS = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan'])
+const commandOperation = (command: object) => command.constructor.name.replace(/Command$/, '')
 
 /**
  * The resolvers' requests, handed to dynalite's own request listener in this process: the same
@@ -148,8 +142,8 @@ export function inProcessDispatch(listener: RequestListener, region: string): Dy
     },
     send(command) {
       if (closed) return Promise.reject(new Error('The local DynamoDB is closed'))
-      const operation = ITEM_OPERATIONS.get(command.constructor)
-      if (!operation) return Promise.reject(new Error(`The local DynamoDB does not take ${command.constructor.name} from a resolver`))
+      const operation = commandOperation(command)
+      if (!ITEM_OPERATIONS.has(operation)) return Promise.reject(new Error(`The local DynamoDB does not take ${command.constructor.name} from a resolver`))
       // The SDK leaves out members that are null or undefined; the simulator's loader sets several to null.
       const body = JSON.stringify(command.input, (_key, value: unknown) => (value === null ? undefined : value))
       return new Promise((resolve, reject) => {

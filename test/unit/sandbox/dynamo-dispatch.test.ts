@@ -114,6 +114,16 @@ describe('the in-process dispatch to the local DynamoDB', () => {
     expect((await dynamo.client.send(new GetItemCommand({ TableName, Key: { id: { S: 'todo-1' } } }))).Item?.content).toEqual({ S: 'Mine' })
   })
 
+  it('takes commands from another copy of the SDK, as the simulator\'s may be', async () => {
+    // The simulator `require`s the SDK's CommonJS build; a bundler-style loader (the app's e2e tier)
+    // gives the sandbox the ESM one: classes of the same name that are not the same classes.
+    const Sdk = GetItemCommand as new (input: object) => { input: object }
+    const OtherGetItemCommand = class GetItemCommand extends Sdk {}
+    expect(OtherGetItemCommand.name).toBe(Sdk.name)
+    expect(await dynamo.dispatch.send(new OtherGetItemCommand({ TableName, Key: { id: { S: 'todo-1' } } })))
+      .toEqual({ Item: expect.objectContaining({ id: { S: 'todo-1' } }) })
+  })
+
   it('refuses a command the resolvers never send, naming it', async () => {
     await expect(dynamo.dispatch.send(new DescribeTableCommand({ TableName }))).rejects.toThrow('does not take DescribeTableCommand')
   })
