@@ -218,7 +218,7 @@ function pascalKeys(value: unknown): unknown {
 }
 
 export interface SimulatorDataSourceOptions {
-  /** The local DynamoDB endpoint. */
+  /** The local DynamoDB's port: the simulator's loader requires one, though requests go through `client`. */
   endpoint: string
   region: string
   /** What every DynamoDB data source sends its requests through. */

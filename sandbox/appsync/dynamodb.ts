@@ -131,7 +131,7 @@ const commandOperation = (command: object) => command.constructor.name.replace(/
  * answers with `statusCode`, `setHeader` and one `end(body)`; `test/unit/sandbox/dynamo-dispatch`
  * fails if that stops being so.
  */
-export function inProcessDispatch(listener: RequestListener, region: string): DynamoDispatch {
+function inProcessDispatch(listener: RequestListener, region: string): DynamoDispatch {
   // dynalite checks that a signature is there, not what it signs: this fixed one passes as the SDK's does.
   const date = '20260101T000000Z'
   const authorization = `AWS4-HMAC-SHA256 Credential=LOCALSANDBOX/${date.slice(0, 8)}/${region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0`

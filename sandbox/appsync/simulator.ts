@@ -145,8 +145,9 @@ const LOADER_METHODS = { GetItem: 'getItem', PutItem: 'putItem', UpdateItem: 'up
 type LoaderMethods = Record<(typeof LOADER_METHODS)[keyof typeof LOADER_METHODS], (payload: DynamoPayload) => Promise<object | null>>
 
 /**
- * The simulator's DynamoDB loader, sending through the sandbox's in-process dispatch instead of the SDK client it makes, without
- * its console dump of every failed request (a refused update of another user's item is routine).
+ * The simulator's DynamoDB loader, sending through the sandbox's in-process dispatch instead of
+ * the SDK client it makes for itself, and without its console dump of every failed request (a
+ * refused update of another user's item is routine).
  */
 class LocalDynamoDBDataLoader extends DynamoDBDataLoader {
   constructor(config: LocalDynamoDBDataSourceConfig) {
