@@ -37,7 +37,8 @@ export function useAttachments() {
     const { items } = await $Amplify.Storage.list({ path: ({ identityId }) => `attachments/${identityId}/`, options: { listAll: true } })
     const listed = await Promise.all(items.map(item => withUrl(item.path, item.size ?? 0)))
     return listed.filter(item => item !== undefined).sort((a, b) => a.path.localeCompare(b.path))
-  }, { default: () => [] as Attachment[] })
+    // Shallow, like the todos: the list is replaced, never changed in place.
+  }, { default: () => [] as Attachment[], deep: false })
 
   async function withUrl(path: string, size: number): Promise<Attachment | undefined> {
     const parsed = parseAttachmentPath(path)

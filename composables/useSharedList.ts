@@ -26,7 +26,8 @@ export async function useSharedList(id: string) {
     const list = orThrow(await SharedList.get({ id }, { authMode: 'identityPool', selectionSet: publicListFields }))
     if (!list) return null
     return { list: list as SharedListView, ...(await accessOf(id)) }
-  })
+    // Shallow: a change replaces the whole value (applyItems), so its items need no reactive proxies.
+  }, { deep: false })
 
   /** Who the signed-in user is to this list, and its editors if they may see them. */
   async function accessOf(listId: string): Promise<{ role: ListRole, editors: string[] }> {

@@ -48,7 +48,8 @@ export function useSharedLists(scope: 'mine' | 'all', options: { when?: Ref<bool
       nextToken = page.nextToken
     } while (nextToken)
     return all.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id))
-  }, { default: () => [] as SharedListSummary[], watch: options.when ? [options.when] : undefined })
+    // Shallow: the list is replaced, never changed in place.
+  }, { default: () => [] as SharedListSummary[], watch: options.when ? [options.when] : undefined, deep: false })
 
   const busy = ref(new Set<string>())
   const actionError = ref<string | null>(null)

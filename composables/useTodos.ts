@@ -33,7 +33,9 @@ export function useTodos() {
       throw new Error(messageOf(cause), { cause })
     }
     return all.sort(byCreation)
-  }, { default: () => [] as Todo[] })
+    // Shallow: the list is only ever replaced, never changed in place, so its todos need no reactive
+    // proxies, which every render would go through for every field of every todo.
+  }, { default: () => [] as Todo[], deep: false })
 
   const actionError = ref<string | null>(null)
   const liveError = ref<string | null>(null)
