@@ -154,9 +154,7 @@ const perSecond = (l: Load) => `${Math.round(l.rps)} req/s, p50 ${l.p50} ms`
 
 /** One build's three servers under one Node: the app, the in-memory build, and that build with the app's packages loaded. */
 interface Servers {
-  /** The Node.js version, and its executable. */
   node: string
-  nodePath: string
   app: AppServer
   bare: AppServer
   loaded: AppServer
@@ -208,7 +206,7 @@ export async function serverCosts(cleanups: Array<() => Promise<unknown>>): Prom
     const started = [appServer, new AppServer(inMemoryOutput, env, node), new AppServer(inMemoryOutput, { ...env, NODE_OPTIONS: `--import ${preload}` }, node)]
     for (const server of started) cleanups.push(() => server.stop())
     await Promise.all(started.map(server => server.url))
-    return { node: version, nodePath: node, app: started[0]!, bare: started[1]!, loaded: started[2]! }
+    return { node: version, app: started[0]!, bare: started[1]!, loaded: started[2]! }
   }
   const here = await startServers(app.server, process.execPath, process.versions.node)
 
@@ -303,37 +301,14 @@ async function apiRows(servers: Servers, cookie: string, measureCpu: boolean, ro
   return `Node ${servers.node}: loading Amplify's packages costs every request of a server ${us(api.loaded.cpuUs! - api.bare.cpuUs!)}, whether it uses them or not (garbage collection); /api/health runs no Amplify code (${hookRatio.toFixed(2)}x the loaded bare build). A session's 4 kB of cookies cost a bare handler ${us(api.healthWithCookies.cpuUs! - api.health.cpuUs!)} to receive.`
 }
 
-/** A fixed piece of JavaScript, the same on every machine and every run (printed: milliseconds). */
-const FIXED_WORK = 'const o = { a: 1, b: "text", c: [1, 2, 3], d: { e: true } }; const t = performance.now(); for (let i = 0; i < 200000; i++) JSON.stringify(o); console.log(performance.now() - t)'
-
-/**
- * How long the fixed work takes on the app's core now, best of three, under `node`; undefined where
- * it cannot be pinned. These virtual machines change speed by up to half within minutes, and every
- * CPU row with them, so each page row is printed with the machine's speed around it.
- */
-function machineSpeedMs(node: string): number | undefined {
-  try {
-    const runs = [0, 1, 2].map(() => Number(execFileSync('taskset', ['-c', '0', node, '-e', FIXED_WORK], { encoding: 'utf8' })))
-    return Math.min(...runs)
-  }
-  catch {
-    return undefined
-  }
-}
-
 /** Every page in turn, and the same pages with no Amplify work at all (what rendering them costs Nuxt). */
 async function pageRows(servers: Servers, routes: Route[], cookie: string, measureCpu: boolean, row: AddRow): Promise<void> {
   const [appUrl, bareUrl] = await Promise.all([servers.app.url, servers.bare.url])
   const pages: Record<string, LoadTarget> = Object.fromEntries(routes.map(route => [route.name, { server: servers.app, url: `${appUrl}${route.path}`, headers: { cookie: route.cookie } }]))
   const inMemory = { '/ signed in': '/', [`/todos, ${IN_MEMORY_TODOS} todos`]: '/todos' }
   for (const [what, path] of Object.entries(inMemory)) pages[`${what}, in memory (no Amplify)`] = { server: servers.bare, url: `${bareUrl}${path}`, headers: { cookie } }
-  const before = machineSpeedMs(servers.nodePath)
   const rendered = await interleaved(pages, measureCpu, 10)
-  const after = machineSpeedMs(servers.nodePath)
   const label = `CPU, Node ${servers.node}`
-  if (before !== undefined && after !== undefined) {
-    row(`${label}: the machine's speed, a fixed workload on the app's core`, `${Math.round(before)} ms before the page rows, ${Math.round(after)} ms after`)
-  }
   for (const route of routes) {
     const l = rendered[route.name]!
     row(`${label}: ${route.name}`, cpuValue(l), `<= ${us(route.cpuTarget)}`, measureCpu ? l.cpuUs! <= route.cpuTarget : undefined)
