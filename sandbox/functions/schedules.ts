@@ -62,11 +62,23 @@ function parseField(text: string, min: number, max: number, names: string[] = []
   return value => allowed.has(value)
 }
 
+/**
+ * One formatter per time zone: making an `Intl.DateTimeFormat` costs far more than using one, and
+ * `next` reads up to 17,500 instants for a schedule that never fires again: 2.2 s of a unit test made
+ * afresh each time, 0.17 s with one (and over the 5 s limit on a slow machine).
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
 /** The parts of `at` in `timeZone`, as the schedule's fields count them. */
 function partsIn(at: Date, timeZone: string): { minute: number, hour: number, day: number, month: number, weekday: number, year: number } {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short',
-  }).formatToParts(at).map(part => [part.type, part.value]))
+  let formatter = formatters.get(timeZone)
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short',
+    })
+    formatters.set(timeZone, formatter)
+  }
+  const parts = Object.fromEntries(formatter.formatToParts(at).map(part => [part.type, part.value]))
   return {
     minute: Number(parts.minute),
     hour: Number(parts.hour),
